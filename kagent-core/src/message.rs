@@ -1,0 +1,583 @@
+//! The provider-neutral message model.
+//!
+//! Every [`ModelProvider`](crate::ModelProvider) translates between these types and its own
+//! wire format; nothing in here knows about a particular provider. Provider-specific data that
+//! must survive a round trip (Anthropic thinking signatures, Gemini `thoughtSignature`s, OpenAI
+//! Responses reasoning items) rides in the opaque `provider_data` fields.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::tool::ToolSpec;
+
+/// Who wrote a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// The human or calling system.
+    User,
+    /// The model.
+    Assistant,
+    /// The result of a tool call, fed back to the model.
+    Tool,
+}
+
+/// One message of a conversation.
+///
+/// The system prompt is not a message: it lives in [`ChatRequest::system`], because providers
+/// disagree on where it goes (a `system`/`developer` message, a top-level field, a
+/// `systemInstruction`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "role", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Message {
+    /// Input from the user.
+    User {
+        /// Text and images.
+        content: Vec<ContentPart>,
+    },
+    /// A model turn: text, reasoning and tool calls.
+    Assistant(AssistantMessage),
+    /// The result of one tool call.
+    Tool(ToolResult),
+}
+
+impl Message {
+    /// A user message holding one text part.
+    pub fn user(text: impl Into<String>) -> Self {
+        Message::User {
+            content: vec![ContentPart::text(text)],
+        }
+    }
+
+    /// An assistant message holding one text part and no tool calls.
+    pub fn assistant(text: impl Into<String>) -> Self {
+        Message::Assistant(AssistantMessage::text(text))
+    }
+
+    /// The role of this message.
+    pub fn role(&self) -> Role {
+        match self {
+            Message::User { .. } => Role::User,
+            Message::Assistant(_) => Role::Assistant,
+            Message::Tool(_) => Role::Tool,
+        }
+    }
+
+    /// All text of the message joined, without reasoning.
+    pub fn text(&self) -> String {
+        match self {
+            Message::User { content } => join_text(content),
+            Message::Assistant(a) => a.text_content(),
+            Message::Tool(r) => r.text(),
+        }
+    }
+}
+
+fn join_text(parts: &[ContentPart]) -> String {
+    let mut out = String::new();
+    for part in parts {
+        if let ContentPart::Text { text } = part {
+            out.push_str(text);
+        }
+    }
+    out
+}
+
+/// One piece of user or assistant content.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ContentPart {
+    /// Plain text.
+    Text {
+        /// The text.
+        text: String,
+    },
+    /// An inline image.
+    Image {
+        /// MIME type, e.g. `image/png`.
+        media_type: String,
+        /// Base64-encoded bytes.
+        data: String,
+    },
+}
+
+impl ContentPart {
+    /// A text part.
+    pub fn text(text: impl Into<String>) -> Self {
+        ContentPart::Text { text: text.into() }
+    }
+}
+
+/// Model reasoning ("thinking") that some providers require to be replayed verbatim.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Reasoning {
+    /// Human-readable reasoning text or summary (may be empty when redacted).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub text: String,
+    /// Integrity signature (Anthropic `signature`, Gemini `thoughtSignature`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<String>,
+    /// Encrypted or redacted reasoning payload (Anthropic `redacted_thinking.data`, OpenAI
+    /// `encrypted_content`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redacted: Option<String>,
+    /// Anything else the provider needs to get back unchanged (e.g. a Responses reasoning item).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider_data: Option<Value>,
+}
+
+/// A model turn.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AssistantMessage {
+    /// Text parts in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub content: Vec<ContentPart>,
+    /// Reasoning blocks in order, replayed to providers that need them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reasoning: Vec<Reasoning>,
+    /// Tool calls the model requested, in the order it made them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tool_calls: Vec<ToolCall>,
+}
+
+impl AssistantMessage {
+    /// A turn with one text part.
+    pub fn text(text: impl Into<String>) -> Self {
+        AssistantMessage {
+            content: vec![ContentPart::text(text)],
+            ..Default::default()
+        }
+    }
+
+    /// All text parts joined.
+    pub fn text_content(&self) -> String {
+        join_text(&self.content)
+    }
+}
+
+/// Arguments of a tool call as the model wrote them.
+///
+/// Models sometimes emit arguments that are not valid JSON (cut off by a token limit, or just
+/// wrong). Those are kept as [`ToolArguments::Malformed`] so the engine can tell the model what
+/// went wrong instead of running the tool with made-up arguments.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "value", rename_all = "snake_case")]
+pub enum ToolArguments {
+    /// Parsed JSON (normally an object).
+    Json(Value),
+    /// Text that did not parse as JSON.
+    Malformed {
+        /// The raw text the model produced.
+        raw: String,
+        /// Why it did not parse.
+        error: String,
+    },
+}
+
+impl ToolArguments {
+    /// Parses argument text the way every provider needs it: empty or blank text means "no
+    /// arguments" (`{}`); anything else must be JSON.
+    pub fn parse(raw: &str) -> Self {
+        if raw.trim().is_empty() {
+            return ToolArguments::Json(Value::Object(Default::default()));
+        }
+        match serde_json::from_str::<Value>(raw) {
+            Ok(v) => ToolArguments::Json(v),
+            Err(e) => ToolArguments::Malformed {
+                raw: raw.to_owned(),
+                error: e.to_string(),
+            },
+        }
+    }
+
+    /// The parsed JSON, if valid.
+    pub fn as_json(&self) -> Option<&Value> {
+        match self {
+            ToolArguments::Json(v) => Some(v),
+            ToolArguments::Malformed { .. } => None,
+        }
+    }
+
+    /// The arguments as JSON text: the serialized value, or the raw text when malformed.
+    pub fn to_json_string(&self) -> String {
+        match self {
+            ToolArguments::Json(v) => v.to_string(),
+            ToolArguments::Malformed { raw, .. } => raw.clone(),
+        }
+    }
+}
+
+impl From<Value> for ToolArguments {
+    fn from(v: Value) -> Self {
+        ToolArguments::Json(v)
+    }
+}
+
+/// A tool call requested by the model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ToolCall {
+    /// The call id, echoed in the [`ToolResult`]. Providers that send none get a synthetic id.
+    pub id: String,
+    /// The tool name.
+    pub name: String,
+    /// The arguments.
+    pub arguments: ToolArguments,
+    /// Provider data to replay with this call (e.g. a Gemini `thoughtSignature`, or whether the
+    /// id was synthesized locally).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider_data: Option<Value>,
+}
+
+impl ToolCall {
+    /// A call with parsed JSON arguments.
+    pub fn new(id: impl Into<String>, name: impl Into<String>, arguments: Value) -> Self {
+        ToolCall {
+            id: id.into(),
+            name: name.into(),
+            arguments: ToolArguments::Json(arguments),
+            provider_data: None,
+        }
+    }
+}
+
+/// One piece of tool output.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ToolContent {
+    /// Text.
+    Text {
+        /// The text.
+        text: String,
+    },
+    /// An image.
+    Image {
+        /// MIME type.
+        media_type: String,
+        /// Base64-encoded bytes.
+        data: String,
+    },
+    /// A link to a resource (MCP `resource_link` or embedded resource).
+    Resource {
+        /// Resource URI.
+        uri: String,
+        /// Display name.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+        /// MIME type.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        mime_type: Option<String>,
+        /// Inline text of the resource, when the server embedded it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        text: Option<String>,
+    },
+}
+
+impl ToolContent {
+    /// A text part.
+    pub fn text(text: impl Into<String>) -> Self {
+        ToolContent::Text { text: text.into() }
+    }
+}
+
+/// The result of a tool call, as the model will see it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ToolResult {
+    /// The id of the call this answers.
+    pub call_id: String,
+    /// The tool name (some providers need it next to the id).
+    pub name: String,
+    /// Output parts.
+    pub content: Vec<ToolContent>,
+    /// Structured output, when the tool produced any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub structured: Option<Value>,
+    /// Whether this result reports a failure.
+    #[serde(default)]
+    pub is_error: bool,
+}
+
+impl ToolResult {
+    /// The result rendered as text (see [`render_tool_content`]).
+    pub fn text(&self) -> String {
+        render_tool_content(&self.content)
+    }
+
+    /// A successful result with one text part.
+    pub fn ok(
+        call_id: impl Into<String>,
+        name: impl Into<String>,
+        text: impl Into<String>,
+    ) -> Self {
+        ToolResult {
+            call_id: call_id.into(),
+            name: name.into(),
+            content: vec![ToolContent::text(text)],
+            structured: None,
+            is_error: false,
+        }
+    }
+
+    /// A failed result with one text part.
+    pub fn error(
+        call_id: impl Into<String>,
+        name: impl Into<String>,
+        text: impl Into<String>,
+    ) -> Self {
+        ToolResult {
+            is_error: true,
+            ..ToolResult::ok(call_id, name, text)
+        }
+    }
+}
+
+/// Renders tool output as text for providers that only take text: text parts as they are,
+/// resources as their text or a link line, images as a placeholder line.
+pub fn render_tool_content(content: &[ToolContent]) -> String {
+    let mut out = String::new();
+    for (i, part) in content.iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        match part {
+            ToolContent::Text { text } => out.push_str(text),
+            ToolContent::Image { media_type, data } => {
+                out.push_str(&format!(
+                    "[image {media_type}, {} base64 bytes]",
+                    data.len()
+                ));
+            }
+            ToolContent::Resource {
+                uri,
+                name,
+                mime_type,
+                text,
+            } => match text {
+                Some(t) => out.push_str(t),
+                None => {
+                    out.push_str("[resource ");
+                    out.push_str(uri);
+                    if let Some(n) = name {
+                        out.push_str(&format!(" \"{n}\""));
+                    }
+                    if let Some(m) = mime_type {
+                        out.push_str(&format!(" ({m})"));
+                    }
+                    out.push(']');
+                }
+            },
+        }
+    }
+    out
+}
+
+/// Token usage of one model call. Providers that report cumulative usage while streaming report
+/// the last value, not the sum.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Usage {
+    /// Prompt tokens (including cached ones).
+    pub input_tokens: u64,
+    /// Completion tokens (including reasoning tokens).
+    pub output_tokens: u64,
+    /// Prompt tokens served from a cache, when reported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cached_input_tokens: Option<u64>,
+    /// Prompt tokens written to a cache, when reported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_creation_input_tokens: Option<u64>,
+    /// Reasoning tokens, when reported separately.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reasoning_tokens: Option<u64>,
+}
+
+impl Usage {
+    /// Input plus output tokens.
+    pub fn total(&self) -> u64 {
+        self.input_tokens.saturating_add(self.output_tokens)
+    }
+
+    /// Adds another call's usage to this one (for totals over a run).
+    pub fn accumulate(&mut self, other: &Usage) {
+        fn add(a: &mut Option<u64>, b: Option<u64>) {
+            if let Some(b) = b {
+                *a = Some(a.unwrap_or(0).saturating_add(b));
+            }
+        }
+        self.input_tokens = self.input_tokens.saturating_add(other.input_tokens);
+        self.output_tokens = self.output_tokens.saturating_add(other.output_tokens);
+        add(&mut self.cached_input_tokens, other.cached_input_tokens);
+        add(
+            &mut self.cache_creation_input_tokens,
+            other.cache_creation_input_tokens,
+        );
+        add(&mut self.reasoning_tokens, other.reasoning_tokens);
+    }
+}
+
+/// Why the model stopped.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum FinishReason {
+    /// A natural end of the turn.
+    Stop,
+    /// The output token limit was reached.
+    Length,
+    /// The model wants tool results.
+    ToolCalls,
+    /// Output was withheld by a safety or content filter.
+    ContentFilter,
+    /// Anything else, with the provider's raw reason.
+    Other(String),
+}
+
+/// How the model may use tools in this request.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ToolChoice {
+    /// The model decides.
+    #[default]
+    Auto,
+    /// The model must not call tools.
+    None,
+    /// The model must call some tool.
+    Required,
+    /// The model must call this tool.
+    Tool(String),
+}
+
+/// One chat request in the provider-neutral model.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ChatRequest {
+    /// The system prompt.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub system: Option<String>,
+    /// The conversation so far.
+    pub messages: Vec<Message>,
+    /// Tools the model may call.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tools: Vec<ToolSpec>,
+    /// How the model may use the tools.
+    #[serde(default)]
+    pub tool_choice: ToolChoice,
+    /// Output token limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_tokens: Option<u32>,
+    /// Sampling temperature.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub temperature: Option<f32>,
+    /// Nucleus sampling.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub top_p: Option<f32>,
+    /// Stop sequences.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stop: Vec<String>,
+}
+
+impl ChatRequest {
+    /// A request with these messages and nothing else set.
+    pub fn new(messages: Vec<Message>) -> Self {
+        ChatRequest {
+            messages,
+            ..Default::default()
+        }
+    }
+}
+
+/// A complete model turn.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChatResponse {
+    /// What the model said and which tools it called.
+    pub message: AssistantMessage,
+    /// Why it stopped. When the model made tool calls this is [`FinishReason::ToolCalls`]
+    /// whatever the provider reported; the raw value is in `raw_finish_reason`.
+    pub finish_reason: FinishReason,
+    /// The provider's own finish reason string.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub raw_finish_reason: Option<String>,
+    /// Token usage, when the provider reported it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage: Option<Usage>,
+    /// The model that answered, when reported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    /// The provider's response id, when reported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+}
+
+impl ChatResponse {
+    /// A response with only text and a `Stop` finish.
+    pub fn text(text: impl Into<String>) -> Self {
+        ChatResponse {
+            message: AssistantMessage::text(text),
+            finish_reason: FinishReason::Stop,
+            raw_finish_reason: None,
+            usage: None,
+            model: None,
+            id: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn empty_arguments_are_an_empty_object() {
+        assert_eq!(ToolArguments::parse(""), ToolArguments::Json(json!({})));
+        assert_eq!(ToolArguments::parse("  \n"), ToolArguments::Json(json!({})));
+    }
+
+    #[test]
+    fn invalid_arguments_are_kept_raw() {
+        match ToolArguments::parse("{\"ns\": \"de") {
+            ToolArguments::Malformed { raw, error } => {
+                assert_eq!(raw, "{\"ns\": \"de");
+                assert!(error.contains("EOF"), "{error}");
+            }
+            other => panic!("expected malformed, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn usage_accumulates_optional_fields() {
+        let mut a = Usage {
+            input_tokens: 10,
+            output_tokens: 5,
+            ..Default::default()
+        };
+        a.accumulate(&Usage {
+            input_tokens: 1,
+            output_tokens: 2,
+            cached_input_tokens: Some(4),
+            ..Default::default()
+        });
+        assert_eq!(a.total(), 18);
+        assert_eq!(a.cached_input_tokens, Some(4));
+    }
+
+    #[test]
+    fn messages_round_trip_through_json() {
+        let msgs = vec![
+            Message::user("hi"),
+            Message::Assistant(AssistantMessage {
+                content: vec![ContentPart::text("calling")],
+                reasoning: vec![Reasoning {
+                    text: "think".into(),
+                    signature: Some("sig".into()),
+                    ..Default::default()
+                }],
+                tool_calls: vec![ToolCall::new("c1", "t", json!({"a": 1}))],
+            }),
+            Message::Tool(ToolResult::error("c1", "t", "boom")),
+        ];
+        let s = serde_json::to_string(&msgs).unwrap();
+        let back: Vec<Message> = serde_json::from_str(&s).unwrap();
+        assert_eq!(back, msgs);
+    }
+}
