@@ -1,19 +1,48 @@
 #![doc = include_str!("../README.md")]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod agent;
+pub mod audit;
+mod engine;
+pub mod event;
 pub mod message;
+pub mod planner;
+pub mod policy;
 pub mod provider;
+pub mod session;
 pub mod stream;
+#[cfg(feature = "test-utils")]
+pub mod testing;
 pub mod tool;
 pub mod toolset;
+pub mod truncate;
 
+pub use agent::{
+    Agent, AgentCard, AgentError, AgentTool, AgentToolArgs, BuildError, LimitKind, Limits,
+    LlmAgent, LlmAgentBuilder, RunHandle, RunOutcome, RunOutput, RunRequest, Sampling,
+    agent_as_tool, spawn_run,
+};
+pub use audit::{
+    AuditDecision, AuditError, AuditOutcome, AuditRecord, AuditSink, JsonlAuditSink,
+    MemoryAuditSink,
+};
+pub use event::{AgentEvent, EventSink};
 pub use message::{
     AssistantMessage, ChatRequest, ChatResponse, ContentPart, FinishReason, Message, Reasoning,
     Role, ToolArguments, ToolCall, ToolChoice, ToolContent, ToolResult, Usage,
 };
+pub use planner::{
+    PlanAndExecutePlanner, PlanView, Planner, PlannerError, PlaybookPlanner, PlaybookStep,
+    ReactPlanner, Step,
+};
+pub use policy::{
+    ApprovalDecision, ApprovalRequest, Approver, ChannelApprover, PendingApproval, PolicyDecision,
+    Rule, StandardPolicy, ToolPolicy,
+};
 pub use provider::{
     ApiErrorDetails, Capabilities, ModelInfo, ModelProvider, ModelSummary, ProviderError,
 };
+pub use session::{InMemorySessionStore, Session, SessionError, SessionStore};
 pub use stream::{ChatEvent, ChatStream, StreamAssembler, collect_stream};
 pub use tool::{
     IntoTool, Tool, ToolContext, ToolEffect, ToolError, ToolOutput, ToolSpec, ToolSpecError,

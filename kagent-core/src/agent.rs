@@ -1,0 +1,608 @@
+//! The [`Agent`] contract, the standard [`LlmAgent`], and agents as tools.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::audit::{AuditError, AuditSink};
+use crate::event::{AgentEvent, EventSink};
+use crate::message::Usage;
+use crate::planner::{Planner, PlannerError, ReactPlanner};
+use crate::policy::{Approver, StandardPolicy, ToolPolicy};
+use crate::provider::{ModelProvider, ProviderError};
+use crate::session::{InMemorySessionStore, SessionError, SessionStore};
+use crate::tool::{
+    IntoTool, Tool, ToolContext, ToolEffect, ToolError, ToolOutput, ToolSpecError, TypedTool,
+    TypedToolAdapter,
+};
+use crate::toolset::Toolset;
+
+/// Who an agent is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgentCard {
+    /// Name (also its tool name when used as a tool).
+    pub name: String,
+    /// What it does.
+    pub description: String,
+    /// The strongest effect any of its tools has (read-only if it has none).
+    pub max_effect: ToolEffect,
+}
+
+/// A task for an agent.
+#[derive(Debug, Clone)]
+pub struct RunRequest {
+    /// The task, in natural language.
+    pub task: String,
+    /// Continue this session; a new one is created when absent or unknown.
+    pub session_id: Option<String>,
+    /// Cancels the run.
+    pub cancellation: CancellationToken,
+}
+
+impl RunRequest {
+    /// A task in a new session.
+    pub fn new(task: impl Into<String>) -> Self {
+        RunRequest {
+            task: task.into(),
+            session_id: None,
+            cancellation: CancellationToken::new(),
+        }
+    }
+
+    /// Continues a session.
+    pub fn in_session(mut self, session_id: impl Into<String>) -> Self {
+        self.session_id = Some(session_id.into());
+        self
+    }
+
+    /// Uses this cancellation token.
+    pub fn with_cancellation(mut self, token: CancellationToken) -> Self {
+        self.cancellation = token;
+        self
+    }
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum RunOutcome {
+    /// The agent answered.
+    Finished,
+    /// The agent needs a human's answer; run again in the same session with it.
+    InputRequired {
+        /// The question.
+        question: String,
+    },
+}
+
+/// The result of a run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunOutput {
+    /// Run id.
+    pub run_id: String,
+    /// Session id (pass it back to continue the conversation).
+    pub session_id: String,
+    /// The answer (or the question, when input is required).
+    pub answer: String,
+    /// How the run ended.
+    pub outcome: RunOutcome,
+    /// Token usage.
+    pub usage: Usage,
+    /// Steps executed (model calls and tool batches).
+    pub steps: u32,
+    /// Tool calls made (including denied ones).
+    pub tool_calls: u32,
+}
+
+/// Which limit stopped a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LimitKind {
+    /// Steps (model calls plus tool batches).
+    Steps,
+    /// Tool calls.
+    ToolCalls,
+    /// Tokens (input plus output, over all model calls).
+    Tokens,
+}
+
+/// Why a run failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AgentError {
+    /// A budget ran out.
+    #[error("run stopped: {limit:?} limit of {max} exceeded ({used} used)")]
+    LimitExceeded {
+        /// Which limit.
+        limit: LimitKind,
+        /// The limit.
+        max: u64,
+        /// What the run would have used.
+        used: u64,
+    },
+    /// The run deadline passed.
+    #[error("run timed out after {after:?}")]
+    DeadlineExceeded {
+        /// The deadline.
+        after: Duration,
+    },
+    /// The run was cancelled.
+    #[error("run cancelled")]
+    Cancelled,
+    /// The model call failed (after retries, when the error was transient).
+    #[error("model call failed after {attempts} attempt(s): {source}")]
+    Provider {
+        /// Attempts made.
+        attempts: u32,
+        /// The last error.
+        #[source]
+        source: ProviderError,
+    },
+    /// The planner asked for a model call but the agent has no provider.
+    #[error("planner {planner} needs a model but agent {agent} has no provider")]
+    NoProvider {
+        /// The agent.
+        agent: String,
+        /// The planner.
+        planner: String,
+    },
+    /// The planner failed.
+    #[error(transparent)]
+    Planner(#[from] PlannerError),
+    /// The session store failed.
+    #[error(transparent)]
+    Session(#[from] SessionError),
+    /// The audit sink failed; the run stops rather than act unaudited.
+    #[error(transparent)]
+    Audit(#[from] AuditError),
+    /// The run task died.
+    #[error("run task failed: {message}")]
+    Join {
+        /// What happened.
+        message: String,
+    },
+}
+
+/// Budgets and timeouts of a run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Limits {
+    /// Most steps (model calls plus tool batches).
+    pub max_steps: u32,
+    /// Most tool calls.
+    pub max_tool_calls: u32,
+    /// Most tokens over all model calls.
+    pub max_tokens: Option<u64>,
+    /// Wall-clock deadline of the whole run.
+    pub run_timeout: Option<Duration>,
+    /// Timeout of one tool call.
+    pub tool_timeout: Duration,
+    /// Most read-only tool calls run at once.
+    pub max_parallel_tools: usize,
+    /// Tool output longer than this (bytes of text) is cut in the middle.
+    pub max_tool_output_bytes: usize,
+    /// Retries of transient model errors.
+    pub model_retries: u32,
+    /// First backoff delay.
+    pub retry_initial_delay: Duration,
+    /// Longest wait between retries, provider hints included.
+    pub retry_max_delay: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_steps: 50,
+            max_tool_calls: 100,
+            max_tokens: None,
+            run_timeout: Some(Duration::from_secs(600)),
+            tool_timeout: Duration::from_secs(60),
+            max_parallel_tools: 8,
+            max_tool_output_bytes: 32 * 1024,
+            model_retries: 3,
+            retry_initial_delay: Duration::from_millis(500),
+            retry_max_delay: Duration::from_secs(60),
+        }
+    }
+}
+
+/// Sampling settings sent with every model call.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Sampling {
+    /// Output token limit per call.
+    pub max_tokens: Option<u32>,
+    /// Temperature.
+    pub temperature: Option<f32>,
+    /// Nucleus sampling.
+    pub top_p: Option<f32>,
+}
+
+/// Something that takes a task and produces an answer and a stream of events.
+#[async_trait]
+pub trait Agent: Send + Sync {
+    /// Who it is.
+    fn card(&self) -> &AgentCard;
+
+    /// Runs a task to completion, sending events to `events`.
+    async fn run(&self, request: RunRequest, events: EventSink) -> Result<RunOutput, AgentError>;
+}
+
+/// A run in the background: its events and its result.
+#[derive(Debug)]
+pub struct RunHandle {
+    /// Events as they happen.
+    pub events: mpsc::Receiver<AgentEvent>,
+    task: JoinHandle<Result<RunOutput, AgentError>>,
+    cancellation: CancellationToken,
+}
+
+impl RunHandle {
+    /// Cancels the run.
+    pub fn cancel(&self) {
+        self.cancellation.cancel();
+    }
+
+    /// Waits for the result. Events not yet read are dropped.
+    pub async fn result(self) -> Result<RunOutput, AgentError> {
+        drop(self.events);
+        self.task.await.map_err(|e| AgentError::Join {
+            message: e.to_string(),
+        })?
+    }
+
+    /// Waits for the result, passing every event to `on_event` first.
+    pub async fn for_each_event(
+        mut self,
+        mut on_event: impl FnMut(AgentEvent),
+    ) -> Result<RunOutput, AgentError> {
+        while let Some(event) = self.events.recv().await {
+            on_event(event);
+        }
+        self.result().await
+    }
+}
+
+/// Spawns a run on the tokio runtime.
+pub fn spawn_run(agent: Arc<dyn Agent>, request: RunRequest) -> RunHandle {
+    let (sink, events) = EventSink::channel(256);
+    let cancellation = request.cancellation.clone();
+    let task = tokio::spawn(async move { agent.run(request, sink).await });
+    RunHandle {
+        events,
+        task,
+        cancellation,
+    }
+}
+
+/// Errors building an agent.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// The name is not a valid tool name (agents can be tools).
+    #[error(transparent)]
+    Name(#[from] ToolSpecError),
+    /// The planner needs a model and none was given.
+    #[error("planner {planner} needs a model provider")]
+    MissingProvider {
+        /// The planner.
+        planner: String,
+    },
+    /// The planner calls tools the toolset does not have.
+    #[error("planner {planner} calls tools the agent does not have: {}", tools.join(", "))]
+    MissingTools {
+        /// The planner.
+        planner: String,
+        /// The missing tools.
+        tools: Vec<String>,
+    },
+    /// A limit is zero where it must not be.
+    #[error("invalid limit: {message}")]
+    InvalidLimit {
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// The standard agent: a provider, a planner, a toolset, guardrails and a session store, driven
+/// by the run engine.
+///
+/// ```no_run
+/// # use std::sync::Arc;
+/// # async fn demo(provider: Arc<dyn kagent_core::ModelProvider>, tools: kagent_core::Toolset)
+/// # -> Result<(), Box<dyn std::error::Error>> {
+/// use kagent_core::{Agent, EventSink, LlmAgent, RunRequest};
+/// let agent = LlmAgent::builder("k8s-troubleshooter")
+///     .system_prompt("You find the root cause of failing workloads.")
+///     .provider(provider)
+///     .tools(tools)
+///     .build()?;
+/// let out = agent.run(RunRequest::new("Why is web crash-looping?"), EventSink::discard()).await?;
+/// println!("{}", out.answer);
+/// # Ok(()) }
+/// ```
+pub struct LlmAgent {
+    pub(crate) card: AgentCard,
+    pub(crate) system_prompt: Option<String>,
+    pub(crate) provider: Option<Arc<dyn ModelProvider>>,
+    pub(crate) planner: Arc<dyn Planner>,
+    pub(crate) toolset: Toolset,
+    pub(crate) policy: Arc<dyn ToolPolicy>,
+    pub(crate) approver: Option<Arc<dyn Approver>>,
+    pub(crate) audit: Option<Arc<dyn AuditSink>>,
+    pub(crate) sessions: Arc<dyn SessionStore>,
+    pub(crate) limits: Limits,
+    pub(crate) sampling: Sampling,
+}
+
+impl std::fmt::Debug for LlmAgent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LlmAgent")
+            .field("card", &self.card)
+            .field("planner", &self.planner.name())
+            .field(
+                "provider",
+                &self.provider.as_ref().map(|p| p.info().clone()),
+            )
+            .field("toolset", &self.toolset)
+            .field("limits", &self.limits)
+            .finish_non_exhaustive()
+    }
+}
+
+impl LlmAgent {
+    /// Starts building an agent.
+    pub fn builder(name: impl Into<String>) -> LlmAgentBuilder {
+        LlmAgentBuilder {
+            name: name.into(),
+            description: String::new(),
+            system_prompt: None,
+            provider: None,
+            planner: Arc::new(ReactPlanner),
+            toolset: Toolset::new(),
+            policy: Arc::new(StandardPolicy::default()),
+            approver: None,
+            audit: None,
+            sessions: Arc::new(InMemorySessionStore::new()),
+            limits: Limits::default(),
+            sampling: Sampling::default(),
+        }
+    }
+
+    /// The agent's tools.
+    pub fn toolset(&self) -> &Toolset {
+        &self.toolset
+    }
+
+    /// The agent's limits.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// The session store.
+    pub fn sessions(&self) -> &Arc<dyn SessionStore> {
+        &self.sessions
+    }
+}
+
+/// Builder of [`LlmAgent`].
+pub struct LlmAgentBuilder {
+    name: String,
+    description: String,
+    system_prompt: Option<String>,
+    provider: Option<Arc<dyn ModelProvider>>,
+    planner: Arc<dyn Planner>,
+    toolset: Toolset,
+    policy: Arc<dyn ToolPolicy>,
+    approver: Option<Arc<dyn Approver>>,
+    audit: Option<Arc<dyn AuditSink>>,
+    sessions: Arc<dyn SessionStore>,
+    limits: Limits,
+    sampling: Sampling,
+}
+
+impl std::fmt::Debug for LlmAgentBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LlmAgentBuilder")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl LlmAgentBuilder {
+    /// What the agent does (shown when it is used as a tool).
+    pub fn description(mut self, description: impl Into<String>) -> Self {
+        self.description = description.into();
+        self
+    }
+    /// The system prompt.
+    pub fn system_prompt(mut self, prompt: impl Into<String>) -> Self {
+        self.system_prompt = Some(prompt.into());
+        self
+    }
+    /// The model provider.
+    pub fn provider(mut self, provider: Arc<dyn ModelProvider>) -> Self {
+        self.provider = Some(provider);
+        self
+    }
+    /// The planner (default: ReAct).
+    pub fn planner(mut self, planner: impl Planner + 'static) -> Self {
+        self.planner = Arc::new(planner);
+        self
+    }
+    /// A shared planner.
+    pub fn planner_arc(mut self, planner: Arc<dyn Planner>) -> Self {
+        self.planner = planner;
+        self
+    }
+    /// The tools.
+    pub fn tools(mut self, toolset: Toolset) -> Self {
+        self.toolset = toolset;
+        self
+    }
+    /// The tool policy (default: [`StandardPolicy::default`], which asks before mutating).
+    pub fn policy(mut self, policy: impl ToolPolicy + 'static) -> Self {
+        self.policy = Arc::new(policy);
+        self
+    }
+    /// The approver. Without one, calls that need approval are rejected.
+    pub fn approver(mut self, approver: Arc<dyn Approver>) -> Self {
+        self.approver = Some(approver);
+        self
+    }
+    /// The audit sink.
+    pub fn audit(mut self, audit: Arc<dyn AuditSink>) -> Self {
+        self.audit = Some(audit);
+        self
+    }
+    /// The session store (default: in memory).
+    pub fn sessions(mut self, sessions: Arc<dyn SessionStore>) -> Self {
+        self.sessions = sessions;
+        self
+    }
+    /// Budgets and timeouts.
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+    /// Sampling settings.
+    pub fn sampling(mut self, sampling: Sampling) -> Self {
+        self.sampling = sampling;
+        self
+    }
+
+    /// Checks the configuration and builds the agent.
+    pub fn build(self) -> Result<LlmAgent, BuildError> {
+        crate::tool::validate_tool_name(&self.name)?;
+        if self.planner.needs_model() && self.provider.is_none() {
+            return Err(BuildError::MissingProvider {
+                planner: self.planner.name().to_owned(),
+            });
+        }
+        let missing: Vec<String> = self
+            .planner
+            .required_tools()
+            .into_iter()
+            .filter(|t| !self.toolset.contains(t))
+            .collect();
+        if !missing.is_empty() {
+            return Err(BuildError::MissingTools {
+                planner: self.planner.name().to_owned(),
+                tools: missing,
+            });
+        }
+        if self.limits.max_parallel_tools == 0 {
+            return Err(BuildError::InvalidLimit {
+                message: "max_parallel_tools must be at least 1".into(),
+            });
+        }
+        if self.limits.max_tool_output_bytes < 256 {
+            return Err(BuildError::InvalidLimit {
+                message: "max_tool_output_bytes must be at least 256".into(),
+            });
+        }
+        let max_effect = self
+            .toolset
+            .iter()
+            .map(|t| t.spec().effect)
+            .max()
+            .unwrap_or(ToolEffect::ReadOnly);
+        Ok(LlmAgent {
+            card: AgentCard {
+                name: self.name,
+                description: self.description,
+                max_effect,
+            },
+            system_prompt: self.system_prompt,
+            provider: self.provider,
+            planner: self.planner,
+            toolset: self.toolset,
+            policy: self.policy,
+            approver: self.approver,
+            audit: self.audit,
+            sessions: self.sessions,
+            limits: self.limits,
+            sampling: self.sampling,
+        })
+    }
+}
+
+#[async_trait]
+impl Agent for LlmAgent {
+    fn card(&self) -> &AgentCard {
+        &self.card
+    }
+
+    async fn run(&self, request: RunRequest, events: EventSink) -> Result<RunOutput, AgentError> {
+        crate::engine::run(self, request, events).await
+    }
+}
+
+/// Arguments of an agent used as a tool.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct AgentToolArgs {
+    /// The task for the agent, in natural language.
+    pub task: String,
+}
+
+/// An agent wrapped as a tool of another agent. Its effect is the strongest effect of the
+/// wrapped agent's tools; the wrapped agent's own policy still guards each of its calls.
+pub struct AgentTool {
+    agent: Arc<dyn Agent>,
+}
+
+impl std::fmt::Debug for AgentTool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AgentTool")
+            .field("agent", self.agent.card())
+            .finish()
+    }
+}
+
+impl AgentTool {
+    /// Wraps an agent; the tool's name is the agent's name.
+    pub fn new(agent: Arc<dyn Agent>) -> Result<TypedToolAdapter<AgentTool>, ToolSpecError> {
+        AgentTool { agent }.into_tool()
+    }
+}
+
+#[async_trait]
+impl TypedTool for AgentTool {
+    type Args = AgentToolArgs;
+
+    fn name(&self) -> &str {
+        &self.agent.card().name
+    }
+    fn description(&self) -> &str {
+        &self.agent.card().description
+    }
+    fn effect(&self) -> ToolEffect {
+        self.agent.card().max_effect
+    }
+    async fn run(&self, args: AgentToolArgs, ctx: ToolContext) -> Result<ToolOutput, ToolError> {
+        let request = RunRequest::new(args.task).with_cancellation(ctx.cancellation.child_token());
+        match self.agent.run(request, EventSink::discard()).await {
+            Ok(out) => match out.outcome {
+                RunOutcome::Finished => Ok(ToolOutput::text(out.answer)),
+                RunOutcome::InputRequired { question } => Err(ToolError::failed(format!(
+                    "agent {} needs more input: {question}",
+                    self.agent.card().name
+                ))),
+            },
+            Err(AgentError::Cancelled) => Err(ToolError::Cancelled),
+            Err(e) => Err(ToolError::failed(format!(
+                "agent {} failed: {e}",
+                self.agent.card().name
+            ))),
+        }
+    }
+}
+
+/// Makes `Arc<dyn Tool>` from an agent, for [`Toolset::add_arc`].
+pub fn agent_as_tool(agent: Arc<dyn Agent>) -> Result<Arc<dyn Tool>, ToolSpecError> {
+    Ok(Arc::new(AgentTool::new(agent)?))
+}

@@ -1,0 +1,798 @@
+//! The run engine: executes what the planner decides, with budgets, timeouts, retries,
+//! cancellation, guardrails, audit and events.
+
+use std::time::{Duration, Instant};
+
+use backon::{BackoffBuilder, ExponentialBuilder};
+use futures::StreamExt;
+use serde_json::Value;
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+
+use crate::agent::{AgentError, LimitKind, LlmAgent, RunOutcome, RunOutput, RunRequest};
+use crate::audit::{AuditDecision, AuditOutcome, AuditRecord, redact_value};
+use crate::event::{AgentEvent, EventSink};
+use crate::message::{
+    AssistantMessage, ChatRequest, ChatResponse, Message, ToolArguments, ToolCall, ToolContent,
+    ToolResult, Usage,
+};
+use crate::planner::{Observation, PlanView, Step, ToolSelection};
+use crate::policy::{ApprovalDecision, ApprovalRequest, PolicyDecision};
+use crate::provider::ProviderError;
+use crate::session::{Session, SessionError};
+use crate::stream::StreamAssembler;
+use crate::tool::{ToolContext, ToolEffect, ToolError, ToolOutput};
+use crate::truncate::truncate_middle;
+
+/// Runs one task on an agent.
+pub(crate) async fn run(
+    agent: &LlmAgent,
+    request: RunRequest,
+    events: EventSink,
+) -> Result<RunOutput, AgentError> {
+    let run_id = uuid::Uuid::new_v4().to_string();
+    let session_id = request
+        .session_id
+        .clone()
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    // A child token: the deadline cancels it (and so every tool context) without touching the
+    // caller's token.
+    let cancel = request.cancellation.child_token();
+    let span = tracing::info_span!(
+        "invoke_agent",
+        "gen_ai.operation.name" = "invoke_agent",
+        "gen_ai.agent.name" = %agent.card.name,
+        "gen_ai.conversation.id" = %session_id,
+        "kagent.run.id" = %run_id,
+    );
+    let mut run = Run {
+        agent,
+        events: &events,
+        run_id: run_id.clone(),
+        session_id: session_id.clone(),
+        cancel: cancel.clone(),
+        usage: Usage::default(),
+        steps: 0,
+        tool_calls: 0,
+        plan_revision: None,
+    };
+    let deadline = agent.limits.run_timeout;
+    let result = {
+        let body = run.execute(&request.task).instrument(span);
+        tokio::select! {
+            biased;
+            () = cancel.cancelled() => Err(AgentError::Cancelled),
+            () = sleep_or_forever(deadline) => {
+                cancel.cancel();
+                Err(AgentError::DeadlineExceeded { after: deadline.unwrap_or_default() })
+            }
+            r = body => r,
+        }
+    };
+    if let Err(e) = &result {
+        tracing::warn!(run_id = %run_id, error = %e, "agent run failed");
+        events
+            .emit(AgentEvent::Failed {
+                error: e.to_string(),
+            })
+            .await;
+    }
+    result
+}
+
+async fn sleep_or_forever(d: Option<Duration>) {
+    match d {
+        Some(d) => tokio::time::sleep(d).await,
+        None => std::future::pending().await,
+    }
+}
+
+struct Run<'a> {
+    agent: &'a LlmAgent,
+    events: &'a EventSink,
+    run_id: String,
+    session_id: String,
+    cancel: CancellationToken,
+    usage: Usage,
+    steps: u32,
+    tool_calls: u32,
+    plan_revision: Option<u32>,
+}
+
+impl Run<'_> {
+    async fn execute(&mut self, task: &str) -> Result<RunOutput, AgentError> {
+        let agent = self.agent;
+        let mut session = match agent.sessions.load(&self.session_id).await? {
+            Some(s) if s.agent != agent.card.name => {
+                return Err(SessionError::WrongAgent {
+                    id: s.id,
+                    owner: s.agent,
+                    agent: agent.card.name.clone(),
+                }
+                .into());
+            }
+            Some(s) => s,
+            None => Session::new(self.session_id.clone(), agent.card.name.clone()),
+        };
+        self.events
+            .emit(AgentEvent::RunStarted {
+                run_id: self.run_id.clone(),
+                session_id: self.session_id.clone(),
+                agent: agent.card.name.clone(),
+            })
+            .await;
+
+        let mut transcript = session.messages.clone();
+        transcript.push(Message::user(task));
+        let specs = agent.toolset.specs();
+        let mut plan = agent.planner.start();
+        let mut step = plan.next(Observation::Start {
+            task,
+            tools: &specs,
+        })?;
+
+        loop {
+            self.publish_plan(plan.view()).await;
+            if !matches!(step, Step::Finish { .. } | Step::AskHuman { .. }) {
+                self.steps += 1;
+                if self.steps > agent.limits.max_steps {
+                    return Err(AgentError::LimitExceeded {
+                        limit: LimitKind::Steps,
+                        max: u64::from(agent.limits.max_steps),
+                        used: u64::from(self.steps),
+                    });
+                }
+            }
+            step = match step {
+                Step::CallModel(call) => {
+                    if let Some(instruction) = call.instruction {
+                        transcript.push(Message::user(instruction));
+                    }
+                    let request = ChatRequest {
+                        system: agent.system_prompt.clone(),
+                        messages: transcript.clone(),
+                        tools: match call.tools {
+                            ToolSelection::All => specs.clone(),
+                            ToolSelection::None => Vec::new(),
+                        },
+                        tool_choice: call.tool_choice,
+                        max_tokens: agent.sampling.max_tokens,
+                        temperature: agent.sampling.temperature,
+                        top_p: agent.sampling.top_p,
+                        stop: Vec::new(),
+                    };
+                    let response = self.call_model(&request).await?;
+                    transcript.push(Message::Assistant(response.message.clone()));
+                    plan.next(Observation::ModelResponse(&response))?
+                }
+                Step::RunTools(calls) => {
+                    let n = u32::try_from(calls.len()).unwrap_or(u32::MAX);
+                    self.tool_calls = self.tool_calls.saturating_add(n);
+                    if self.tool_calls > agent.limits.max_tool_calls {
+                        return Err(AgentError::LimitExceeded {
+                            limit: LimitKind::ToolCalls,
+                            max: u64::from(agent.limits.max_tool_calls),
+                            used: u64::from(self.tool_calls),
+                        });
+                    }
+                    ensure_calls_recorded(&mut transcript, &calls);
+                    let results = self.run_tools(calls).await?;
+                    transcript.extend(results.iter().cloned().map(Message::Tool));
+                    plan.next(Observation::ToolResults(&results))?
+                }
+                Step::AskHuman { question } => {
+                    push_answer(&mut transcript, &question);
+                    self.save(&mut session, transcript).await?;
+                    self.events
+                        .emit(AgentEvent::InputRequired {
+                            question: question.clone(),
+                        })
+                        .await;
+                    return Ok(self.output(
+                        question,
+                        RunOutcome::InputRequired {
+                            question: String::new(),
+                        },
+                    ));
+                }
+                Step::Finish { answer } => {
+                    push_answer(&mut transcript, &answer);
+                    self.save(&mut session, transcript).await?;
+                    self.events
+                        .emit(AgentEvent::Finished {
+                            answer: answer.clone(),
+                            usage: self.usage,
+                        })
+                        .await;
+                    return Ok(self.output(answer, RunOutcome::Finished));
+                }
+            };
+        }
+    }
+
+    fn output(&self, answer: String, outcome: RunOutcome) -> RunOutput {
+        let outcome = match outcome {
+            RunOutcome::InputRequired { .. } => RunOutcome::InputRequired {
+                question: answer.clone(),
+            },
+            other => other,
+        };
+        RunOutput {
+            run_id: self.run_id.clone(),
+            session_id: self.session_id.clone(),
+            answer,
+            outcome,
+            usage: self.usage,
+            steps: self.steps,
+            tool_calls: self.tool_calls,
+        }
+    }
+
+    async fn save(
+        &self,
+        session: &mut Session,
+        transcript: Vec<Message>,
+    ) -> Result<(), AgentError> {
+        session.messages = transcript;
+        session.updated = jiff::Timestamp::now();
+        self.agent.sessions.save(session).await?;
+        Ok(())
+    }
+
+    async fn publish_plan(&mut self, view: Option<PlanView>) {
+        if let Some(view) = view
+            && self.plan_revision != Some(view.revision)
+        {
+            self.plan_revision = Some(view.revision);
+            self.events
+                .emit(AgentEvent::PlanUpdated { plan: view })
+                .await;
+        }
+    }
+
+    // ----- model calls -----
+
+    async fn call_model(&mut self, request: &ChatRequest) -> Result<ChatResponse, AgentError> {
+        let agent = self.agent;
+        let Some(provider) = agent.provider.as_ref() else {
+            return Err(AgentError::NoProvider {
+                agent: agent.card.name.clone(),
+                planner: agent.planner.name().to_owned(),
+            });
+        };
+        let info = provider.info();
+        let limits = &agent.limits;
+        let mut backoff = ExponentialBuilder::default()
+            .with_min_delay(limits.retry_initial_delay)
+            .with_max_delay(limits.retry_max_delay)
+            .with_max_times(limits.model_retries as usize)
+            .with_jitter()
+            .build();
+        let mut attempt: u32 = 1;
+        loop {
+            self.events
+                .emit(AgentEvent::ModelRequest {
+                    step: self.steps,
+                    messages: request.messages.len(),
+                    tools: request.tools.len(),
+                })
+                .await;
+            let span = tracing::info_span!(
+                "chat",
+                "gen_ai.operation.name" = "chat",
+                "gen_ai.provider.name" = %info.provider,
+                "gen_ai.request.model" = %info.model,
+                "gen_ai.usage.input_tokens" = tracing::field::Empty,
+                "gen_ai.usage.output_tokens" = tracing::field::Empty,
+                "gen_ai.response.finish_reasons" = tracing::field::Empty,
+            );
+            let (result, delivered) = self.stream_once(request).instrument(span.clone()).await;
+            match result {
+                Ok(response) => {
+                    if let Some(u) = response.usage {
+                        span.record("gen_ai.usage.input_tokens", u.input_tokens);
+                        span.record("gen_ai.usage.output_tokens", u.output_tokens);
+                    }
+                    span.record(
+                        "gen_ai.response.finish_reasons",
+                        tracing::field::debug(&response.finish_reason),
+                    );
+                    self.account(response.usage).await?;
+                    return Ok(response);
+                }
+                Err(error) => {
+                    let retryable = !delivered
+                        && (error.is_retryable()
+                            || matches!(error, ProviderError::TruncatedStream { .. }));
+                    let next = if retryable { backoff.next() } else { None };
+                    let Some(backoff_delay) = next else {
+                        return Err(AgentError::Provider {
+                            attempts: attempt,
+                            source: error,
+                        });
+                    };
+                    // The provider's hint wins over our backoff, capped by our longest wait.
+                    let delay = error
+                        .retry_after()
+                        .map_or(backoff_delay, |hint| hint.max(backoff_delay))
+                        .min(limits.retry_max_delay);
+                    attempt += 1;
+                    tracing::info!(attempt, ?delay, %error, "retrying model call");
+                    self.events
+                        .emit(AgentEvent::Retrying {
+                            attempt,
+                            delay,
+                            error: error.to_string(),
+                        })
+                        .await;
+                    tokio::time::sleep(delay).await;
+                }
+            }
+        }
+    }
+
+    /// One streamed model call. Returns whether any text reached the caller, because then a
+    /// retry would repeat output the user has already seen.
+    async fn stream_once(
+        &self,
+        request: &ChatRequest,
+    ) -> (Result<ChatResponse, ProviderError>, bool) {
+        let Some(provider) = self.agent.provider.as_ref() else {
+            return (
+                Err(ProviderError::Configuration {
+                    provider: String::new(),
+                    message: "no provider".into(),
+                }),
+                false,
+            );
+        };
+        let provider_name = provider.info().provider.clone();
+        let mut stream = match provider.chat_stream(request).await {
+            Ok(s) => s,
+            Err(e) => return (Err(e), false),
+        };
+        let mut assembler = StreamAssembler::new();
+        let mut delivered = false;
+        while let Some(event) = stream.next().await {
+            match event {
+                Ok(event) => {
+                    if let crate::stream::ChatEvent::TextDelta { text } = &event
+                        && !text.is_empty()
+                    {
+                        delivered = true;
+                        self.events
+                            .emit(AgentEvent::TextDelta { text: text.clone() })
+                            .await;
+                    }
+                    assembler.push(&event);
+                }
+                Err(e) => return (Err(e), delivered),
+            }
+        }
+        (assembler.finish(&provider_name), delivered)
+    }
+
+    async fn account(&mut self, usage: Option<Usage>) -> Result<(), AgentError> {
+        let Some(usage) = usage else { return Ok(()) };
+        self.usage.accumulate(&usage);
+        self.events
+            .emit(AgentEvent::Usage {
+                usage,
+                total: self.usage,
+            })
+            .await;
+        if let Some(max) = self.agent.limits.max_tokens
+            && self.usage.total() > max
+        {
+            return Err(AgentError::LimitExceeded {
+                limit: LimitKind::Tokens,
+                max,
+                used: self.usage.total(),
+            });
+        }
+        Ok(())
+    }
+
+    // ----- tool calls -----
+
+    /// Runs one turn's calls: consecutive read-only calls run together (bounded), anything
+    /// else runs alone, in order. Results come back in call order.
+    async fn run_tools(&self, calls: Vec<ToolCall>) -> Result<Vec<ToolResult>, AgentError> {
+        for call in &calls {
+            self.events
+                .emit(AgentEvent::ToolCallProposed { call: call.clone() })
+                .await;
+        }
+        let mut results = Vec::with_capacity(calls.len());
+        let mut batch: Vec<ToolCall> = Vec::new();
+        for call in calls {
+            if self.is_parallel_safe(&call) {
+                batch.push(call);
+                continue;
+            }
+            results.extend(self.run_batch(std::mem::take(&mut batch)).await?);
+            results.push(self.run_call(call).await?);
+        }
+        results.extend(self.run_batch(batch).await?);
+        Ok(results)
+    }
+
+    fn is_parallel_safe(&self, call: &ToolCall) -> bool {
+        self.agent
+            .toolset
+            .get(&call.name)
+            .is_some_and(|t| t.spec().effect == ToolEffect::ReadOnly)
+    }
+
+    async fn run_batch(&self, batch: Vec<ToolCall>) -> Result<Vec<ToolResult>, AgentError> {
+        if batch.len() <= 1 {
+            let mut out = Vec::with_capacity(batch.len());
+            for call in batch {
+                out.push(self.run_call(call).await?);
+            }
+            return Ok(out);
+        }
+        futures::stream::iter(batch)
+            .map(|call| self.run_call(call))
+            .buffered(self.agent.limits.max_parallel_tools)
+            .collect::<Vec<_>>()
+            .await
+            .into_iter()
+            .collect()
+    }
+
+    /// Decides, executes, audits and reports one call. Every outcome, including denial, becomes a
+    /// [`ToolResult`] the model reads.
+    async fn run_call(&self, call: ToolCall) -> Result<ToolResult, AgentError> {
+        let agent = self.agent;
+        let Some(tool) = agent.toolset.get(&call.name) else {
+            let message = ToolError::NotFound {
+                message: format!(
+                    "no tool named {:?}; available tools: {}",
+                    call.name,
+                    agent.toolset.names().collect::<Vec<_>>().join(", ")
+                ),
+            }
+            .model_message();
+            return self
+                .conclude(
+                    &call,
+                    ToolEffect::Mutating,
+                    AuditDecision::Invalid {
+                        reason: "unknown tool".into(),
+                    },
+                    error_result(&call, message),
+                    Duration::ZERO,
+                    false,
+                )
+                .await;
+        };
+        let spec = tool.spec();
+        let effect = spec.effect;
+
+        // Arguments first: nobody should be asked to approve a call that cannot run.
+        let arguments = match &call.arguments {
+            ToolArguments::Json(v) => v.clone(),
+            ToolArguments::Malformed { error, .. } => {
+                let message = ToolError::invalid_arguments(
+                    &call.name,
+                    format!("the arguments are not valid JSON ({error})"),
+                )
+                .model_message();
+                return self
+                    .conclude(
+                        &call,
+                        effect,
+                        AuditDecision::Invalid {
+                            reason: "malformed JSON arguments".into(),
+                        },
+                        error_result(&call, message),
+                        Duration::ZERO,
+                        false,
+                    )
+                    .await;
+            }
+        };
+        if let Err(e) = agent.toolset.validate(&call.name, &arguments) {
+            return self
+                .conclude(
+                    &call,
+                    effect,
+                    AuditDecision::Invalid {
+                        reason: e.to_string(),
+                    },
+                    error_result(&call, e.model_message()),
+                    Duration::ZERO,
+                    false,
+                )
+                .await;
+        }
+
+        let decision = match agent.policy.decide(spec, &call) {
+            PolicyDecision::Allow => AuditDecision::Allowed,
+            PolicyDecision::Deny { reason } => {
+                self.events
+                    .emit(AgentEvent::ToolCallDenied {
+                        call_id: call.id.clone(),
+                        tool: call.name.clone(),
+                        reason: reason.clone(),
+                    })
+                    .await;
+                let message =
+                    format!("Error: the call was denied by policy: {reason}. Do not retry it.");
+                return self
+                    .conclude(
+                        &call,
+                        effect,
+                        AuditDecision::Denied { reason },
+                        error_result(&call, message),
+                        Duration::ZERO,
+                        false,
+                    )
+                    .await;
+            }
+            PolicyDecision::RequireApproval { reason } => {
+                match self.ask_approval(&call, effect, reason).await {
+                    ApprovalDecision::Approved { by } => AuditDecision::Approved { by },
+                    ApprovalDecision::Rejected { reason } => {
+                        let message =
+                            format!("Error: the call was not approved: {reason}. It was not run.");
+                        return self
+                            .conclude(
+                                &call,
+                                effect,
+                                AuditDecision::Rejected { reason },
+                                error_result(&call, message),
+                                Duration::ZERO,
+                                false,
+                            )
+                            .await;
+                    }
+                }
+            }
+        };
+
+        self.events
+            .emit(AgentEvent::ToolStarted {
+                call_id: call.id.clone(),
+                tool: call.name.clone(),
+            })
+            .await;
+        let started = Instant::now();
+        let outcome = self.execute_tool(&call, arguments, spec.idempotent).await;
+        let duration = started.elapsed();
+        let (result, truncated) = match outcome {
+            Ok(output) => self.to_result(&call, output),
+            Err(e) => (error_result(&call, e.model_message()), false),
+        };
+        self.conclude(&call, effect, decision, result, duration, truncated)
+            .await
+    }
+
+    async fn ask_approval(
+        &self,
+        call: &ToolCall,
+        effect: ToolEffect,
+        reason: String,
+    ) -> ApprovalDecision {
+        self.events
+            .emit(AgentEvent::ApprovalRequested {
+                call: call.clone(),
+                effect,
+                reason: reason.clone(),
+            })
+            .await;
+        let decision = match &self.agent.approver {
+            None => ApprovalDecision::Rejected {
+                reason: "approval is required and no approver is configured".into(),
+            },
+            Some(approver) => {
+                approver
+                    .decide(ApprovalRequest {
+                        agent: self.agent.card.name.clone(),
+                        session_id: self.session_id.clone(),
+                        run_id: self.run_id.clone(),
+                        call: call.clone(),
+                        effect,
+                        reason,
+                        preview: None,
+                    })
+                    .await
+            }
+        };
+        self.events
+            .emit(AgentEvent::ApprovalDecided {
+                call_id: call.id.clone(),
+                decision: decision.clone(),
+            })
+            .await;
+        decision
+    }
+
+    /// Runs the tool with its timeout; a transport fault of an idempotent tool is retried once.
+    async fn execute_tool(
+        &self,
+        call: &ToolCall,
+        arguments: Value,
+        idempotent: bool,
+    ) -> Result<ToolOutput, ToolError> {
+        let timeout = self.agent.limits.tool_timeout;
+        let attempts = if idempotent { 2 } else { 1 };
+        let mut last = None;
+        for _ in 0..attempts {
+            let ctx = ToolContext {
+                call_id: call.id.clone(),
+                agent: self.agent.card.name.clone(),
+                session_id: self.session_id.clone(),
+                cancellation: self.cancel.child_token(),
+                dry_run: false,
+            };
+            let token = ctx.cancellation.clone();
+            let span = tracing::info_span!(
+                "execute_tool",
+                "gen_ai.operation.name" = "execute_tool",
+                "gen_ai.tool.name" = %call.name,
+                "gen_ai.tool.call.id" = %call.id,
+            );
+            let fut = self
+                .agent
+                .toolset
+                .call(&call.name, arguments.clone(), ctx)
+                .instrument(span);
+            let result = match tokio::time::timeout(timeout, fut).await {
+                Ok(r) => r,
+                Err(_) => {
+                    token.cancel();
+                    Err(ToolError::Timeout {
+                        tool: call.name.clone(),
+                        after: timeout,
+                    })
+                }
+            };
+            match result {
+                Err(e @ ToolError::Transport { .. }) => {
+                    tracing::warn!(tool = %call.name, error = %e, "tool transport fault");
+                    last = Some(e);
+                }
+                other => return other,
+            }
+        }
+        Err(last.unwrap_or(ToolError::Internal {
+            tool: call.name.clone(),
+            message: "no attempt was made".into(),
+        }))
+    }
+
+    fn to_result(&self, call: &ToolCall, output: ToolOutput) -> (ToolResult, bool) {
+        let max = self.agent.limits.max_tool_output_bytes;
+        let text_len: usize = output
+            .content
+            .iter()
+            .map(|c| match c {
+                ToolContent::Text { text } => text.len(),
+                _ => 0,
+            })
+            .sum();
+        let mut content = output.content;
+        let mut structured = output.structured;
+        let mut truncated = false;
+        if text_len > max {
+            let text = content
+                .iter()
+                .filter_map(|c| match c {
+                    ToolContent::Text { text } => Some(text.as_str()),
+                    _ => None,
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+            let (cut, _) = truncate_middle(&text, max);
+            let mut kept: Vec<ToolContent> = content
+                .into_iter()
+                .filter(|c| !matches!(c, ToolContent::Text { .. }))
+                .collect();
+            kept.insert(0, ToolContent::text(cut));
+            content = kept;
+            // Structured output that large would undo the cut.
+            structured = None;
+            truncated = true;
+        }
+        (
+            ToolResult {
+                call_id: call.id.clone(),
+                name: call.name.clone(),
+                content,
+                structured,
+                is_error: false,
+            },
+            truncated,
+        )
+    }
+
+    async fn conclude(
+        &self,
+        call: &ToolCall,
+        effect: ToolEffect,
+        decision: AuditDecision,
+        result: ToolResult,
+        duration: Duration,
+        truncated: bool,
+    ) -> Result<ToolResult, AgentError> {
+        let ran = matches!(
+            decision,
+            AuditDecision::Allowed | AuditDecision::Approved { .. }
+        );
+        self.events
+            .emit(AgentEvent::ToolFinished {
+                call_id: call.id.clone(),
+                tool: call.name.clone(),
+                duration,
+                is_error: result.is_error,
+                truncated,
+            })
+            .await;
+        if let Some(audit) = &self.agent.audit {
+            let outcome = if !ran {
+                AuditOutcome::NotRun
+            } else if result.is_error {
+                AuditOutcome::Failed {
+                    error: crate::audit::redact_str(&result.text()),
+                }
+            } else {
+                AuditOutcome::Succeeded
+            };
+            let arguments = match &call.arguments {
+                ToolArguments::Json(v) => redact_value(v),
+                ToolArguments::Malformed { raw, .. } => {
+                    Value::String(crate::audit::redact_str(raw))
+                }
+            };
+            audit
+                .record(&AuditRecord {
+                    timestamp: jiff::Timestamp::now(),
+                    agent: self.agent.card.name.clone(),
+                    session_id: self.session_id.clone(),
+                    run_id: self.run_id.clone(),
+                    tool: call.name.clone(),
+                    call_id: call.id.clone(),
+                    effect,
+                    arguments,
+                    decision,
+                    outcome,
+                    duration_ms: u64::try_from(duration.as_millis()).unwrap_or(u64::MAX),
+                })
+                .await?;
+        }
+        Ok(result)
+    }
+}
+
+fn error_result(call: &ToolCall, message: String) -> ToolResult {
+    ToolResult::error(call.id.clone(), call.name.clone(), message)
+}
+
+/// Tool results must follow an assistant message that made the calls; a playbook's calls have no
+/// such message, so one is added.
+fn ensure_calls_recorded(transcript: &mut Vec<Message>, calls: &[ToolCall]) {
+    let recorded = matches!(
+        transcript.last(),
+        Some(Message::Assistant(a)) if a.tool_calls.len() == calls.len()
+            && a.tool_calls.iter().zip(calls).all(|(x, y)| x.id == y.id)
+    );
+    if !recorded {
+        transcript.push(Message::Assistant(AssistantMessage {
+            tool_calls: calls.to_vec(),
+            ..Default::default()
+        }));
+    }
+}
+
+/// Appends the final answer unless the model's last message already is it.
+fn push_answer(transcript: &mut Vec<Message>, answer: &str) {
+    let already = matches!(
+        transcript.last(),
+        Some(Message::Assistant(a)) if a.tool_calls.is_empty() && a.text_content() == answer
+    );
+    if !already {
+        transcript.push(Message::assistant(answer));
+    }
+}
