@@ -1,1 +1,11 @@
 #![doc = include_str!("../README.md")]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+pub mod config;
+pub mod error;
+pub mod framing;
+pub mod http;
+#[cfg(feature = "wire-testing")]
+pub mod testing;
+
+pub use config::{ConfigError, ModelConfig, ProviderKind, build_provider};

@@ -283,7 +283,11 @@ mod tests {
         let Step::CallModel(call) = s else {
             panic!("{s:?}")
         };
-        assert!(call.instruction.unwrap().contains("step 1 of 2: get pods"));
+        assert!(
+            call.instruction
+                .unwrap()
+                .contains("step 1 of 2 of the plan: get pods")
+        );
         let view = plan.view().unwrap();
         assert_eq!(view.steps[0].status, PlanStepStatus::InProgress);
 
@@ -320,7 +324,7 @@ mod tests {
         assert!(
             call.instruction
                 .unwrap()
-                .contains("step 1 of 2: get pods in kube-system")
+                .contains("step 1 of 2 of the plan: get pods in kube-system")
         );
 
         plan.next(Observation::ModelResponse(&text("found 3 pods")))
