@@ -1,0 +1,398 @@
+//! Serving any kagent [`Toolset`] as an MCP server over stdio, streamable HTTP and legacy SSE.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{Query, Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use futures::{SinkExt, Stream, StreamExt};
+use kagent_core::{ToolContext, Toolset};
+use rmcp::model::{
+    CallToolRequestParams, CallToolResponse, ClientJsonRpcMessage, ErrorData, Implementation,
+    ListToolsResult, PaginatedRequestParams, ServerCapabilities, ServerConfig,
+    ServerJsonRpcMessage, Tool as RemoteTool,
+};
+use rmcp::service::{RequestContext, RoleServer};
+use rmcp::transport::StreamableHttpServerConfig;
+use rmcp::transport::StreamableHttpService;
+use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
+use rmcp::{ServerHandler, ServiceExt};
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+
+use crate::convert::{annotations_from_spec, result_from_outcome};
+use crate::error::McpError;
+
+/// An MCP server handler for a [`Toolset`]: `tools/list` publishes each tool's schema and
+/// effect (as MCP annotations), `tools/call` validates arguments against the schema and runs
+/// the tool; tool errors come back as `isError` results the calling model can read.
+#[derive(Clone)]
+pub struct ToolsetServer {
+    tools: Arc<Toolset>,
+    listed: Arc<Vec<RemoteTool>>,
+    info: Implementation,
+    instructions: Option<String>,
+}
+
+impl std::fmt::Debug for ToolsetServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ToolsetServer")
+            .field("name", &self.info.name)
+            .field("tools", &self.tools)
+            .finish()
+    }
+}
+
+impl ToolsetServer {
+    /// A server named `name` (reported in `initialize`) for `tools`.
+    pub fn new(name: impl Into<String>, version: impl Into<String>, tools: Toolset) -> Self {
+        let listed = tools
+            .specs()
+            .iter()
+            .map(|spec| {
+                let schema = match &spec.input_schema {
+                    serde_json::Value::Object(map) => map.clone(),
+                    _ => serde_json::Map::new(),
+                };
+                let mut tool = RemoteTool::new(
+                    spec.name.clone(),
+                    spec.description.clone(),
+                    Arc::new(schema),
+                )
+                .annotate(annotations_from_spec(spec));
+                if let Some(serde_json::Value::Object(out)) = &spec.output_schema {
+                    tool.output_schema = Some(Arc::new(out.clone()));
+                }
+                tool
+            })
+            .collect();
+        ToolsetServer {
+            tools: Arc::new(tools),
+            listed: Arc::new(listed),
+            info: Implementation::new(name, version),
+            instructions: None,
+        }
+    }
+
+    /// Instructions for clients (sent in `initialize`).
+    pub fn with_instructions(mut self, instructions: impl Into<String>) -> Self {
+        self.instructions = Some(instructions.into());
+        self
+    }
+
+    /// The served tools.
+    pub fn toolset(&self) -> &Toolset {
+        &self.tools
+    }
+
+    /// Serves over this process's stdin/stdout until the client closes stdin.
+    pub async fn serve_stdio(self) -> Result<(), McpError> {
+        let running = self
+            .serve(rmcp::transport::stdio())
+            .await
+            .map_err(|e| McpError::Connect {
+                server: "stdio client".into(),
+                message: format!("initialize failed: {e}"),
+                source: Some(Box::new(e)),
+            })?;
+        let _ = running.waiting().await;
+        Ok(())
+    }
+}
+
+impl ServerHandler for ToolsetServer {
+    fn get_info(&self) -> ServerConfig {
+        let mut config = ServerConfig::new(ServerCapabilities::builder().enable_tools().build());
+        config.server_info = self.info.clone();
+        config.instructions = self.instructions.clone();
+        config
+    }
+
+    async fn list_tools(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, ErrorData> {
+        Ok(ListToolsResult::with_all_items(self.listed.as_ref().clone()))
+    }
+
+    fn get_tool(&self, name: &str) -> Option<RemoteTool> {
+        self.listed.iter().find(|t| t.name == name).cloned()
+    }
+
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, ErrorData> {
+        let name = request.name.as_ref();
+        if !self.tools.contains(name) {
+            return Err(ErrorData::invalid_params(
+                format!("unknown tool {name:?}"),
+                None,
+            ));
+        }
+        let traceparent = context
+            .meta
+            .0
+            .0
+            .get("traceparent")
+            .and_then(|v| v.as_str())
+            .filter(|v| crate::trace::is_valid_traceparent(v))
+            .map(str::to_owned);
+        let span = tracing::info_span!(
+            "mcp.server tools/call",
+            otel.kind = "server",
+            gen_ai.tool.name = %name,
+            gen_ai.operation.name = "execute_tool",
+            traceparent = traceparent.as_deref().unwrap_or(""),
+        );
+        let arguments = serde_json::Value::Object(request.arguments.unwrap_or_default());
+        let ctx = ToolContext {
+            call_id: context.id.to_string(),
+            agent: String::new(),
+            session_id: String::new(),
+            cancellation: context.ct.clone(),
+            dry_run: false,
+        };
+        let outcome = self
+            .tools
+            .call(name, arguments, ctx)
+            .instrument(span)
+            .await;
+        if let Err(e) = &outcome {
+            tracing::debug!(tool = %name, error = %e, fault = e.is_fault(), "tool call failed");
+        }
+        Ok(result_from_outcome(outcome).into())
+    }
+}
+
+/// Options for serving over HTTP.
+#[derive(Clone, Default)]
+pub struct HttpServeOptions {
+    /// When set, every MCP request must carry `Authorization: Bearer <token>`; the health
+    /// endpoint stays open.
+    pub bearer_token: Option<String>,
+    /// `Host` values accepted on the MCP endpoints (DNS-rebinding protection). Empty accepts
+    /// every host; `None` keeps rmcp's default (loopback names only). In a cluster, list the
+    /// Service's names.
+    pub allowed_hosts: Option<Vec<String>>,
+    /// Answer simple calls with `application/json` instead of an SSE stream, and keep no
+    /// sessions (stateless mode).
+    pub stateless_json: bool,
+    /// Stops the server (sessions end, new requests are refused).
+    pub cancellation: CancellationToken,
+}
+
+impl std::fmt::Debug for HttpServeOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpServeOptions")
+            .field("bearer_token", &self.bearer_token.as_ref().map(|_| "<redacted>"))
+            .field("allowed_hosts", &self.allowed_hosts)
+            .field("stateless_json", &self.stateless_json)
+            .finish()
+    }
+}
+
+/// An axum [`Router`] serving `server` with:
+///
+/// - `POST/GET/DELETE /mcp`: streamable HTTP,
+/// - `GET /sse` + `POST /message?sessionId=…`: the legacy HTTP+SSE transport,
+/// - `GET /healthz`: `{"status":"ok","tools":N}` (never behind the bearer check).
+///
+/// Serve it with `axum::serve`, or nest it into a larger router.
+pub fn router(server: ToolsetServer, options: HttpServeOptions) -> Router {
+    let mut config = StreamableHttpServerConfig::default()
+        .with_cancellation_token(options.cancellation.child_token());
+    if let Some(hosts) = &options.allowed_hosts {
+        config = config.with_allowed_hosts(hosts.clone());
+    }
+    if options.stateless_json {
+        config = config
+            .with_legacy_session_mode(false)
+            .with_json_response(true);
+    }
+    let factory = server.clone();
+    let streamable = StreamableHttpService::new(
+        move || Ok(factory.clone()),
+        Arc::new(LocalSessionManager::default()),
+        config,
+    );
+    let legacy = LegacySse {
+        server: server.clone(),
+        sessions: Arc::new(Mutex::new(HashMap::new())),
+        cancellation: options.cancellation.clone(),
+    };
+    let mut mcp = Router::new()
+        .nest_service("/mcp", streamable)
+        .route("/sse", get(sse_connect))
+        .route("/message", post(sse_message))
+        .with_state(legacy);
+    if let Some(token) = options.bearer_token {
+        let token: Arc<str> = Arc::from(token);
+        mcp = mcp.layer(middleware::from_fn_with_state(token, require_bearer));
+    }
+    let tools = server.tools.len();
+    mcp.route(
+        "/healthz",
+        get(move || async move {
+            axum::Json(serde_json::json!({"status": "ok", "tools": tools}))
+        }),
+    )
+}
+
+async fn require_bearer(State(token): State<Arc<str>>, request: Request, next: Next) -> Response {
+    let presented = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    if constant_time_eq(presented.as_bytes(), token.as_bytes()) {
+        next.run(request).await
+    } else {
+        (
+            StatusCode::UNAUTHORIZED,
+            [(header::WWW_AUTHENTICATE, "Bearer")],
+            "missing or invalid bearer token",
+        )
+            .into_response()
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+type SessionMap = Arc<Mutex<HashMap<String, futures::channel::mpsc::Sender<ClientJsonRpcMessage>>>>;
+
+#[derive(Clone)]
+struct LegacySse {
+    server: ToolsetServer,
+    sessions: SessionMap,
+    cancellation: CancellationToken,
+}
+
+/// Removes a legacy session when its event stream is dropped (client went away), which ends
+/// the session's inbound stream and so its MCP service.
+struct SessionGuard {
+    id: String,
+    sessions: SessionMap,
+}
+
+impl Drop for SessionGuard {
+    fn drop(&mut self) {
+        self.sessions
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&self.id);
+    }
+}
+
+async fn sse_connect(
+    State(state): State<LegacySse>,
+) -> Sse<impl Stream<Item = Result<Event, std::convert::Infallible>>> {
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    let (to_server, from_client) = futures::channel::mpsc::channel::<ClientJsonRpcMessage>(64);
+    let (to_client, from_server) = futures::channel::mpsc::channel::<ServerJsonRpcMessage>(64);
+    state
+        .sessions
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .insert(id.clone(), to_server);
+    let server = state.server.clone();
+    let cancellation = state.cancellation.child_token();
+    let session = id.clone();
+    tokio::spawn(async move {
+        match server.serve_with_ct((to_client, from_client), cancellation).await {
+            Ok(running) => {
+                let _ = running.waiting().await;
+            }
+            Err(e) => tracing::debug!(session = %session, error = %e, "legacy SSE session ended before initialize"),
+        }
+    });
+    let guard = SessionGuard {
+        id: id.clone(),
+        sessions: Arc::clone(&state.sessions),
+    };
+    // Relative to the /sse URL, so the router can be nested under a prefix.
+    let endpoint = Event::default()
+        .event("endpoint")
+        .data(format!("message?sessionId={id}"));
+    let messages = from_server.map(move |msg| {
+        let _keep = &guard;
+        let data = serde_json::to_string(&msg).unwrap_or_default();
+        Ok(Event::default().event("message").data(data))
+    });
+    let stream = futures::stream::once(async move { Ok(endpoint) }).chain(messages);
+    Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+}
+
+#[derive(serde::Deserialize)]
+struct SessionQuery {
+    #[serde(rename = "sessionId")]
+    session_id: String,
+}
+
+async fn sse_message(
+    State(state): State<LegacySse>,
+    Query(query): Query<SessionQuery>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_none_or(|v| v.starts_with("application/json"));
+    if !json {
+        return (StatusCode::UNSUPPORTED_MEDIA_TYPE, "expected application/json").into_response();
+    }
+    let message: ClientJsonRpcMessage = match serde_json::from_slice(&body) {
+        Ok(m) => m,
+        Err(e) => {
+            return (StatusCode::BAD_REQUEST, format!("invalid JSON-RPC message: {e}")).into_response();
+        }
+    };
+    let sender = state
+        .sessions
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get(&query.session_id)
+        .cloned();
+    let Some(mut sender) = sender else {
+        return (StatusCode::NOT_FOUND, "unknown session").into_response();
+    };
+    match sender.send(message).await {
+        Ok(()) => StatusCode::ACCEPTED.into_response(),
+        Err(_) => (StatusCode::GONE, "session closed").into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_comparison() {
+        assert!(constant_time_eq(b"abc", b"abc"));
+        assert!(!constant_time_eq(b"abc", b"abd"));
+        assert!(!constant_time_eq(b"abc", b"abcd"));
+        let dbg = format!(
+            "{:?}",
+            HttpServeOptions {
+                bearer_token: Some("hunter2".into()),
+                ..Default::default()
+            }
+        );
+        assert!(!dbg.contains("hunter2"));
+    }
+}
