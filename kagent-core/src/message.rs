@@ -162,8 +162,11 @@ impl AssistantMessage {
 /// Models sometimes emit arguments that are not valid JSON (cut off by a token limit, or just
 /// wrong). Those are kept as [`ToolArguments::Malformed`] so the engine can tell the model what
 /// went wrong instead of running the tool with made-up arguments.
+///
+/// Serialized, valid arguments are the JSON value itself; malformed ones are
+/// `{"$malformed": {"raw": ..., "error": ...}}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", content = "value", rename_all = "snake_case")]
+#[serde(from = "ArgumentsRepr", into = "ArgumentsRepr")]
 pub enum ToolArguments {
     /// Parsed JSON (normally an object).
     Json(Value),
@@ -205,6 +208,45 @@ impl ToolArguments {
         match self {
             ToolArguments::Json(v) => v.to_string(),
             ToolArguments::Malformed { raw, .. } => raw.clone(),
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct MalformedRepr {
+    raw: String,
+    error: String,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(untagged)]
+enum ArgumentsRepr {
+    Malformed {
+        #[serde(rename = "$malformed")]
+        malformed: MalformedRepr,
+    },
+    Json(Value),
+}
+
+impl From<ArgumentsRepr> for ToolArguments {
+    fn from(r: ArgumentsRepr) -> Self {
+        match r {
+            ArgumentsRepr::Malformed { malformed } => ToolArguments::Malformed {
+                raw: malformed.raw,
+                error: malformed.error,
+            },
+            ArgumentsRepr::Json(v) => ToolArguments::Json(v),
+        }
+    }
+}
+
+impl From<ToolArguments> for ArgumentsRepr {
+    fn from(a: ToolArguments) -> Self {
+        match a {
+            ToolArguments::Json(v) => ArgumentsRepr::Json(v),
+            ToolArguments::Malformed { raw, error } => ArgumentsRepr::Malformed {
+                malformed: MalformedRepr { raw, error },
+            },
         }
     }
 }
@@ -542,6 +584,20 @@ mod tests {
             }
             other => panic!("expected malformed, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn arguments_serialize_as_plain_json() {
+        let a = ToolArguments::Json(json!({"ns": "x"}));
+        assert_eq!(serde_json::to_value(&a).unwrap(), json!({"ns": "x"}));
+        let m = ToolArguments::parse("{oops");
+        let v = serde_json::to_value(&m).unwrap();
+        assert_eq!(v["$malformed"]["raw"], "{oops");
+        assert_eq!(serde_json::from_value::<ToolArguments>(v).unwrap(), m);
+        assert_eq!(
+            serde_json::from_value::<ToolArguments>(json!([1])).unwrap(),
+            ToolArguments::Json(json!([1]))
+        );
     }
 
     #[test]

@@ -1,1 +1,3 @@
-//! Shared helpers for cross-crate tests.
+//! Cross-crate and end-to-end tests of kagent-rs. The root README is compiled here, so its
+//! embedding example is a doctest.
+#![doc = include_str!("../../README.md")]
