@@ -4,8 +4,10 @@ Usage: python py_server.py PORT   (streamable HTTP on 127.0.0.1:PORT/mcp)
 """
 import asyncio
 import sys
+from typing import TypedDict
 
 from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import ToolAnnotations
 
 server = MCPServer("kagent-test-py-server")
@@ -32,7 +34,7 @@ def scale(name: str, replicas: int) -> str:
 @server.tool(annotations=ToolAnnotations(readOnlyHint=True))
 def fail(reason: str) -> str:
     """Always fails."""
-    raise ValueError(f"cannot do it: {reason}")
+    raise ToolError(f"cannot do it: {reason}")
 
 
 @server.tool(annotations=ToolAnnotations(readOnlyHint=True))
@@ -42,8 +44,13 @@ async def slow(seconds: float) -> str:
     return "done"
 
 
+class Weather(TypedDict):
+    city: str
+    temperature_c: int
+
+
 @server.tool(annotations=ToolAnnotations(readOnlyHint=True))
-def weather(city: str) -> dict:
+def weather(city: str) -> Weather:
     """Structured output."""
     return {"city": city, "temperature_c": 21}
 

@@ -51,14 +51,22 @@ pub fn python_script(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python").join(name)
 }
 
-/// The `tool_server` example binary (cargo builds examples along with tests).
+/// The `tool_server` example binary. `cargo test` builds examples; `cargo nextest` does not,
+/// so it is built here when missing.
 pub fn tool_server_example() -> PathBuf {
     let exe = std::env::current_exe().unwrap();
     let profile_dir = exe.parent().unwrap().parent().unwrap();
     let bin = profile_dir.join("examples/tool_server");
+    if !bin.exists() {
+        let status = std::process::Command::new(env!("CARGO"))
+            .args(["build", "-p", "kagent-mcp", "--example", "tool_server"])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .status();
+        eprintln!("built the tool_server example: {status:?}");
+    }
     assert!(
         bin.exists(),
-        "example binary missing at {}: run `cargo build -p kagent-mcp --example tool_server` (cargo test builds it)",
+        "example binary missing at {}: run `cargo build -p kagent-mcp --example tool_server`",
         bin.display()
     );
     bin

@@ -1,0 +1,403 @@
+//! The Anthropic stream state machine: decoded SSE events in, [`ChatEvent`]s out.
+//!
+//! Pure (no I/O), so every wire scenario is unit-testable. The provider feeds it one SSE event
+//! at a time and calls [`AnthropicStreamState::finish`] when the body ends.
+
+use std::collections::HashMap;
+
+use kagent_core::{
+    ChatEvent, ChatResponse, ContentPart, FinishReason, ProviderError, Reasoning, StreamAssembler,
+    ToolArguments, ToolCall, Usage,
+};
+
+use super::wire::{ContentBlock, Delta, MessagesResponse, StartBlock, StreamEvent, WireUsage};
+
+/// An open content block.
+#[derive(Debug)]
+enum Block {
+    Text,
+    Tool {
+        position: usize,
+        id: String,
+        name: String,
+        json: String,
+    },
+    Thinking {
+        text: String,
+        signature: String,
+    },
+    Redacted {
+        data: String,
+    },
+    /// `server_tool_use` and `*_tool_result` blocks: executed by Anthropic, not us.
+    Ignored,
+}
+
+/// Assembles one streamed Messages response.
+#[derive(Debug)]
+pub(crate) struct AnthropicStreamState {
+    provider: String,
+    open: HashMap<usize, Block>,
+    tool_positions: usize,
+    raw_usage: WireUsage,
+    usage: Option<Usage>,
+    stop_reason: Option<String>,
+    finished: bool,
+    mirror: StreamAssembler,
+}
+
+impl AnthropicStreamState {
+    /// A fresh state for one response.
+    pub(crate) fn new(provider: impl Into<String>) -> Self {
+        AnthropicStreamState {
+            provider: provider.into(),
+            open: HashMap::new(),
+            tool_positions: 0,
+            raw_usage: WireUsage::default(),
+            usage: None,
+            stop_reason: None,
+            finished: false,
+            mirror: StreamAssembler::new(),
+        }
+    }
+
+    /// Feeds one SSE event. `event` is the `event:` name (may be empty), `data` its payload.
+    /// Returns the events to hand to the caller, or the typed error of an in-band `error`
+    /// event.
+    pub(crate) fn on_event(
+        &mut self,
+        event: &str,
+        data: &str,
+    ) -> Result<Vec<ChatEvent>, ProviderError> {
+        if self.finished || data.trim().is_empty() {
+            return Ok(Vec::new());
+        }
+        let parsed: StreamEvent = match serde_json::from_str(data) {
+            Ok(e) => e,
+            Err(e) => {
+                // `ping` and unknown events may carry anything; only known events must parse.
+                if matches!(
+                    event,
+                    "message_start"
+                        | "content_block_start"
+                        | "content_block_delta"
+                        | "content_block_stop"
+                        | "message_delta"
+                        | "error"
+                ) {
+                    return Err(ProviderError::Decode {
+                        provider: self.provider.clone(),
+                        message: format!("invalid `{event}` event: {e}"),
+                        source: Some(Box::new(e)),
+                    });
+                }
+                return Ok(Vec::new());
+            }
+        };
+        let mut out = Vec::new();
+        match parsed {
+            StreamEvent::MessageStart { message } => {
+                out.push(ChatEvent::ResponseMetadata {
+                    id: message.id,
+                    model: message.model,
+                });
+                if let Some(u) = message.usage {
+                    self.merge_usage(&u);
+                    if let Some(usage) = self.usage {
+                        out.push(ChatEvent::Usage { usage });
+                    }
+                }
+            }
+            StreamEvent::ContentBlockStart {
+                index,
+                content_block,
+            } => {
+                let block = match content_block {
+                    StartBlock::Text { text } => {
+                        if !text.is_empty() {
+                            out.push(ChatEvent::TextDelta { text });
+                        }
+                        Block::Text
+                    }
+                    // `input` in the start block is always an `{}` placeholder: ignored.
+                    StartBlock::ToolUse { id, name } => {
+                        let position = self.tool_positions;
+                        self.tool_positions += 1;
+                        out.push(ChatEvent::ToolCallStart {
+                            index: position,
+                            id: id.clone(),
+                            name: name.clone(),
+                        });
+                        Block::Tool {
+                            position,
+                            id,
+                            name,
+                            json: String::new(),
+                        }
+                    }
+                    StartBlock::Thinking {
+                        thinking,
+                        signature,
+                    } => {
+                        if !thinking.is_empty() {
+                            out.push(ChatEvent::ReasoningDelta {
+                                text: thinking.clone(),
+                            });
+                        }
+                        Block::Thinking {
+                            text: thinking,
+                            signature,
+                        }
+                    }
+                    StartBlock::RedactedThinking { data } => Block::Redacted { data },
+                    StartBlock::Other => Block::Ignored,
+                };
+                self.open.insert(index, block);
+            }
+            StreamEvent::ContentBlockDelta { index, delta } => {
+                match (self.open.get_mut(&index), delta) {
+                    (Some(Block::Text), Delta::TextDelta { text }) if !text.is_empty() => {
+                        out.push(ChatEvent::TextDelta { text });
+                    }
+                    // A text delta for a block whose start we never saw: keep the text.
+                    (None, Delta::TextDelta { text }) => {
+                        self.open.insert(index, Block::Text);
+                        if !text.is_empty() {
+                            out.push(ChatEvent::TextDelta { text });
+                        }
+                    }
+                    (
+                        Some(Block::Tool { position, json, .. }),
+                        Delta::InputJsonDelta { partial_json },
+                    ) => {
+                        json.push_str(&partial_json);
+                        if !partial_json.is_empty() {
+                            out.push(ChatEvent::ToolCallDelta {
+                                index: *position,
+                                arguments: partial_json,
+                            });
+                        }
+                    }
+                    (Some(Block::Thinking { text, .. }), Delta::ThinkingDelta { thinking }) => {
+                        text.push_str(&thinking);
+                        if !thinking.is_empty() {
+                            out.push(ChatEvent::ReasoningDelta { text: thinking });
+                        }
+                    }
+                    (
+                        Some(Block::Thinking { signature, .. }),
+                        Delta::SignatureDelta { signature: s },
+                    ) => signature.push_str(&s),
+                    // Unknown delta types (citations, ...), deltas of ignored blocks.
+                    _ => {}
+                }
+            }
+            StreamEvent::ContentBlockStop { index } => {
+                if let Some(block) = self.open.remove(&index) {
+                    out.extend(close_block(block, None));
+                }
+            }
+            StreamEvent::MessageDelta { delta, usage } => {
+                if let Some(reason) = delta.stop_reason {
+                    self.stop_reason = Some(reason);
+                }
+                if let Some(u) = usage {
+                    self.merge_usage(&u);
+                    if let Some(usage) = self.usage {
+                        out.push(ChatEvent::Usage { usage });
+                    }
+                }
+            }
+            StreamEvent::MessageStop => {
+                // Blocks never stopped (e.g. `max_tokens` inside tool JSON) are reported as
+                // incomplete calls that must not run.
+                let mut rest: Vec<(usize, Block)> = self.open.drain().collect();
+                rest.sort_by_key(|(i, _)| *i);
+                let why = format!(
+                    "tool call cut off before its end (stop_reason {})",
+                    self.stop_reason.as_deref().unwrap_or("unknown")
+                );
+                for (_, block) in rest {
+                    out.extend(close_block(block, Some(&why)));
+                }
+                let raw = self.stop_reason.clone();
+                out.push(ChatEvent::Finish {
+                    reason: finish_reason(raw.as_deref()),
+                    raw,
+                });
+                self.finished = true;
+            }
+            StreamEvent::Error { .. } => {
+                let value: serde_json::Value = serde_json::from_str(data).unwrap_or_default();
+                return Err(crate::error::from_in_band(&self.provider, &value));
+            }
+            StreamEvent::Ping | StreamEvent::Unknown => {}
+        }
+        for e in &out {
+            self.mirror.push(e);
+        }
+        Ok(out)
+    }
+
+    /// The body ended. Without `message_stop` that is a truncated stream carrying everything
+    /// assembled so far.
+    pub(crate) fn finish(&mut self) -> Result<(), ProviderError> {
+        if self.finished {
+            return Ok(());
+        }
+        Err(ProviderError::TruncatedStream {
+            provider: self.provider.clone(),
+            reason: "the stream closed before `message_stop`".into(),
+            partial: Box::new(self.mirror.snapshot()),
+        })
+    }
+
+    /// `message_delta.usage` is cumulative: each field present overwrites, absent fields keep
+    /// what `message_start` said (gateways may send input counts only at the end).
+    fn merge_usage(&mut self, u: &WireUsage) {
+        let mut raw = self.raw_usage.clone();
+        overwrite(&mut raw.input_tokens, u.input_tokens);
+        overwrite(&mut raw.output_tokens, u.output_tokens);
+        overwrite(&mut raw.cache_read_input_tokens, u.cache_read_input_tokens);
+        overwrite(
+            &mut raw.cache_creation_input_tokens,
+            u.cache_creation_input_tokens,
+        );
+        self.usage = Some(to_usage(&raw));
+        self.raw_usage = raw;
+    }
+}
+
+fn overwrite(slot: &mut Option<u64>, value: Option<u64>) {
+    if value.is_some() {
+        *slot = value;
+    }
+}
+
+/// Anthropic's `input_tokens` excludes cache reads and writes; ours includes them.
+pub(crate) fn to_usage(u: &WireUsage) -> Usage {
+    let read = u.cache_read_input_tokens;
+    let created = u.cache_creation_input_tokens;
+    Usage {
+        input_tokens: u
+            .input_tokens
+            .unwrap_or(0)
+            .saturating_add(read.unwrap_or(0))
+            .saturating_add(created.unwrap_or(0)),
+        output_tokens: u.output_tokens.unwrap_or(0),
+        cached_input_tokens: read,
+        cache_creation_input_tokens: created,
+        reasoning_tokens: None,
+    }
+}
+
+fn close_block(block: Block, cut_off: Option<&str>) -> Vec<ChatEvent> {
+    match block {
+        Block::Tool {
+            position,
+            id,
+            name,
+            json,
+        } => {
+            let arguments = match cut_off {
+                Some(why) => ToolArguments::Malformed {
+                    raw: json,
+                    error: why.to_owned(),
+                },
+                // A zero-argument tool sends one `partial_json: ""`: that is `{}`.
+                None => ToolArguments::parse(&json),
+            };
+            vec![ChatEvent::ToolCallDone {
+                index: position,
+                call: ToolCall {
+                    id,
+                    name,
+                    arguments,
+                    provider_data: None,
+                },
+            }]
+        }
+        Block::Thinking { text, signature } => vec![ChatEvent::ReasoningDone {
+            reasoning: Reasoning {
+                text,
+                signature: (!signature.is_empty()).then_some(signature),
+                ..Default::default()
+            },
+        }],
+        Block::Redacted { data } => vec![ChatEvent::ReasoningDone {
+            reasoning: Reasoning {
+                redacted: Some(data),
+                ..Default::default()
+            },
+        }],
+        Block::Text | Block::Ignored => Vec::new(),
+    }
+}
+
+/// Maps `stop_reason`.
+pub(crate) fn finish_reason(raw: Option<&str>) -> FinishReason {
+    match raw {
+        Some("end_turn") | Some("stop_sequence") => FinishReason::Stop,
+        Some("max_tokens") | Some("model_context_window_exceeded") => FinishReason::Length,
+        Some("tool_use") => FinishReason::ToolCalls,
+        Some("refusal") => FinishReason::ContentFilter,
+        // `pause_turn`: a server-tool loop paused; the caller may send the turn back to resume.
+        Some(other) => FinishReason::Other(other.to_owned()),
+        None => FinishReason::Other("unknown".into()),
+    }
+}
+
+/// Converts a complete (non-streamed) response.
+pub(crate) fn response_from_wire(resp: MessagesResponse) -> ChatResponse {
+    let mut text = String::new();
+    let mut reasoning = Vec::new();
+    let mut tool_calls = Vec::new();
+    for block in resp.content {
+        match block {
+            ContentBlock::Text { text: t } => text.push_str(&t),
+            ContentBlock::ToolUse { id, name, input } => tool_calls.push(ToolCall {
+                id,
+                name,
+                arguments: ToolArguments::Json(if input.is_null() {
+                    serde_json::json!({})
+                } else {
+                    input
+                }),
+                provider_data: None,
+            }),
+            ContentBlock::Thinking {
+                thinking,
+                signature,
+            } => reasoning.push(Reasoning {
+                text: thinking,
+                signature: (!signature.is_empty()).then_some(signature),
+                ..Default::default()
+            }),
+            ContentBlock::RedactedThinking { data } => reasoning.push(Reasoning {
+                redacted: Some(data),
+                ..Default::default()
+            }),
+            ContentBlock::Other => {}
+        }
+    }
+    let mut finish = finish_reason(resp.stop_reason.as_deref());
+    if !tool_calls.is_empty() {
+        finish = FinishReason::ToolCalls;
+    }
+    ChatResponse {
+        message: kagent_core::AssistantMessage {
+            content: if text.is_empty() {
+                Vec::new()
+            } else {
+                vec![ContentPart::text(text)]
+            },
+            reasoning,
+            tool_calls,
+        },
+        finish_reason: finish,
+        raw_finish_reason: resp.stop_reason,
+        usage: resp.usage.as_ref().map(to_usage),
+        model: resp.model,
+        id: resp.id,
+    }
+}

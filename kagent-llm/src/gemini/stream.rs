@@ -1,0 +1,495 @@
+//! The Gemini stream state machine: `streamGenerateContent?alt=sse` chunks in, [`ChatEvent`]s
+//! out. A non-streamed `generateContent` answer is the same object, fed as one chunk.
+//!
+//! Gemini has no terminal event: a stream is complete when the connection closes after a
+//! candidate with a `finishReason`. The `Finish` event is therefore produced by
+//! [`GeminiStreamState::finish`], after any late usage chunk.
+
+use kagent_core::{
+    ApiErrorDetails, ChatEvent, FinishReason, ProviderError, Reasoning, StreamAssembler,
+    ToolArguments, ToolCall, Usage,
+};
+use serde_json::{Map, Value, json};
+
+use super::wire::{FunctionCall, GenerateContentResponse, PartialArg, UsageMetadata};
+use super::{ReplayData, SYNTHETIC_ID_PREFIX};
+
+/// A function call whose arguments are still streaming (`willContinue: true`).
+#[derive(Debug)]
+struct PendingCall {
+    position: usize,
+    id: String,
+    synthetic: bool,
+    name: String,
+    args: Value,
+    /// String fragments per `jsonPath`, concatenated while `willContinue` is set.
+    strings: Vec<(String, String)>,
+    signature: Option<String>,
+}
+
+/// Assembles one Gemini response.
+#[derive(Debug)]
+pub(crate) struct GeminiStreamState {
+    provider: String,
+    id_prefix: String,
+    calls: usize,
+    pending: Option<PendingCall>,
+    thought_text: String,
+    thought_signature: Option<String>,
+    text_signature: Option<String>,
+    finish: Option<String>,
+    blocked: Option<(String, Option<String>)>,
+    metadata_sent: bool,
+    chunks: usize,
+    mirror: StreamAssembler,
+}
+
+impl GeminiStreamState {
+    /// A fresh state. Synthetic call ids are `{SYNTHETIC_ID_PREFIX}{id_nonce}_{n}`.
+    pub(crate) fn new(provider: impl Into<String>, id_nonce: &str) -> Self {
+        GeminiStreamState {
+            provider: provider.into(),
+            id_prefix: format!("{SYNTHETIC_ID_PREFIX}{id_nonce}_"),
+            calls: 0,
+            pending: None,
+            thought_text: String::new(),
+            thought_signature: None,
+            text_signature: None,
+            finish: None,
+            blocked: None,
+            metadata_sent: false,
+            chunks: 0,
+            mirror: StreamAssembler::new(),
+        }
+    }
+
+    /// Feeds one chunk (an SSE `data:` payload or a whole `generateContent` body). A chunk
+    /// that is an error object (raw or array-wrapped) becomes its typed error.
+    pub(crate) fn on_chunk(&mut self, data: &str) -> Result<Vec<ChatEvent>, ProviderError> {
+        let data = data.trim();
+        if data.is_empty() {
+            return Ok(Vec::new());
+        }
+        let value: Value = serde_json::from_str(data).map_err(|e| ProviderError::Decode {
+            provider: self.provider.clone(),
+            message: format!("invalid Gemini chunk: {e}"),
+            source: Some(Box::new(e)),
+        })?;
+        let items = match value {
+            Value::Array(items) => items,
+            other => vec![other],
+        };
+        let mut out = Vec::new();
+        for item in items {
+            if item.get("error").is_some() {
+                return Err(crate::error::from_in_band(&self.provider, &item));
+            }
+            let chunk: GenerateContentResponse =
+                serde_json::from_value(item).map_err(|e| ProviderError::Decode {
+                    provider: self.provider.clone(),
+                    message: format!("invalid Gemini chunk: {e}"),
+                    source: Some(Box::new(e)),
+                })?;
+            self.on_response(chunk, &mut out);
+        }
+        for e in &out {
+            self.mirror.push(e);
+        }
+        Ok(out)
+    }
+
+    fn on_response(&mut self, chunk: GenerateContentResponse, out: &mut Vec<ChatEvent>) {
+        self.chunks += 1;
+        if !self.metadata_sent && (chunk.response_id.is_some() || chunk.model_version.is_some()) {
+            self.metadata_sent = true;
+            out.push(ChatEvent::ResponseMetadata {
+                id: chunk.response_id.clone(),
+                model: chunk.model_version.clone(),
+            });
+        }
+        if chunk.candidates.is_empty()
+            && let Some(reason) = chunk
+                .prompt_feedback
+                .and_then(|f| f.block_reason.map(|r| (r, f.block_reason_message.clone())))
+        {
+            self.blocked = Some(reason);
+        }
+        // We ask for one candidate; take index 0 (or the first).
+        let candidate = chunk
+            .candidates
+            .into_iter()
+            .find(|c| c.index.unwrap_or(0) == 0);
+        if let Some(candidate) = candidate {
+            if let Some(content) = candidate.content {
+                for part in content.parts {
+                    if let Some(fc) = part.function_call {
+                        self.on_function_call(fc, part.thought_signature, out);
+                        continue;
+                    }
+                    if let Some(text) = part.text {
+                        if part.thought == Some(true) {
+                            if !text.is_empty() {
+                                self.thought_text.push_str(&text);
+                                out.push(ChatEvent::ReasoningDelta { text });
+                            }
+                            if part.thought_signature.is_some() {
+                                self.thought_signature = part.thought_signature;
+                            }
+                        } else {
+                            if !text.is_empty() {
+                                out.push(ChatEvent::TextDelta { text });
+                            }
+                            if part.thought_signature.is_some() {
+                                self.text_signature = part.thought_signature;
+                            }
+                        }
+                    } else if part.thought_signature.is_some() {
+                        // A signature on an otherwise empty part: keep it with the text.
+                        self.text_signature = part.thought_signature;
+                    }
+                }
+            }
+            if let Some(reason) = candidate.finish_reason {
+                if let Some(msg) = &candidate.finish_message {
+                    tracing::debug!(finish_reason = %reason, finish_message = %msg, "Gemini finish message");
+                }
+                self.finish = Some(reason);
+            }
+        }
+        if let Some(u) = chunk.usage_metadata {
+            out.push(ChatEvent::Usage {
+                usage: to_usage(&u),
+            });
+        }
+    }
+
+    fn on_function_call(
+        &mut self,
+        fc: FunctionCall,
+        signature: Option<String>,
+        out: &mut Vec<ChatEvent>,
+    ) {
+        let streaming = fc.will_continue == Some(true) || !fc.partial_args.is_empty();
+        if !streaming && self.pending.is_none() {
+            // A whole call in one part (the normal case).
+            let (id, synthetic) = self.call_id(fc.id);
+            let position = self.calls;
+            self.calls += 1;
+            let name = fc.name.unwrap_or_default();
+            out.push(ChatEvent::ToolCallStart {
+                index: position,
+                id: id.clone(),
+                name: name.clone(),
+            });
+            out.push(ChatEvent::ToolCallDone {
+                index: position,
+                call: ToolCall {
+                    id,
+                    name,
+                    arguments: ToolArguments::Json(match fc.args {
+                        Some(Value::Null) | None => json!({}),
+                        Some(v) => v,
+                    }),
+                    provider_data: ReplayData {
+                        synthetic_id: synthetic,
+                        thought_signature: signature,
+                    }
+                    .to_value(),
+                },
+            });
+            return;
+        }
+        // Streamed arguments (Vertex AI `streamFunctionCallArguments`). The exact chunking is
+        // not verified against a live endpoint here; this follows the documented
+        // `FunctionCall.partialArgs` / `PartialArg.{jsonPath, *Value, willContinue}` shape.
+        if self.pending.is_none() {
+            let (id, synthetic) = self.call_id(fc.id.clone());
+            let position = self.calls;
+            self.calls += 1;
+            let name = fc.name.clone().unwrap_or_default();
+            out.push(ChatEvent::ToolCallStart {
+                index: position,
+                id: id.clone(),
+                name: name.clone(),
+            });
+            self.pending = Some(PendingCall {
+                position,
+                id,
+                synthetic,
+                name,
+                args: match &fc.args {
+                    Some(v @ Value::Object(_)) => v.clone(),
+                    _ => Value::Object(Map::new()),
+                },
+                strings: Vec::new(),
+                signature: None,
+            });
+        }
+        if let Some(p) = self.pending.as_mut() {
+            if p.name.is_empty()
+                && let Some(n) = &fc.name
+            {
+                p.name.clone_from(n);
+            }
+            if signature.is_some() {
+                p.signature = signature;
+            }
+            for arg in &fc.partial_args {
+                apply_partial(p, arg);
+            }
+        }
+        if fc.will_continue != Some(true)
+            && let Some(p) = self.pending.take()
+        {
+            out.push(ChatEvent::ToolCallDone {
+                index: p.position,
+                call: ToolCall {
+                    id: p.id,
+                    name: p.name,
+                    arguments: ToolArguments::Json(p.args),
+                    provider_data: ReplayData {
+                        synthetic_id: p.synthetic,
+                        thought_signature: p.signature,
+                    }
+                    .to_value(),
+                },
+            });
+        }
+    }
+
+    fn call_id(&self, id: Option<String>) -> (String, bool) {
+        match id.filter(|i| !i.is_empty()) {
+            Some(id) => (id, false),
+            None => (format!("{}{}", self.id_prefix, self.calls), true),
+        }
+    }
+
+    /// The body ended. Returns the closing events (kept reasoning, `Finish`), or
+    /// `TruncatedStream` when no candidate ever carried a `finishReason`.
+    pub(crate) fn finish(&mut self) -> Result<Vec<ChatEvent>, ProviderError> {
+        if let Some((reason, message)) = self.blocked.take()
+            && self.finish.is_none()
+        {
+            return Err(ProviderError::ContentFiltered {
+                provider: self.provider.clone(),
+                details: ApiErrorDetails {
+                    error_type: Some(reason.clone()),
+                    message: message.unwrap_or_else(|| format!("prompt blocked ({reason})")),
+                    ..Default::default()
+                },
+            });
+        }
+        let Some(raw) = self.finish.clone() else {
+            let mut partial = self.mirror.snapshot();
+            if let Some(p) = &self.pending {
+                partial.message.tool_calls.push(ToolCall {
+                    id: p.id.clone(),
+                    name: p.name.clone(),
+                    arguments: ToolArguments::Malformed {
+                        raw: p.args.to_string(),
+                        error: "streamed arguments never completed".into(),
+                    },
+                    provider_data: None,
+                });
+            }
+            return Err(ProviderError::TruncatedStream {
+                provider: self.provider.clone(),
+                reason: if self.chunks == 0 {
+                    "the stream closed before any chunk".into()
+                } else {
+                    "the stream closed before a candidate with `finishReason`".into()
+                },
+                partial: Box::new(partial),
+            });
+        };
+        let mut out = Vec::new();
+        if let Some(p) = self.pending.take() {
+            out.push(ChatEvent::ToolCallDone {
+                index: p.position,
+                call: ToolCall {
+                    id: p.id,
+                    name: p.name,
+                    arguments: ToolArguments::Malformed {
+                        raw: p.args.to_string(),
+                        error: format!("streamed arguments cut off ({raw})"),
+                    },
+                    provider_data: None,
+                },
+            });
+        }
+        if !self.thought_text.is_empty() || self.thought_signature.is_some() {
+            out.push(ChatEvent::ReasoningDone {
+                reasoning: Reasoning {
+                    text: std::mem::take(&mut self.thought_text),
+                    signature: self.thought_signature.take(),
+                    redacted: None,
+                    provider_data: Some(json!({"gemini": {"kind": "thought"}})),
+                },
+            });
+        }
+        if let Some(sig) = self.text_signature.take() {
+            out.push(ChatEvent::ReasoningDone {
+                reasoning: Reasoning {
+                    text: String::new(),
+                    signature: Some(sig),
+                    redacted: None,
+                    provider_data: Some(json!({"gemini": {"kind": "text_signature"}})),
+                },
+            });
+        }
+        out.push(ChatEvent::Finish {
+            reason: finish_reason(&raw),
+            raw: Some(raw),
+        });
+        for e in &out {
+            self.mirror.push(e);
+        }
+        Ok(out)
+    }
+}
+
+fn apply_partial(p: &mut PendingCall, arg: &PartialArg) {
+    let value = if let Some(s) = &arg.string_value {
+        let slot = match p
+            .strings
+            .iter_mut()
+            .find(|(path, _)| path == &arg.json_path)
+        {
+            Some((_, acc)) => {
+                acc.push_str(s);
+                acc.clone()
+            }
+            None => {
+                p.strings.push((arg.json_path.clone(), s.clone()));
+                s.clone()
+            }
+        };
+        Value::String(slot)
+    } else if let Some(n) = arg.number_value {
+        serde_json::Number::from_f64(n)
+            .map(|n| {
+                // Integers stay integers.
+                if n.as_f64()
+                    .is_some_and(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
+                {
+                    #[allow(clippy::cast_possible_truncation)]
+                    Value::from(n.as_f64().unwrap_or_default() as i64)
+                } else {
+                    Value::Number(n)
+                }
+            })
+            .unwrap_or(Value::Null)
+    } else if let Some(b) = arg.bool_value {
+        Value::Bool(b)
+    } else {
+        Value::Null
+    };
+    set_json_path(&mut p.args, &arg.json_path, value);
+}
+
+/// Sets `value` at an RFC 9535 normalized path such as `$.a.b[0]['c']`, creating objects and
+/// arrays on the way. Array indices are capped so that a bad path cannot allocate much.
+pub(crate) fn set_json_path(root: &mut Value, path: &str, value: Value) {
+    enum Seg {
+        Key(String),
+        Index(usize),
+    }
+    let mut segs = Vec::new();
+    let mut rest = path.strip_prefix('$').unwrap_or(path);
+    while !rest.is_empty() {
+        if let Some(r) = rest.strip_prefix('.') {
+            let end = r.find(['.', '[']).unwrap_or(r.len());
+            let (key, tail) = r.split_at(end);
+            segs.push(Seg::Key(key.to_owned()));
+            rest = tail;
+        } else if let Some(r) = rest.strip_prefix('[') {
+            let Some(end) = r.find(']') else { return };
+            let (inner, tail) = r.split_at(end);
+            rest = tail.get(1..).unwrap_or_default();
+            let inner = inner.trim();
+            if let Some(q) = inner
+                .strip_prefix('\'')
+                .and_then(|s| s.strip_suffix('\''))
+                .or_else(|| inner.strip_prefix('"').and_then(|s| s.strip_suffix('"')))
+            {
+                segs.push(Seg::Key(q.to_owned()));
+            } else if let Ok(i) = inner.parse::<usize>() {
+                if i > 4096 {
+                    return;
+                }
+                segs.push(Seg::Index(i));
+            } else {
+                return;
+            }
+        } else {
+            return;
+        }
+    }
+    let mut cur = root;
+    for seg in segs {
+        cur = match seg {
+            Seg::Key(k) => {
+                if !cur.is_object() {
+                    *cur = Value::Object(Map::new());
+                }
+                match cur.as_object_mut() {
+                    Some(o) => o.entry(k).or_insert(Value::Null),
+                    None => return,
+                }
+            }
+            Seg::Index(i) => {
+                if !cur.is_array() {
+                    *cur = Value::Array(Vec::new());
+                }
+                match cur.as_array_mut() {
+                    Some(a) => {
+                        if a.len() <= i {
+                            a.resize(i + 1, Value::Null);
+                        }
+                        match a.get_mut(i) {
+                            Some(v) => v,
+                            None => return,
+                        }
+                    }
+                    None => return,
+                }
+            }
+        };
+    }
+    *cur = value;
+}
+
+/// Cumulative usage: `thoughtsTokenCount` counts as output.
+pub(crate) fn to_usage(u: &UsageMetadata) -> Usage {
+    let thoughts = u.thoughts_token_count;
+    Usage {
+        input_tokens: u
+            .prompt_token_count
+            .unwrap_or(0)
+            .saturating_add(u.tool_use_prompt_token_count.unwrap_or(0)),
+        output_tokens: u
+            .candidates_token_count
+            .unwrap_or(0)
+            .saturating_add(thoughts.unwrap_or(0)),
+        cached_input_tokens: u.cached_content_token_count,
+        cache_creation_input_tokens: None,
+        reasoning_tokens: thoughts,
+    }
+}
+
+/// Maps `finishReason`. `STOP` with function calls becomes a tool turn in the assembler.
+pub(crate) fn finish_reason(raw: &str) -> FinishReason {
+    match raw {
+        "STOP" => FinishReason::Stop,
+        "MAX_TOKENS" => FinishReason::Length,
+        "SAFETY"
+        | "RECITATION"
+        | "BLOCKLIST"
+        | "PROHIBITED_CONTENT"
+        | "SPII"
+        | "IMAGE_SAFETY"
+        | "IMAGE_PROHIBITED_CONTENT" => FinishReason::ContentFilter,
+        // MALFORMED_FUNCTION_CALL, UNEXPECTED_TOOL_CALL, LANGUAGE, OTHER, ...
+        other => FinishReason::Other(other.to_owned()),
+    }
+}
