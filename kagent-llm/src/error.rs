@@ -339,16 +339,27 @@ fn kind_of(details: &ApiErrorDetails, parsed: &ParsedErrorBody) -> Kind {
         return Kind::Quota;
     }
     match ty {
-        "rate_limit_error" | "rate_limit_exceeded" | "RESOURCE_EXHAUSTED" | "ThrottlingException"
-        | "tokens" | "requests" => Kind::RateLimit,
+        "rate_limit_error"
+        | "rate_limit_exceeded"
+        | "RESOURCE_EXHAUSTED"
+        | "ThrottlingException"
+        | "tokens"
+        | "requests" => Kind::RateLimit,
         "overloaded_error" | "UNAVAILABLE" | "ServiceUnavailableException" => Kind::Overloaded,
         "authentication_error" | "UNAUTHENTICATED" | "UnrecognizedClientException" => Kind::Auth,
         "permission_error" | "PERMISSION_DENIED" | "AccessDeniedException" => Kind::Permission,
         "not_found_error" | "NOT_FOUND" | "ResourceNotFoundException" => Kind::NotFound,
-        "invalid_request_error" | "INVALID_ARGUMENT" | "FAILED_PRECONDITION"
+        "invalid_request_error"
+        | "INVALID_ARGUMENT"
+        | "FAILED_PRECONDITION"
         | "ValidationException" => Kind::Invalid,
-        "api_error" | "server_error" | "INTERNAL" | "UNKNOWN" | "DEADLINE_EXCEEDED"
-        | "InternalServerException" | "ModelStreamErrorException" => Kind::Server,
+        "api_error"
+        | "server_error"
+        | "INTERNAL"
+        | "UNKNOWN"
+        | "DEADLINE_EXCEEDED"
+        | "InternalServerException"
+        | "ModelStreamErrorException" => Kind::Server,
         _ => {
             if has_code("rate_limit_exceeded") {
                 Kind::RateLimit
@@ -375,7 +386,11 @@ fn looks_like_spend_cap(details: &ApiErrorDetails) -> bool {
 }
 
 /// Classifies an error from its HTTP status (when known) and the body's type/code/message.
-pub fn classify(provider: &str, details: ApiErrorDetails, parsed: &ParsedErrorBody) -> ProviderError {
+pub fn classify(
+    provider: &str,
+    details: ApiErrorDetails,
+    parsed: &ParsedErrorBody,
+) -> ProviderError {
     let provider = provider.to_owned();
     let kind = kind_of(&details, parsed);
     match (details.status, kind) {
@@ -450,7 +465,10 @@ mod tests {
     #[test]
     fn retry_after_ms_wins_over_retry_after() {
         let h = headers(&[("retry-after-ms", "1500"), ("retry-after", "30")]);
-        assert_eq!(retry_after_from_headers(&h), Some(Duration::from_millis(1500)));
+        assert_eq!(
+            retry_after_from_headers(&h),
+            Some(Duration::from_millis(1500))
+        );
     }
 
     #[test]
@@ -458,7 +476,10 @@ mod tests {
         let h = headers(&[("retry-after", "20")]);
         assert_eq!(retry_after_from_headers(&h), Some(Duration::from_secs(20)));
         let h = headers(&[("retry-after", "0.5")]);
-        assert_eq!(retry_after_from_headers(&h), Some(Duration::from_millis(500)));
+        assert_eq!(
+            retry_after_from_headers(&h),
+            Some(Duration::from_millis(500))
+        );
         let h = headers(&[("retry-after", "soon")]);
         assert_eq!(retry_after_from_headers(&h), None);
         let h = headers(&[("retry-after", "-3")]);
@@ -475,7 +496,10 @@ mod tests {
             .unwrap();
         let h = headers(&[("retry-after", &text)]);
         let d = retry_after_from_headers(&h).unwrap();
-        assert!(d > Duration::from_secs(100) && d <= Duration::from_secs(120), "{d:?}");
+        assert!(
+            d > Duration::from_secs(100) && d <= Duration::from_secs(120),
+            "{d:?}"
+        );
     }
 
     #[test]
@@ -487,7 +511,10 @@ mod tests {
         let p = parse_error_value(&body).unwrap();
         assert_eq!(p.retry_delay, Some(Duration::from_secs(37)));
         assert_eq!(p.error_type.as_deref(), Some("RESOURCE_EXHAUSTED"));
-        assert_eq!(parse_google_duration("1.5s"), Some(Duration::from_millis(1500)));
+        assert_eq!(
+            parse_google_duration("1.5s"),
+            Some(Duration::from_millis(1500))
+        );
         assert_eq!(parse_google_duration("oops"), None);
     }
 
@@ -502,7 +529,8 @@ mod tests {
         let p = parse_error_body(anthropic).unwrap();
         assert_eq!(p.error_type.as_deref(), Some("overloaded_error"));
         assert_eq!(p.request_id.as_deref(), Some("req_9"));
-        let google = br#"[{"error":{"code":404,"message":"models/x is not found","status":"NOT_FOUND"}}]"#;
+        let google =
+            br#"[{"error":{"code":404,"message":"models/x is not found","status":"NOT_FOUND"}}]"#;
         let p = parse_error_body(google).unwrap();
         assert_eq!(p.error_type.as_deref(), Some("NOT_FOUND"));
         assert_eq!(p.code.as_deref(), Some("404"));
@@ -526,10 +554,16 @@ mod tests {
         let e = |s: u16, body: &[u8]| {
             from_http_response("p", StatusCode::from_u16(s).unwrap(), &h, body)
         };
-        assert!(matches!(e(400, b"{}"), ProviderError::InvalidRequest { .. }));
+        assert!(matches!(
+            e(400, b"{}"),
+            ProviderError::InvalidRequest { .. }
+        ));
         assert!(matches!(e(422, b""), ProviderError::InvalidRequest { .. }));
         assert!(matches!(e(401, b""), ProviderError::Authentication { .. }));
-        assert!(matches!(e(403, b""), ProviderError::PermissionDenied { .. }));
+        assert!(matches!(
+            e(403, b""),
+            ProviderError::PermissionDenied { .. }
+        ));
         assert!(matches!(e(404, b""), ProviderError::NotFound { .. }));
         assert!(matches!(e(408, b""), ProviderError::Server { .. }));
         assert!(matches!(e(409, b""), ProviderError::Server { .. }));
@@ -599,7 +633,10 @@ mod tests {
         );
         assert!(matches!(e, ProviderError::Overloaded { .. }));
         assert!(e.is_retryable());
-        let e = from_in_band("gemini", &json!({"error":{"code":503,"message":"x","status":"UNAVAILABLE"}}));
+        let e = from_in_band(
+            "gemini",
+            &json!({"error":{"code":503,"message":"x","status":"UNAVAILABLE"}}),
+        );
         assert!(matches!(e, ProviderError::Overloaded { .. }));
         assert_eq!(e.status(), Some(503));
         let e = from_in_band("ollama", &json!({"error":"something broke"}));
@@ -614,7 +651,12 @@ mod tests {
     #[test]
     fn raw_message_is_cut_at_a_char_boundary() {
         let body = "é".repeat(600);
-        let e = from_http_response("p", StatusCode::BAD_GATEWAY, &HeaderMap::new(), body.as_bytes());
+        let e = from_http_response(
+            "p",
+            StatusCode::BAD_GATEWAY,
+            &HeaderMap::new(),
+            body.as_bytes(),
+        );
         let msg = &e.details().unwrap().message;
         assert!(msg.len() <= MAX_RAW_MESSAGE);
         assert!(msg.starts_with('é'));

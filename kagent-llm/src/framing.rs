@@ -89,7 +89,10 @@ pub fn with_idle_timeout(provider: &str, bytes: ByteStream, idle: Option<Duratio
                     };
                     // Drop the body (and the connection) right away.
                     drop(bytes);
-                    Some((Err(err), (Box::pin(futures::stream::empty()), provider, true)))
+                    Some((
+                        Err(err),
+                        (Box::pin(futures::stream::empty()), provider, true),
+                    ))
                 }
             }
         },
@@ -189,7 +192,11 @@ impl LineChunks {
     }
 }
 
-fn decode_error(provider: &str, message: &str, source: Option<std::str::Utf8Error>) -> ProviderError {
+fn decode_error(
+    provider: &str,
+    message: &str,
+    source: Option<std::str::Utf8Error>,
+) -> ProviderError {
     ProviderError::Decode {
         provider: provider.to_owned(),
         message: message.to_owned(),
@@ -312,8 +319,10 @@ mod tests {
     use futures::TryStreamExt;
 
     fn chunks(parts: &[&[u8]]) -> ByteStream {
-        let v: Vec<Result<Bytes, ProviderError>> =
-            parts.iter().map(|p| Ok(Bytes::copy_from_slice(p))).collect();
+        let v: Vec<Result<Bytes, ProviderError>> = parts
+            .iter()
+            .map(|p| Ok(Bytes::copy_from_slice(p)))
+            .collect();
         Box::pin(futures::stream::iter(v))
     }
 
@@ -342,7 +351,9 @@ mod tests {
         let expected = vec![ev("delta", "{\"t\":\"héllo 👋\"}"), ev("message", "x")];
         for i in 0..=whole.len() {
             for j in i..=whole.len() {
-                let got = sse(&[&whole[..i], &whole[i..j], &whole[j..]]).await.unwrap();
+                let got = sse(&[&whole[..i], &whole[i..j], &whole[j..]])
+                    .await
+                    .unwrap();
                 assert_eq!(got, expected, "split at {i},{j}");
             }
         }

@@ -114,12 +114,11 @@ pub fn header_map<'a>(
 ) -> Result<HeaderMap, ConfigError> {
     let mut map = HeaderMap::new();
     for (name, value) in pairs {
-        let header = HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
-            ConfigError::InvalidValue {
+        let header =
+            HeaderName::from_bytes(name.as_bytes()).map_err(|_| ConfigError::InvalidValue {
                 field: "defaultHeaders".into(),
                 message: format!("invalid header name {name:?}"),
-            }
-        })?;
+            })?;
         let mut v = HeaderValue::from_str(value).map_err(|_| ConfigError::InvalidValue {
             field: "defaultHeaders".into(),
             // The value may be a credential: never echo it.

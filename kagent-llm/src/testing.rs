@@ -284,29 +284,35 @@ impl Scenario {
     fn check(&self, req: &RecordedRequest) -> Vec<String> {
         let mut out = Vec::new();
         let what = format!("{} {}", req.method, req.path);
-        if let Some(m) = &self.method {
-            if m != &req.method {
-                out.push(format!("{what}: expected method {m}"));
-            }
+        if let Some(m) = &self.method
+            && m != &req.method
+        {
+            out.push(format!("{what}: expected method {m}"));
         }
-        if let Some(p) = &self.path {
-            if p != &req.path {
-                out.push(format!("{what}: expected path {p}"));
-            }
+        if let Some(p) = &self.path
+            && p != &req.path
+        {
+            out.push(format!("{what}: expected path {p}"));
         }
         for (name, value) in &self.query {
             let got = req.query_param(name);
             match (value, got) {
                 (Some(v), Some(g)) if *v == g => {}
-                (Some(v), g) => out.push(format!("{what}: query {name}: expected {v:?}, got {g:?}")),
-                (None, Some(g)) => out.push(format!("{what}: query {name} must be absent, got {g:?}")),
+                (Some(v), g) => {
+                    out.push(format!("{what}: query {name}: expected {v:?}, got {g:?}"))
+                }
+                (None, Some(g)) => {
+                    out.push(format!("{what}: query {name} must be absent, got {g:?}"))
+                }
                 (None, None) => {}
             }
         }
         for (name, value) in &self.headers {
             match req.header(name) {
                 Some(g) if g == value => {}
-                g => out.push(format!("{what}: header {name}: expected {value:?}, got {g:?}")),
+                g => out.push(format!(
+                    "{what}: header {name}: expected {value:?}, got {g:?}"
+                )),
             }
         }
         for name in &self.absent_headers {
@@ -314,18 +320,25 @@ impl Scenario {
                 out.push(format!("{what}: header {name} must be absent, got {g:?}"));
             }
         }
-        if self.body_exact.is_some() || !self.body_includes.is_empty() || !self.body_absent.is_empty() {
+        if self.body_exact.is_some()
+            || !self.body_includes.is_empty()
+            || !self.body_absent.is_empty()
+        {
             match req.json() {
                 None => out.push(format!("{what}: body is not JSON")),
                 Some(body) => {
-                    if let Some(exact) = &self.body_exact {
-                        if exact != &body {
-                            out.push(format!("{what}: body\n  expected {exact}\n  got      {body}"));
-                        }
+                    if let Some(exact) = &self.body_exact
+                        && exact != &body
+                    {
+                        out.push(format!(
+                            "{what}: body\n  expected {exact}\n  got      {body}"
+                        ));
                     }
                     for part in &self.body_includes {
                         if let Err(at) = json_includes(&body, part, String::new()) {
-                            out.push(format!("{what}: body does not include {part} (at {at})\n  got {body}"));
+                            out.push(format!(
+                                "{what}: body does not include {part} (at {at})\n  got {body}"
+                            ));
                         }
                     }
                     for ptr in &self.body_absent {
@@ -414,7 +427,9 @@ fn percent_decode(s: &str) -> String {
     while i < bytes.len() {
         match bytes.get(i) {
             Some(b'%') => {
-                let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
+                let hex = bytes
+                    .get(i + 1..i + 3)
+                    .and_then(|h| std::str::from_utf8(h).ok());
                 match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
                     Some(b) => {
                         out.push(b);
@@ -455,7 +470,9 @@ pub struct WireServer {
 
 impl std::fmt::Debug for WireServer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("WireServer").field("url", &self.url).finish()
+        f.debug_struct("WireServer")
+            .field("url", &self.url)
+            .finish()
     }
 }
 
@@ -530,7 +547,10 @@ impl WireServer {
 
     /// How many scenarios were not used.
     pub fn unused(&self) -> usize {
-        lock(&self.shared.scenarios).iter().filter(|s| s.is_some()).count()
+        lock(&self.shared.scenarios)
+            .iter()
+            .filter(|s| s.is_some())
+            .count()
     }
 
     /// Panics when a request broke an expectation.
@@ -589,7 +609,10 @@ async fn serve_connection(mut sock: TcpStream, shared: Arc<Shared>) {
                 s.reply
             }
             None => {
-                let msg = format!("wire server: no scenario left for {} {}", req.method, req.path);
+                let msg = format!(
+                    "wire server: no scenario left for {} {}",
+                    req.method, req.path
+                );
                 lock(&shared.mismatches).push(msg.clone());
                 Reply::json(599, &serde_json::json!({"error": {"message": msg}}))
             }
@@ -733,10 +756,14 @@ pub fn split_at(body: &[u8], offsets: &[usize]) -> Vec<Bytes> {
     let mut start = 0;
     for &o in offsets {
         let o = o.clamp(start, body.len());
-        out.push(Bytes::copy_from_slice(body.get(start..o).unwrap_or_default()));
+        out.push(Bytes::copy_from_slice(
+            body.get(start..o).unwrap_or_default(),
+        ));
         start = o;
     }
-    out.push(Bytes::copy_from_slice(body.get(start..).unwrap_or_default()));
+    out.push(Bytes::copy_from_slice(
+        body.get(start..).unwrap_or_default(),
+    ));
     out.retain(|c| !c.is_empty());
     out
 }
@@ -837,9 +864,17 @@ mod tests {
         ])
         .await;
         let client = reqwest::Client::new();
-        let _ = client.post(format!("{}/x", server.url())).send().await.unwrap();
+        let _ = client
+            .post(format!("{}/x", server.url()))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(server.mismatches().len(), 1);
-        let resp = client.get(format!("{}/y", server.url())).send().await.unwrap();
+        let resp = client
+            .get(format!("{}/y", server.url()))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(resp.status(), 599);
     }
 }

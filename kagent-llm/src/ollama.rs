@@ -1,0 +1,569 @@
+//! Ollama's native chat API: `POST {host}/api/chat`, streamed as NDJSON (one JSON object a
+//! line, the last with `"done": true`); models from `GET {host}/api/tags`.
+//!
+//! Tool calls arrive whole (arguments are a JSON object), usually in a `done:false` object,
+//! sometimes on the `done:true` object itself, one object per parallel call; ids are
+//! synthesized when Ollama sends none. Tool results are sent with `tool_name` (and the call id
+//! as `tool_call_id`).
+
+use std::collections::{BTreeMap, VecDeque};
+use std::fmt;
+
+use async_trait::async_trait;
+use http::HeaderMap;
+use kagent_core::{
+    AssistantMessage, Capabilities, ChatEvent, ChatRequest, ChatResponse, ChatStream, ContentPart,
+    FinishReason, Message, ModelInfo, ModelProvider, ModelSummary, ProviderError, Reasoning,
+    ToolArguments, ToolCall, Usage,
+};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+use tracing::Instrument;
+
+use crate::config::{ConfigError, ModelConfig};
+use crate::driver::{StreamMachine, drive};
+use crate::framing::{ByteStream, ndjson_lines};
+use crate::http::{self as h, Timeouts};
+use crate::openai::chat::{json_f32, synthetic_id};
+use crate::telemetry;
+
+/// The default Ollama host.
+pub const DEFAULT_HOST: &str = "http://localhost:11434";
+
+/// A [`ModelProvider`] for Ollama's native API.
+///
+/// ```no_run
+/// use kagent_core::{ChatRequest, Message, ModelProvider};
+/// use kagent_llm::ollama::OllamaProvider;
+///
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// let provider = OllamaProvider::new(reqwest::Client::new(), "llama3.2")
+///     .with_host("http://ollama.kagent:11434")
+///     .with_option("num_ctx", serde_json::json!(8192));
+/// let response = provider.chat(&ChatRequest::new(vec![Message::user("hi")])).await?;
+/// # let _ = response; Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct OllamaProvider {
+    info: ModelInfo,
+    client: reqwest::Client,
+    host: String,
+    api_key: Option<SecretString>,
+    options: Map<String, Value>,
+    headers: HeaderMap,
+    timeouts: Timeouts,
+}
+
+impl fmt::Debug for OllamaProvider {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OllamaProvider")
+            .field("info", &self.info)
+            .field("host", &self.host)
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
+/// kagent stores options as strings: send numbers and booleans as such.
+fn option_value(v: &Value) -> Value {
+    match v {
+        Value::String(s) => {
+            let t = s.trim();
+            if let Ok(i) = t.parse::<i64>() {
+                return i.into();
+            }
+            if let Ok(f) = t.parse::<f64>()
+                && let Some(n) = serde_json::Number::from_f64(f)
+            {
+                return Value::Number(n);
+            }
+            match t {
+                "true" => true.into(),
+                "false" => false.into(),
+                _ => v.clone(),
+            }
+        }
+        other => other.clone(),
+    }
+}
+
+impl OllamaProvider {
+    /// A provider for `model` at `http://localhost:11434`.
+    pub fn new(client: reqwest::Client, model: impl Into<String>) -> Self {
+        OllamaProvider {
+            info: ModelInfo {
+                provider: "ollama".into(),
+                model: model.into(),
+                capabilities: Capabilities::default(),
+            },
+            client,
+            host: DEFAULT_HOST.into(),
+            api_key: None,
+            options: Map::new(),
+            headers: HeaderMap::new(),
+            timeouts: Timeouts::DEFAULT,
+        }
+    }
+
+    /// Builds the provider from a [`ModelConfig`] (`ollama.host`, `ollama.options`).
+    pub fn from_config(config: &ModelConfig, client: reqwest::Client) -> Result<Self, ConfigError> {
+        let mut p = OllamaProvider::new(client, config.model.clone());
+        let block = config.ollama.clone().unwrap_or_default();
+        if let Some(host) = block
+            .host
+            .filter(|h| !h.is_empty())
+            .or_else(|| config.base_url.clone())
+        {
+            p = p.with_host(host);
+        }
+        let opts: BTreeMap<String, Value> = block.options;
+        for (k, v) in &opts {
+            p.options.insert(k.clone(), option_value(v));
+        }
+        p.api_key = config.api_key.clone();
+        p.headers = config.header_map()?;
+        p.timeouts = config.effective_timeouts();
+        Ok(p)
+    }
+
+    /// Sets the host (`http://host:11434`).
+    pub fn with_host(mut self, host: impl Into<String>) -> Self {
+        let host = host.into();
+        self.host = host.trim_end_matches('/').to_owned();
+        self
+    }
+
+    /// Sets one model option (`num_ctx`, `temperature`, `num_predict`, ...).
+    pub fn with_option(mut self, name: impl Into<String>, value: Value) -> Self {
+        self.options.insert(name.into(), option_value(&value));
+        self
+    }
+
+    /// A bearer token for Ollama behind an authenticating proxy (or ollama.com).
+    pub fn with_api_key(mut self, key: impl Into<String>) -> Self {
+        self.api_key = Some(SecretString::from(key.into()));
+        self
+    }
+
+    /// Sets the timeouts.
+    pub fn with_timeouts(mut self, timeouts: Timeouts) -> Self {
+        self.timeouts = timeouts;
+        self
+    }
+
+    fn provider(&self) -> &str {
+        &self.info.provider
+    }
+
+    fn request_headers(&self) -> Result<HeaderMap, ProviderError> {
+        let mut headers = self.headers.clone();
+        if let Some(k) = &self.api_key {
+            let v = h::secret_header(self.provider(), &format!("Bearer {}", k.expose_secret()))?;
+            headers.insert(http::header::AUTHORIZATION, v);
+        }
+        Ok(headers)
+    }
+
+    /// The request body of `POST /api/chat`.
+    pub(crate) fn body(&self, req: &ChatRequest, stream: bool) -> Value {
+        let mut messages = Vec::new();
+        if let Some(system) = req.system.as_deref().filter(|s| !s.is_empty()) {
+            messages.push(json!({"role": "system", "content": system}));
+        }
+        for m in &req.messages {
+            match m {
+                Message::User { content } => {
+                    let mut text = String::new();
+                    let mut images = Vec::new();
+                    for p in content {
+                        match p {
+                            ContentPart::Text { text: t } => text.push_str(t),
+                            ContentPart::Image { data, .. } => images.push(Value::String(data.clone())),
+                            _ => {}
+                        }
+                    }
+                    let mut msg = Map::new();
+                    msg.insert("role".into(), "user".into());
+                    msg.insert("content".into(), text.into());
+                    if !images.is_empty() {
+                        msg.insert("images".into(), Value::Array(images));
+                    }
+                    messages.push(Value::Object(msg));
+                }
+                Message::Assistant(a) => {
+                    let mut msg = Map::new();
+                    msg.insert("role".into(), "assistant".into());
+                    msg.insert("content".into(), a.text_content().into());
+                    let thinking: String = a.reasoning.iter().map(|r| r.text.as_str()).collect();
+                    if !thinking.is_empty() {
+                        msg.insert("thinking".into(), thinking.into());
+                    }
+                    if !a.tool_calls.is_empty() {
+                        let calls: Vec<Value> = a
+                            .tool_calls
+                            .iter()
+                            .map(|c| {
+                                let args = match &c.arguments {
+                                    ToolArguments::Json(v) => v.clone(),
+                                    // Ollama wants an object; a malformed call is replayed as
+                                    // its raw text so the model sees what it wrote.
+                                    ToolArguments::Malformed { raw, .. } => json!({"_raw": raw}),
+                                };
+                                json!({"function": {"name": c.name, "arguments": args}})
+                            })
+                            .collect();
+                        msg.insert("tool_calls".into(), Value::Array(calls));
+                    }
+                    messages.push(Value::Object(msg));
+                }
+                Message::Tool(r) => messages.push(json!({
+                    "role": "tool", "content": r.text(), "tool_name": r.name, "tool_call_id": r.call_id,
+                })),
+                _ => {}
+            }
+        }
+        let mut body = Map::new();
+        body.insert("model".into(), self.info.model.clone().into());
+        body.insert("messages".into(), Value::Array(messages));
+        if !req.tools.is_empty() {
+            let tools: Vec<Value> = req
+                .tools
+                .iter()
+                .map(|t| {
+                    json!({"type": "function", "function": {
+                        "name": t.name, "description": t.description, "parameters": t.input_schema}})
+                })
+                .collect();
+            body.insert("tools".into(), Value::Array(tools));
+        }
+        let mut options = self.options.clone();
+        if let Some(t) = req.temperature {
+            options.insert("temperature".into(), json_f32(t));
+        }
+        if let Some(p) = req.top_p {
+            options.insert("top_p".into(), json_f32(p));
+        }
+        if let Some(m) = req.max_tokens {
+            options.insert("num_predict".into(), m.into());
+        }
+        if !req.stop.is_empty() {
+            options.insert("stop".into(), json!(req.stop));
+        }
+        if !options.is_empty() {
+            body.insert("options".into(), Value::Object(options));
+        }
+        body.insert("stream".into(), stream.into());
+        Value::Object(body)
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct WireChunk {
+    #[serde(default)]
+    model: Option<String>,
+    #[serde(default)]
+    message: Option<WireMessage>,
+    #[serde(default)]
+    done: bool,
+    #[serde(default)]
+    done_reason: Option<String>,
+    #[serde(default)]
+    prompt_eval_count: Option<u64>,
+    #[serde(default)]
+    eval_count: Option<u64>,
+    #[serde(default)]
+    error: Option<Value>,
+}
+
+#[derive(Debug, Deserialize)]
+struct WireMessage {
+    #[serde(default)]
+    content: Option<String>,
+    #[serde(default)]
+    thinking: Option<String>,
+    #[serde(default)]
+    tool_calls: Option<Vec<WireToolCall>>,
+}
+
+#[derive(Debug, Deserialize)]
+struct WireToolCall {
+    #[serde(default)]
+    id: Option<String>,
+    #[serde(default)]
+    function: Option<WireFunction>,
+}
+
+#[derive(Debug, Deserialize)]
+struct WireFunction {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    arguments: Option<Value>,
+}
+
+fn map_finish(raw: &str) -> FinishReason {
+    match raw {
+        "stop" => FinishReason::Stop,
+        "length" => FinishReason::Length,
+        other => FinishReason::Other(other.to_owned()),
+    }
+}
+
+fn to_call(tc: WireToolCall) -> ToolCall {
+    let id = tc.id.filter(|i| !i.is_empty());
+    let synthetic = id.is_none();
+    let (name, args) = match tc.function {
+        Some(f) => (f.name.unwrap_or_default(), f.arguments),
+        None => (String::new(), None),
+    };
+    let arguments = match args {
+        None | Some(Value::Null) => ToolArguments::Json(json!({})),
+        Some(Value::String(s)) => ToolArguments::parse(&s),
+        Some(v) => ToolArguments::Json(v),
+    };
+    ToolCall {
+        id: id.unwrap_or_else(synthetic_id),
+        name,
+        arguments,
+        provider_data: synthetic.then(|| json!({"synthetic_id": true})),
+    }
+}
+
+fn usage_of(c: &WireChunk) -> Option<Usage> {
+    if c.prompt_eval_count.is_none() && c.eval_count.is_none() {
+        return None;
+    }
+    Some(Usage {
+        input_tokens: c.prompt_eval_count.unwrap_or(0),
+        output_tokens: c.eval_count.unwrap_or(0),
+        ..Default::default()
+    })
+}
+
+/// The Ollama NDJSON state machine.
+#[derive(Debug)]
+pub struct OllamaStreamMachine {
+    provider: String,
+    calls: usize,
+    meta_sent: bool,
+}
+
+impl OllamaStreamMachine {
+    /// A machine for one response.
+    pub fn new(provider: &str) -> Self {
+        OllamaStreamMachine {
+            provider: provider.to_owned(),
+            calls: 0,
+            meta_sent: false,
+        }
+    }
+}
+
+impl StreamMachine<bytes::Bytes> for OllamaStreamMachine {
+    fn feed(
+        &mut self,
+        line: bytes::Bytes,
+        out: &mut VecDeque<ChatEvent>,
+    ) -> Result<bool, ProviderError> {
+        let chunk: WireChunk =
+            serde_json::from_slice(&line).map_err(|e| ProviderError::Decode {
+                provider: self.provider.clone(),
+                message: format!("invalid Ollama stream line: {e}"),
+                source: Some(Box::new(e)),
+            })?;
+        if let Some(err) = &chunk.error {
+            return Err(crate::error::from_in_band(
+                &self.provider,
+                &json!({"error": err}),
+            ));
+        }
+        if !self.meta_sent
+            && let Some(m) = chunk.model.clone()
+        {
+            self.meta_sent = true;
+            out.push_back(ChatEvent::ResponseMetadata {
+                id: None,
+                model: Some(m),
+            });
+        }
+        let usage = usage_of(&chunk);
+        if let Some(msg) = chunk.message {
+            if let Some(t) = msg.thinking.filter(|t| !t.is_empty()) {
+                out.push_back(ChatEvent::ReasoningDelta { text: t });
+            }
+            if let Some(t) = msg.content.filter(|t| !t.is_empty()) {
+                out.push_back(ChatEvent::TextDelta { text: t });
+            }
+            for tc in msg.tool_calls.unwrap_or_default() {
+                let call = to_call(tc);
+                let index = self.calls;
+                self.calls += 1;
+                out.push_back(ChatEvent::ToolCallDone { index, call });
+            }
+        }
+        if chunk.done {
+            if let Some(usage) = usage {
+                out.push_back(ChatEvent::Usage { usage });
+            }
+            let raw = chunk.done_reason.filter(|r| !r.is_empty());
+            let reason = crate::driver::finish_reason(raw.as_deref(), self.calls > 0, map_finish);
+            out.push_back(ChatEvent::Finish { reason, raw });
+            return Ok(true);
+        }
+        Ok(false)
+    }
+
+    fn truncated(&mut self, _out: &mut VecDeque<ChatEvent>) -> String {
+        "stream closed before the \"done\": true object".into()
+    }
+}
+
+/// Decodes an Ollama `/api/chat` NDJSON body into chat events, exactly as
+/// [`OllamaProvider::chat_stream`] does after the HTTP exchange.
+pub fn decode_chat_stream(provider: &str, bytes: ByteStream) -> ChatStream {
+    drive(
+        provider,
+        ndjson_lines(provider, bytes),
+        OllamaStreamMachine::new(provider),
+        tracing::Span::none(),
+    )
+}
+
+fn parse_response(provider: &str, v: Value) -> Result<ChatResponse, ProviderError> {
+    let chunk: WireChunk = serde_json::from_value(v).map_err(|e| ProviderError::Decode {
+        provider: provider.to_owned(),
+        message: format!("invalid Ollama response: {e}"),
+        source: Some(Box::new(e)),
+    })?;
+    if let Some(err) = &chunk.error {
+        return Err(crate::error::from_in_band(provider, &json!({"error": err})));
+    }
+    let usage = usage_of(&chunk);
+    let mut msg = AssistantMessage::default();
+    if let Some(m) = chunk.message {
+        if let Some(t) = m.content.filter(|t| !t.is_empty()) {
+            msg.content.push(ContentPart::text(t));
+        }
+        if let Some(t) = m.thinking.filter(|t| !t.is_empty()) {
+            msg.reasoning.push(Reasoning {
+                text: t,
+                ..Default::default()
+            });
+        }
+        msg.tool_calls = m
+            .tool_calls
+            .unwrap_or_default()
+            .into_iter()
+            .map(to_call)
+            .collect();
+    }
+    let raw = chunk.done_reason.filter(|r| !r.is_empty());
+    Ok(ChatResponse {
+        finish_reason: crate::driver::finish_reason(
+            raw.as_deref(),
+            !msg.tool_calls.is_empty(),
+            map_finish,
+        ),
+        message: msg,
+        raw_finish_reason: raw,
+        usage,
+        model: chunk.model,
+        id: None,
+    })
+}
+
+#[async_trait]
+impl ModelProvider for OllamaProvider {
+    fn info(&self) -> &ModelInfo {
+        &self.info
+    }
+
+    async fn chat(&self, request: &ChatRequest) -> Result<ChatResponse, ProviderError> {
+        let span = telemetry::chat_span(&self.info, false);
+        let result = async {
+            let resp = h::post_json(
+                &self.client,
+                self.provider(),
+                &h::join_url(&self.host, "api/chat"),
+                self.request_headers()?,
+                &self.body(request, false),
+                self.timeouts.request,
+            )
+            .await?;
+            let v: Value = h::read_json(self.provider(), resp, self.timeouts.request).await?;
+            parse_response(self.provider(), v)
+        }
+        .instrument(span.clone())
+        .await;
+        match &result {
+            Ok(r) => telemetry::record_response(&span, r),
+            Err(e) => telemetry::record_error(&span, e),
+        }
+        result
+    }
+
+    async fn chat_stream(&self, request: &ChatRequest) -> Result<ChatStream, ProviderError> {
+        let span = telemetry::chat_span(&self.info, true);
+        let sent = async {
+            h::post_json(
+                &self.client,
+                self.provider(),
+                &h::join_url(&self.host, "api/chat"),
+                self.request_headers()?,
+                &self.body(request, true),
+                self.timeouts.request,
+            )
+            .await
+        }
+        .instrument(span.clone())
+        .await;
+        let resp = match sent {
+            Ok(r) => r,
+            Err(e) => {
+                telemetry::record_error(&span, &e);
+                return Err(e);
+            }
+        };
+        let provider = self.provider();
+        let bytes = h::byte_stream(provider, resp, self.timeouts.stream_idle);
+        Ok(drive(
+            provider,
+            ndjson_lines(provider, bytes),
+            OllamaStreamMachine::new(provider),
+            span,
+        ))
+    }
+
+    async fn list_models(&self) -> Result<Vec<ModelSummary>, ProviderError> {
+        let span = telemetry::list_span(&self.info);
+        async {
+            let resp = h::get(
+                &self.client,
+                self.provider(),
+                &h::join_url(&self.host, "api/tags"),
+                self.request_headers()?,
+                self.timeouts.request,
+            )
+            .await?;
+            let v: Value = h::read_json(self.provider(), resp, self.timeouts.request).await?;
+            Ok(v.get("models")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|m| {
+                    let id = m
+                        .get("model")
+                        .or_else(|| m.get("name"))
+                        .and_then(Value::as_str)?;
+                    Some(ModelSummary {
+                        id: id.to_owned(),
+                        display_name: m.get("name").and_then(Value::as_str).map(str::to_owned),
+                    })
+                })
+                .collect())
+        }
+        .instrument(span)
+        .await
+    }
+}

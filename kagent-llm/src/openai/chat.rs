@@ -1,0 +1,633 @@
+//! Chat Completions wire types, the request body, the response parser and the streaming state
+//! machine.
+
+use std::collections::VecDeque;
+
+use kagent_core::ProviderError;
+use kagent_core::{
+    AssistantMessage, ChatEvent, ChatRequest, ChatResponse, ContentPart, FinishReason, Message,
+    Reasoning, ToolArguments, ToolCall, ToolChoice, Usage,
+};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+use super::OpenAISettings;
+use crate::config::{MaxTokensField, SystemRole};
+use crate::driver::StreamMachine;
+use crate::framing::SseEvent;
+
+/// Maps a Chat Completions `finish_reason`.
+pub(crate) fn map_finish(raw: &str) -> FinishReason {
+    match raw {
+        "stop" | "end_turn" => FinishReason::Stop,
+        "length" | "max_tokens" => FinishReason::Length,
+        "tool_calls" | "function_call" => FinishReason::ToolCalls,
+        "content_filter" => FinishReason::ContentFilter,
+        other => FinishReason::Other(other.to_owned()),
+    }
+}
+
+pub(crate) fn image_url(media_type: &str, data: &str) -> String {
+    format!("data:{media_type};base64,{data}")
+}
+
+fn user_content(parts: &[ContentPart]) -> Value {
+    let only_text = parts.iter().all(|p| matches!(p, ContentPart::Text { .. }));
+    if only_text {
+        let mut s = String::new();
+        for p in parts {
+            if let ContentPart::Text { text } = p {
+                s.push_str(text);
+            }
+        }
+        return Value::String(s);
+    }
+    Value::Array(
+        parts
+            .iter()
+            .filter_map(|p| match p {
+                ContentPart::Text { text } => Some(json!({"type": "text", "text": text})),
+                ContentPart::Image { media_type, data } => Some(json!({
+                    "type": "image_url",
+                    "image_url": {"url": image_url(media_type, data)}
+                })),
+                _ => None,
+            })
+            .collect(),
+    )
+}
+
+/// The request body of `POST /chat/completions`.
+pub(crate) fn build_body(
+    s: &OpenAISettings,
+    req: &ChatRequest,
+    model: Option<&str>,
+    stream: bool,
+) -> Value {
+    let mut messages = Vec::with_capacity(req.messages.len() + 1);
+    if let Some(system) = req.system.as_deref().filter(|s| !s.is_empty()) {
+        let role = match s.system_role {
+            SystemRole::System => "system",
+            SystemRole::Developer => "developer",
+        };
+        messages.push(json!({"role": role, "content": system}));
+    }
+    for m in &req.messages {
+        match m {
+            Message::User { content } => {
+                messages.push(json!({"role": "user", "content": user_content(content)}));
+            }
+            Message::Assistant(a) => {
+                let mut obj = Map::new();
+                obj.insert("role".into(), "assistant".into());
+                let text = a.text_content();
+                obj.insert(
+                    "content".into(),
+                    if text.is_empty() && !a.tool_calls.is_empty() {
+                        Value::Null
+                    } else {
+                        Value::String(text)
+                    },
+                );
+                if !a.tool_calls.is_empty() {
+                    let calls: Vec<Value> = a
+                        .tool_calls
+                        .iter()
+                        .map(|c| {
+                            json!({
+                                "id": c.id,
+                                "type": "function",
+                                "function": {"name": c.name, "arguments": c.arguments.to_json_string()}
+                            })
+                        })
+                        .collect();
+                    obj.insert("tool_calls".into(), Value::Array(calls));
+                }
+                messages.push(Value::Object(obj));
+            }
+            Message::Tool(r) => {
+                messages
+                    .push(json!({"role": "tool", "tool_call_id": r.call_id, "content": r.text()}));
+            }
+            _ => {}
+        }
+    }
+    let mut body = Map::new();
+    if let Some(model) = model {
+        body.insert("model".into(), model.into());
+    }
+    body.insert("messages".into(), Value::Array(messages));
+    if !req.tools.is_empty() {
+        let tools: Vec<Value> = req
+            .tools
+            .iter()
+            .map(|t| {
+                json!({"type": "function", "function": {
+                    "name": t.name, "description": t.description, "parameters": t.input_schema}})
+            })
+            .collect();
+        body.insert("tools".into(), Value::Array(tools));
+        let choice = match &req.tool_choice {
+            ToolChoice::Auto => None,
+            ToolChoice::None => Some(json!("none")),
+            ToolChoice::Required => Some(json!("required")),
+            ToolChoice::Tool(name) => Some(json!({"type": "function", "function": {"name": name}})),
+        };
+        if let Some(c) = choice {
+            body.insert("tool_choice".into(), c);
+        }
+    }
+    if let Some(max) = req.max_tokens.or(s.max_tokens) {
+        let field = match s.max_tokens_field {
+            MaxTokensField::MaxTokens => "max_tokens",
+            MaxTokensField::MaxCompletionTokens => "max_completion_tokens",
+        };
+        body.insert(field.into(), max.into());
+    }
+    if let Some(t) = req.temperature.or(s.temperature) {
+        body.insert("temperature".into(), json_f32(t));
+    }
+    if let Some(p) = req.top_p.or(s.top_p) {
+        body.insert("top_p".into(), json_f32(p));
+    }
+    if !req.stop.is_empty() {
+        body.insert("stop".into(), json!(req.stop));
+    }
+    if let Some(v) = s.frequency_penalty {
+        body.insert("frequency_penalty".into(), json_f32(v));
+    }
+    if let Some(v) = s.presence_penalty {
+        body.insert("presence_penalty".into(), json_f32(v));
+    }
+    if let Some(v) = s.seed {
+        body.insert("seed".into(), v.into());
+    }
+    if let Some(v) = s.n {
+        body.insert("n".into(), v.into());
+    }
+    if let Some(e) = &s.reasoning_effort {
+        body.insert("reasoning_effort".into(), e.as_str().into());
+    }
+    if stream {
+        body.insert("stream".into(), true.into());
+        if s.stream_usage {
+            body.insert("stream_options".into(), json!({"include_usage": true}));
+        }
+    }
+    Value::Object(body)
+}
+
+/// An f32 as the JSON number a person would write (0.2, not 0.20000000298023224).
+pub(crate) fn json_f32(v: f32) -> Value {
+    let shortest: f64 = v.to_string().parse().unwrap_or(f64::from(v));
+    serde_json::Number::from_f64(shortest).map_or(Value::Null, Value::Number)
+}
+
+// ---------------------------------------------------------------- wire types
+
+#[derive(Debug, Deserialize, Default)]
+pub(crate) struct WireUsage {
+    #[serde(default)]
+    prompt_tokens: u64,
+    #[serde(default)]
+    completion_tokens: u64,
+    #[serde(default)]
+    prompt_tokens_details: Option<PromptDetails>,
+    #[serde(default)]
+    completion_tokens_details: Option<CompletionDetails>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+struct PromptDetails {
+    #[serde(default)]
+    cached_tokens: Option<u64>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+struct CompletionDetails {
+    #[serde(default)]
+    reasoning_tokens: Option<u64>,
+}
+
+impl WireUsage {
+    pub(crate) fn to_usage(&self) -> Usage {
+        Usage {
+            input_tokens: self.prompt_tokens,
+            output_tokens: self.completion_tokens,
+            cached_input_tokens: self
+                .prompt_tokens_details
+                .as_ref()
+                .and_then(|d| d.cached_tokens),
+            cache_creation_input_tokens: None,
+            reasoning_tokens: self
+                .completion_tokens_details
+                .as_ref()
+                .and_then(|d| d.reasoning_tokens),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct Chunk {
+    #[serde(default)]
+    id: Option<String>,
+    #[serde(default)]
+    model: Option<String>,
+    #[serde(default)]
+    choices: Option<Vec<ChunkChoice>>,
+    #[serde(default)]
+    usage: Option<WireUsage>,
+    #[serde(default)]
+    error: Option<Value>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ChunkChoice {
+    #[serde(default)]
+    index: u32,
+    #[serde(default)]
+    delta: Option<Delta>,
+    #[serde(default)]
+    finish_reason: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Delta {
+    #[serde(default)]
+    content: Option<String>,
+    #[serde(default)]
+    refusal: Option<String>,
+    #[serde(default)]
+    reasoning_content: Option<String>,
+    #[serde(default)]
+    reasoning: Option<String>,
+    #[serde(default)]
+    tool_calls: Option<Vec<ToolCallDelta>>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ToolCallDelta {
+    #[serde(default)]
+    index: Option<u64>,
+    #[serde(default)]
+    id: Option<String>,
+    #[serde(default)]
+    function: Option<FunctionDelta>,
+}
+
+#[derive(Debug, Deserialize)]
+struct FunctionDelta {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    arguments: Option<Value>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct Completion {
+    #[serde(default)]
+    id: Option<String>,
+    #[serde(default)]
+    model: Option<String>,
+    #[serde(default)]
+    choices: Vec<CompletionChoice>,
+    #[serde(default)]
+    usage: Option<WireUsage>,
+}
+
+#[derive(Debug, Deserialize)]
+struct CompletionChoice {
+    #[serde(default)]
+    index: u32,
+    #[serde(default)]
+    message: Option<CompletionMessage>,
+    #[serde(default)]
+    finish_reason: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct CompletionMessage {
+    #[serde(default)]
+    content: Option<String>,
+    #[serde(default)]
+    refusal: Option<String>,
+    #[serde(default)]
+    reasoning_content: Option<String>,
+    #[serde(default)]
+    reasoning: Option<String>,
+    #[serde(default)]
+    tool_calls: Option<Vec<ToolCallDelta>>,
+}
+
+/// Arguments as text: a string as it is, an object/array serialized (some servers send
+/// objects), anything else empty.
+fn arguments_text(v: Option<Value>) -> Option<String> {
+    match v? {
+        Value::String(s) => Some(s),
+        Value::Null => None,
+        other => Some(other.to_string()),
+    }
+}
+
+pub(crate) fn synthetic_id() -> String {
+    format!("call_{}", uuid::Uuid::new_v4().simple())
+}
+
+fn finish_call(id: String, synthetic: bool, name: String, args: &str) -> ToolCall {
+    ToolCall {
+        id,
+        name,
+        arguments: ToolArguments::parse(args),
+        provider_data: synthetic.then(|| json!({"synthetic_id": true})),
+    }
+}
+
+/// Parses a non-streamed completion.
+pub(crate) fn parse_completion(c: Completion) -> ChatResponse {
+    let choice = c.choices.into_iter().find(|ch| ch.index == 0);
+    let (message, raw) = match choice {
+        Some(ch) => (ch.message, ch.finish_reason.filter(|r| !r.is_empty())),
+        None => (None, None),
+    };
+    let mut msg = AssistantMessage::default();
+    if let Some(m) = message {
+        let mut text = m.content.unwrap_or_default();
+        if let Some(r) = m.refusal {
+            text.push_str(&r);
+        }
+        if !text.is_empty() {
+            msg.content.push(ContentPart::text(text));
+        }
+        if let Some(r) = m
+            .reasoning_content
+            .or(m.reasoning)
+            .filter(|r| !r.is_empty())
+        {
+            msg.reasoning.push(Reasoning {
+                text: r,
+                ..Default::default()
+            });
+        }
+        for call in m.tool_calls.unwrap_or_default() {
+            let (name, args) = match call.function {
+                Some(f) => (f.name.unwrap_or_default(), arguments_text(f.arguments)),
+                None => (String::new(), None),
+            };
+            let id = call.id.filter(|i| !i.is_empty());
+            let synthetic = id.is_none();
+            msg.tool_calls.push(finish_call(
+                id.unwrap_or_else(synthetic_id),
+                synthetic,
+                name,
+                args.as_deref().unwrap_or(""),
+            ));
+        }
+    }
+    let reason =
+        crate::driver::finish_reason(raw.as_deref(), !msg.tool_calls.is_empty(), map_finish);
+    ChatResponse {
+        message: msg,
+        finish_reason: reason,
+        raw_finish_reason: raw,
+        usage: c.usage.map(|u| u.to_usage()),
+        model: c.model,
+        id: c.id.filter(|i| !i.is_empty()),
+    }
+}
+
+// ---------------------------------------------------------------- stream machine
+
+#[derive(Debug)]
+struct CallAcc {
+    wire_index: Option<u64>,
+    id: String,
+    synthetic: bool,
+    name: String,
+    args: String,
+}
+
+/// The Chat Completions stream state machine (see PROVIDER-WIRE.md §O).
+#[derive(Debug)]
+pub struct ChatStreamMachine {
+    provider: String,
+    calls: Vec<CallAcc>,
+    finish_raw: Option<String>,
+    calls_done: bool,
+    usage: Option<Usage>,
+    meta_sent: bool,
+}
+
+impl ChatStreamMachine {
+    /// A machine for one response.
+    pub fn new(provider: &str) -> Self {
+        ChatStreamMachine {
+            provider: provider.to_owned(),
+            calls: Vec::new(),
+            finish_raw: None,
+            calls_done: false,
+            usage: None,
+            meta_sent: false,
+        }
+    }
+
+    fn slot_for(&mut self, d: &ToolCallDelta, out: &mut VecDeque<ChatEvent>) -> usize {
+        let new_id = d.id.as_deref().filter(|i| !i.is_empty());
+        let existing = match d.index {
+            Some(i) => self
+                .calls
+                .iter()
+                .rposition(|c| c.wire_index == Some(i))
+                // Reused index with a new non-empty id: a new call (vLLM, gateways).
+                .filter(|&p| {
+                    new_id.is_none_or(|id| {
+                        self.calls.get(p).is_some_and(|c| c.id == id || c.synthetic)
+                    })
+                }),
+            None => match new_id {
+                Some(id) => self.calls.iter().rposition(|c| c.id == id),
+                // No index, no id: a continuation of the last call.
+                None => self.calls.len().checked_sub(1),
+            },
+        };
+        if let Some(p) = existing {
+            if let (Some(id), Some(c)) = (new_id, self.calls.get_mut(p))
+                && c.synthetic
+            {
+                c.id = id.to_owned();
+                c.synthetic = false;
+            }
+            return p;
+        }
+        let (id, synthetic) = match new_id {
+            Some(id) => (id.to_owned(), false),
+            None => (synthetic_id(), true),
+        };
+        let name = d
+            .function
+            .as_ref()
+            .and_then(|f| f.name.clone())
+            .unwrap_or_default();
+        let position = self.calls.len();
+        out.push_back(ChatEvent::ToolCallStart {
+            index: position,
+            id: id.clone(),
+            name: name.clone(),
+        });
+        self.calls.push(CallAcc {
+            wire_index: d.index,
+            id,
+            synthetic,
+            name,
+            args: String::new(),
+        });
+        position
+    }
+
+    fn on_tool_delta(&mut self, d: ToolCallDelta, out: &mut VecDeque<ChatEvent>) {
+        let position = self.slot_for(&d, out);
+        let Some(call) = self.calls.get_mut(position) else {
+            return;
+        };
+        if let Some(f) = d.function {
+            if let Some(name) = f.name.filter(|n| !n.is_empty()) {
+                // Names come whole; a repeated name is not concatenated.
+                if call.name.is_empty() {
+                    call.name = name;
+                }
+            }
+            match f.arguments {
+                Some(Value::String(s)) => {
+                    if !s.is_empty() {
+                        call.args.push_str(&s);
+                        out.push_back(ChatEvent::ToolCallDelta {
+                            index: position,
+                            arguments: s,
+                        });
+                    }
+                }
+                Some(Value::Null) | None => {}
+                // Arguments sent as an object: take it whole.
+                Some(other) => call.args = other.to_string(),
+            }
+        }
+    }
+
+    fn complete_calls(&mut self, out: &mut VecDeque<ChatEvent>) {
+        if self.calls_done {
+            return;
+        }
+        self.calls_done = true;
+        for (index, c) in self.calls.iter_mut().enumerate() {
+            let call = finish_call(
+                std::mem::take(&mut c.id),
+                c.synthetic,
+                std::mem::take(&mut c.name),
+                &c.args,
+            );
+            out.push_back(ChatEvent::ToolCallDone { index, call });
+        }
+    }
+
+    fn on_chunk(
+        &mut self,
+        chunk: Chunk,
+        out: &mut VecDeque<ChatEvent>,
+    ) -> Result<(), ProviderError> {
+        if let Some(err) = chunk.error {
+            let wrapped = json!({"error": err});
+            return Err(crate::error::from_in_band(&self.provider, &wrapped));
+        }
+        if !self.meta_sent {
+            let id = chunk.id.filter(|i| !i.is_empty());
+            let model = chunk.model.filter(|m| !m.is_empty());
+            if id.is_some() || model.is_some() {
+                self.meta_sent = true;
+                out.push_back(ChatEvent::ResponseMetadata { id, model });
+            }
+        }
+        if let Some(u) = chunk.usage {
+            self.usage = Some(u.to_usage());
+        }
+        for choice in chunk.choices.unwrap_or_default() {
+            // n > 1: only the first choice is used.
+            if choice.index != 0 {
+                continue;
+            }
+            if let Some(delta) = choice.delta {
+                if let Some(text) = delta.content.filter(|t| !t.is_empty()) {
+                    out.push_back(ChatEvent::TextDelta { text });
+                }
+                if let Some(text) = delta.refusal.filter(|t| !t.is_empty()) {
+                    out.push_back(ChatEvent::TextDelta { text });
+                }
+                if let Some(text) = delta
+                    .reasoning_content
+                    .or(delta.reasoning)
+                    .filter(|t| !t.is_empty())
+                {
+                    out.push_back(ChatEvent::ReasoningDelta { text });
+                }
+                for d in delta.tool_calls.unwrap_or_default() {
+                    self.on_tool_delta(d, out);
+                }
+            }
+            if let Some(raw) = choice.finish_reason.filter(|r| !r.is_empty()) {
+                self.finish_raw = Some(raw);
+                self.complete_calls(out);
+            }
+        }
+        Ok(())
+    }
+
+    fn on_done(&mut self, out: &mut VecDeque<ChatEvent>) {
+        self.complete_calls(out);
+        if let Some(usage) = self.usage {
+            out.push_back(ChatEvent::Usage { usage });
+        }
+        let reason = crate::driver::finish_reason(
+            self.finish_raw.as_deref(),
+            !self.calls.is_empty(),
+            map_finish,
+        );
+        out.push_back(ChatEvent::Finish {
+            reason,
+            raw: self.finish_raw.take(),
+        });
+    }
+}
+
+impl StreamMachine<SseEvent> for ChatStreamMachine {
+    fn feed(
+        &mut self,
+        frame: SseEvent,
+        out: &mut VecDeque<ChatEvent>,
+    ) -> Result<bool, ProviderError> {
+        let data = frame.data.trim();
+        if data.is_empty() {
+            return Ok(false);
+        }
+        if data == "[DONE]" {
+            self.on_done(out);
+            return Ok(true);
+        }
+        if frame.event == "error" {
+            let v: Value = serde_json::from_str(data).unwrap_or_else(|_| json!({"error": data}));
+            return Err(crate::error::from_in_band(&self.provider, &v));
+        }
+        let chunk: Chunk = serde_json::from_str(data).map_err(|e| ProviderError::Decode {
+            provider: self.provider.clone(),
+            message: format!("invalid chat completion chunk: {e}"),
+            source: Some(Box::new(e)),
+        })?;
+        self.on_chunk(chunk, out)?;
+        Ok(false)
+    }
+
+    fn truncated(&mut self, _out: &mut VecDeque<ChatEvent>) -> String {
+        if self.finish_raw.is_some() {
+            "stream closed after finish_reason but before data: [DONE]".into()
+        } else {
+            "stream closed before finish_reason and data: [DONE]".into()
+        }
+    }
+}
