@@ -1,0 +1,773 @@
+//! Server-side printing: `meta.k8s.io/v1` `Table` responses, which `kubectl get` asks for.
+//! Columns follow the real API server's printers for the common kinds; other kinds get
+//! `Name` and `Age` (CRDs: their `additionalPrinterColumns` with simple `.a.b` paths).
+
+use serde_json::{Value, json};
+
+use super::resources::ResourceInfo;
+
+/// Kubernetes' `HumanDuration`.
+pub(crate) fn human_duration(secs: i64) -> String {
+    if secs < -1 {
+        return "<invalid>".into();
+    }
+    let s = secs.max(0);
+    let (m, h, d) = (s / 60, s / 3600, s / 86400);
+    if s < 120 {
+        format!("{s}s")
+    } else if m < 10 {
+        if s % 60 == 0 {
+            format!("{m}m")
+        } else {
+            format!("{m}m{}s", s % 60)
+        }
+    } else if m < 180 {
+        format!("{m}m")
+    } else if h < 8 {
+        if m % 60 == 0 {
+            format!("{h}h")
+        } else {
+            format!("{h}h{}m", m % 60)
+        }
+    } else if h < 48 {
+        format!("{h}h")
+    } else if h < 192 {
+        if h % 24 == 0 {
+            format!("{d}d")
+        } else {
+            format!("{d}d{}h", h % 24)
+        }
+    } else if d < 365 * 2 {
+        format!("{d}d")
+    } else if d < 365 * 8 {
+        let y = d / 365;
+        if d % 365 == 0 {
+            format!("{y}y")
+        } else {
+            format!("{y}y{}d", d % 365)
+        }
+    } else {
+        format!("{}y", d / 365)
+    }
+}
+
+fn age_of(ts: Option<&Value>) -> String {
+    let Some(t) = ts
+        .and_then(Value::as_str)
+        .and_then(|s| s.parse::<jiff::Timestamp>().ok())
+    else {
+        return "<unknown>".into();
+    };
+    human_duration(jiff::Timestamp::now().as_second() - t.as_second())
+}
+
+fn s<'a>(v: &'a Value, ptr: &str) -> &'a str {
+    v.pointer(ptr).and_then(Value::as_str).unwrap_or_default()
+}
+
+fn i(v: &Value, ptr: &str) -> i64 {
+    v.pointer(ptr).and_then(Value::as_i64).unwrap_or(0)
+}
+
+fn or_none(x: &str) -> String {
+    if x.is_empty() {
+        "<none>".into()
+    } else {
+        x.into()
+    }
+}
+
+fn col(name: &str, ty: &str, priority: u8) -> Value {
+    json!({"name": name, "type": ty, "format": if name == "Name" { "name" } else { "" }, "description": "", "priority": priority})
+}
+
+/// The STATUS, READY and RESTARTS cells of a pod, as `kubectl get pods` prints them.
+pub(crate) fn pod_cells(pod: &Value) -> (String, String, String) {
+    let empty = vec![];
+    let statuses = pod
+        .pointer("/status/containerStatuses")
+        .and_then(Value::as_array)
+        .unwrap_or(&empty);
+    let init_statuses = pod
+        .pointer("/status/initContainerStatuses")
+        .and_then(Value::as_array)
+        .unwrap_or(&empty);
+    let total = pod
+        .pointer("/spec/containers")
+        .and_then(Value::as_array)
+        .map_or(0, Vec::len);
+    let init_total = pod
+        .pointer("/spec/initContainers")
+        .and_then(Value::as_array)
+        .map_or(0, Vec::len);
+    let mut reason = s(pod, "/status/phase").to_string();
+    if !s(pod, "/status/reason").is_empty() {
+        reason = s(pod, "/status/reason").to_string();
+    }
+    let mut restarts = 0;
+    let mut last_restart: Option<String> = None;
+    let mut note_restart = |c: &Value, restarts: &mut i64| {
+        *restarts += i(c, "/restartCount");
+        if let Some(f) = c
+            .pointer("/lastState/terminated/finishedAt")
+            .and_then(Value::as_str)
+            && last_restart.as_deref().is_none_or(|l| f > l)
+        {
+            last_restart = Some(f.to_string());
+        }
+    };
+    let mut initializing = false;
+    for (idx, c) in init_statuses.iter().enumerate() {
+        note_restart(c, &mut restarts);
+        if c.pointer("/state/terminated").is_some() && i(c, "/state/terminated/exitCode") == 0 {
+            continue;
+        }
+        initializing = true;
+        if c.pointer("/state/terminated").is_some() {
+            let r = s(c, "/state/terminated/reason");
+            reason = if r.is_empty() {
+                format!("Init:ExitCode:{}", i(c, "/state/terminated/exitCode"))
+            } else {
+                format!("Init:{r}")
+            };
+        } else if !s(c, "/state/waiting/reason").is_empty()
+            && s(c, "/state/waiting/reason") != "PodInitializing"
+        {
+            reason = format!("Init:{}", s(c, "/state/waiting/reason"));
+        } else {
+            reason = format!("Init:{idx}/{init_total}");
+        }
+        break;
+    }
+    let mut ready = 0;
+    if !initializing {
+        restarts = 0;
+        let mut has_running = false;
+        for c in statuses.iter().rev() {
+            note_restart(c, &mut restarts);
+            if !s(c, "/state/waiting/reason").is_empty() {
+                reason = s(c, "/state/waiting/reason").to_string();
+            } else if !s(c, "/state/terminated/reason").is_empty() {
+                reason = s(c, "/state/terminated/reason").to_string();
+            } else if c.pointer("/state/terminated").is_some() {
+                let sig = i(c, "/state/terminated/signal");
+                reason = if sig != 0 {
+                    format!("Signal:{sig}")
+                } else {
+                    format!("ExitCode:{}", i(c, "/state/terminated/exitCode"))
+                };
+            } else if c.get("ready").and_then(Value::as_bool) == Some(true)
+                && c.pointer("/state/running").is_some()
+            {
+                has_running = true;
+                ready += 1;
+            }
+        }
+        if reason == "Completed" && has_running {
+            reason = "Running".into();
+        }
+    }
+    if pod.pointer("/metadata/deletionTimestamp").is_some() {
+        reason = if s(pod, "/status/reason") == "NodeLost" {
+            "Unknown".into()
+        } else {
+            "Terminating".into()
+        };
+    }
+    let restarts_cell = match last_restart {
+        Some(t) => format!("{restarts} ({} ago)", age_of(Some(&json!(t)))),
+        None => restarts.to_string(),
+    };
+    (format!("{ready}/{total}"), reason, restarts_cell)
+}
+
+fn ports(svc: &Value) -> String {
+    let list: Vec<String> = svc
+        .pointer("/spec/ports")
+        .and_then(Value::as_array)
+        .map(|ps| {
+            ps.iter()
+                .map(|p| {
+                    let proto = p.get("protocol").and_then(Value::as_str).unwrap_or("TCP");
+                    match p.get("nodePort").and_then(Value::as_i64) {
+                        Some(np) => format!("{}:{np}/{proto}", i(p, "/port")),
+                        None => format!("{}/{proto}", i(p, "/port")),
+                    }
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    if list.is_empty() {
+        "<none>".into()
+    } else {
+        list.join(",")
+    }
+}
+
+fn selector_string(sel: Option<&Value>) -> String {
+    let Some(m) = sel.and_then(Value::as_object) else {
+        return "<none>".into();
+    };
+    let src = m.get("matchLabels").and_then(Value::as_object).unwrap_or(m);
+    let parts: Vec<String> = src
+        .iter()
+        .filter_map(|(k, v)| v.as_str().map(|v| format!("{k}={v}")))
+        .collect();
+    if parts.is_empty() {
+        "<none>".into()
+    } else {
+        parts.join(",")
+    }
+}
+
+fn jsonpath_simple(obj: &Value, path: &str) -> Value {
+    let mut cur = Some(obj);
+    for seg in path.trim_start_matches('.').split('.') {
+        if seg.contains('[') {
+            return Value::Null;
+        }
+        cur = cur.and_then(|c| c.get(seg));
+    }
+    cur.cloned().unwrap_or(Value::Null)
+}
+
+fn columns_and_cells(ri: &ResourceInfo, o: &Value) -> (Vec<Value>, Vec<Value>) {
+    let name = json!(s(o, "/metadata/name"));
+    let age = json!(age_of(o.pointer("/metadata/creationTimestamp")));
+    if ri.custom {
+        let mut cols = vec![col("Name", "string", 0)];
+        let mut cells = vec![name];
+        for (n, t, p) in &ri.printer_columns {
+            cols.push(col(n, t, 0));
+            let v = jsonpath_simple(o, p);
+            cells.push(if t == "date" {
+                json!(age_of(Some(&v)))
+            } else {
+                v
+            });
+        }
+        cols.push(col("Age", "date", 0));
+        cells.push(age);
+        return (cols, cells);
+    }
+    match ri.kind.as_str() {
+        "Pod" => {
+            let (ready, status, restarts) = pod_cells(o);
+            (
+                vec![
+                    col("Name", "string", 0),
+                    col("Ready", "string", 0),
+                    col("Status", "string", 0),
+                    col("Restarts", "string", 0),
+                    col("Age", "string", 0),
+                    col("IP", "string", 1),
+                    col("Node", "string", 1),
+                    col("Nominated Node", "string", 1),
+                    col("Readiness Gates", "string", 1),
+                ],
+                vec![
+                    name,
+                    json!(ready),
+                    json!(status),
+                    json!(restarts),
+                    age,
+                    json!(or_none(s(o, "/status/podIP"))),
+                    json!(or_none(s(o, "/spec/nodeName"))),
+                    json!(or_none(s(o, "/status/nominatedNodeName"))),
+                    json!("<none>"),
+                ],
+            )
+        }
+        "Deployment" => {
+            let (containers, images) = template_containers(o);
+            (
+                vec![
+                    col("Name", "string", 0),
+                    col("Ready", "string", 0),
+                    col("Up-to-date", "string", 0),
+                    col("Available", "string", 0),
+                    col("Age", "string", 0),
+                    col("Containers", "string", 1),
+                    col("Images", "string", 1),
+                    col("Selector", "string", 1),
+                ],
+                vec![
+                    name,
+                    json!(format!(
+                        "{}/{}",
+                        i(o, "/status/readyReplicas"),
+                        i(o, "/spec/replicas")
+                    )),
+                    json!(i(o, "/status/updatedReplicas")),
+                    json!(i(o, "/status/availableReplicas")),
+                    age,
+                    json!(containers),
+                    json!(images),
+                    json!(selector_string(o.pointer("/spec/selector"))),
+                ],
+            )
+        }
+        "ReplicaSet" => (
+            vec![
+                col("Name", "string", 0),
+                col("Desired", "integer", 0),
+                col("Current", "integer", 0),
+                col("Ready", "integer", 0),
+                col("Age", "string", 0),
+            ],
+            vec![
+                name,
+                json!(i(o, "/spec/replicas")),
+                json!(i(o, "/status/replicas")),
+                json!(i(o, "/status/readyReplicas")),
+                age,
+            ],
+        ),
+        "StatefulSet" => (
+            vec![
+                col("Name", "string", 0),
+                col("Ready", "string", 0),
+                col("Age", "string", 0),
+            ],
+            vec![
+                name,
+                json!(format!(
+                    "{}/{}",
+                    i(o, "/status/readyReplicas"),
+                    i(o, "/spec/replicas")
+                )),
+                age,
+            ],
+        ),
+        "DaemonSet" => (
+            vec![
+                col("Name", "string", 0),
+                col("Desired", "integer", 0),
+                col("Current", "integer", 0),
+                col("Ready", "integer", 0),
+                col("Up-to-date", "integer", 0),
+                col("Available", "integer", 0),
+                col("Age", "string", 0),
+            ],
+            vec![
+                name,
+                json!(i(o, "/status/desiredNumberScheduled")),
+                json!(i(o, "/status/currentNumberScheduled")),
+                json!(i(o, "/status/numberReady")),
+                json!(i(o, "/status/updatedNumberScheduled")),
+                json!(i(o, "/status/numberAvailable")),
+                age,
+            ],
+        ),
+        "Service" => {
+            let external: Vec<String> = o
+                .pointer("/status/loadBalancer/ingress")
+                .and_then(Value::as_array)
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|x| x.get("ip").or_else(|| x.get("hostname")))
+                        .filter_map(Value::as_str)
+                        .map(str::to_string)
+                        .collect()
+                })
+                .unwrap_or_default();
+            let ext = if !external.is_empty() {
+                external.join(",")
+            } else if s(o, "/spec/type") == "LoadBalancer" {
+                "<pending>".into()
+            } else if s(o, "/spec/type") == "ExternalName" {
+                s(o, "/spec/externalName").to_string()
+            } else {
+                "<none>".into()
+            };
+            (
+                vec![
+                    col("Name", "string", 0),
+                    col("Type", "string", 0),
+                    col("Cluster-IP", "string", 0),
+                    col("External-IP", "string", 0),
+                    col("Port(s)", "string", 0),
+                    col("Age", "string", 0),
+                    col("Selector", "string", 1),
+                ],
+                vec![
+                    name,
+                    json!(s(o, "/spec/type")),
+                    json!(or_none(s(o, "/spec/clusterIP"))),
+                    json!(ext),
+                    json!(ports(o)),
+                    age,
+                    json!(selector_string(o.pointer("/spec/selector"))),
+                ],
+            )
+        }
+        "Node" => {
+            let ready = o
+                .pointer("/status/conditions")
+                .and_then(Value::as_array)
+                .and_then(|cs| cs.iter().find(|c| s(c, "/type") == "Ready"))
+                .map(|c| {
+                    if s(c, "/status") == "True" {
+                        "Ready"
+                    } else {
+                        "NotReady"
+                    }
+                })
+                .unwrap_or("Unknown");
+            let mut status = ready.to_string();
+            if o.pointer("/spec/unschedulable").and_then(Value::as_bool) == Some(true) {
+                status.push_str(",SchedulingDisabled");
+            }
+            let roles: Vec<String> = o
+                .pointer("/metadata/labels")
+                .and_then(Value::as_object)
+                .map(|m| {
+                    m.keys()
+                        .filter_map(|k| k.strip_prefix("node-role.kubernetes.io/"))
+                        .map(str::to_string)
+                        .collect()
+                })
+                .unwrap_or_default();
+            (
+                vec![
+                    col("Name", "string", 0),
+                    col("Status", "string", 0),
+                    col("Roles", "string", 0),
+                    col("Age", "string", 0),
+                    col("Version", "string", 0),
+                    col("Internal-IP", "string", 1),
+                ],
+                vec![
+                    name,
+                    json!(status),
+                    json!(if roles.is_empty() {
+                        "<none>".into()
+                    } else {
+                        roles.join(",")
+                    }),
+                    age,
+                    json!(s(o, "/status/nodeInfo/kubeletVersion")),
+                    json!(
+                        o.pointer("/status/addresses")
+                            .and_then(Value::as_array)
+                            .and_then(|a| a.iter().find(|x| s(x, "/type") == "InternalIP"))
+                            .map(|x| s(x, "/address").to_string())
+                            .unwrap_or_else(|| "<none>".into())
+                    ),
+                ],
+            )
+        }
+        "Namespace" => (
+            vec![
+                col("Name", "string", 0),
+                col("Status", "string", 0),
+                col("Age", "string", 0),
+            ],
+            vec![name, json!(s(o, "/status/phase")), age],
+        ),
+        "Event" => {
+            let last = o
+                .get("lastTimestamp")
+                .filter(|v| v.is_string())
+                .or_else(|| o.get("eventTime"))
+                .or_else(|| o.pointer("/metadata/creationTimestamp"));
+            let count = o.get("count").and_then(Value::as_i64).unwrap_or(1);
+            let last_seen = if count > 1 {
+                format!(
+                    "{} (x{count} over {})",
+                    age_of(last),
+                    age_of(o.get("firstTimestamp"))
+                )
+            } else {
+                age_of(last)
+            };
+            (
+                vec![
+                    col("Last Seen", "string", 0),
+                    col("Type", "string", 0),
+                    col("Reason", "string", 0),
+                    col("Object", "string", 0),
+                    col("Message", "string", 0),
+                    col("Source", "string", 1),
+                    col("Count", "integer", 1),
+                    col("Name", "string", 1),
+                ],
+                vec![
+                    json!(last_seen),
+                    json!(s(o, "/type")),
+                    json!(s(o, "/reason")),
+                    json!(format!(
+                        "{}/{}",
+                        s(o, "/involvedObject/kind").to_lowercase(),
+                        s(o, "/involvedObject/name")
+                    )),
+                    json!(s(o, "/message")),
+                    json!(s(o, "/source/component")),
+                    json!(count),
+                    name,
+                ],
+            )
+        }
+        "PersistentVolumeClaim" => (
+            vec![
+                col("Name", "string", 0),
+                col("Status", "string", 0),
+                col("Volume", "string", 0),
+                col("Capacity", "string", 0),
+                col("Access Modes", "string", 0),
+                col("StorageClass", "string", 0),
+                col("VolumeAttributesClass", "string", 0),
+                col("Age", "string", 0),
+            ],
+            vec![
+                name,
+                json!(s(o, "/status/phase")),
+                json!(s(o, "/spec/volumeName")),
+                json!(s(o, "/status/capacity/storage")),
+                json!(access_modes(o.pointer("/status/accessModes"))),
+                json!(or_none(s(o, "/spec/storageClassName"))),
+                json!("<unset>"),
+                age,
+            ],
+        ),
+        "HorizontalPodAutoscaler" => {
+            let target = format!(
+                "{}/{}",
+                s(o, "/spec/scaleTargetRef/kind"),
+                s(o, "/spec/scaleTargetRef/name")
+            );
+            let metrics: Vec<String> = o
+                .pointer("/spec/metrics")
+                .and_then(Value::as_array)
+                .map(|ms| {
+                    ms.iter()
+                        .filter(|m| s(m, "/type") == "Resource")
+                        .map(|m| {
+                            let res = s(m, "/resource/name");
+                            let cur = o
+                                .pointer("/status/currentMetrics")
+                                .and_then(Value::as_array)
+                                .and_then(|cs| cs.iter().find(|c| s(c, "/resource/name") == res))
+                                .and_then(|c| c.pointer("/resource/current/averageUtilization"))
+                                .and_then(Value::as_i64)
+                                .map_or("<unknown>".to_string(), |v| format!("{v}%"));
+                            format!(
+                                "{res}: {cur}/{}%",
+                                i(m, "/resource/target/averageUtilization")
+                            )
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            (
+                vec![
+                    col("Name", "string", 0),
+                    col("Reference", "string", 0),
+                    col("Targets", "string", 0),
+                    col("MinPods", "string", 0),
+                    col("MaxPods", "integer", 0),
+                    col("Replicas", "integer", 0),
+                    col("Age", "string", 0),
+                ],
+                vec![
+                    name,
+                    json!(target),
+                    json!(if metrics.is_empty() {
+                        "<none>".into()
+                    } else {
+                        metrics.join(", ")
+                    }),
+                    json!(
+                        o.pointer("/spec/minReplicas")
+                            .and_then(Value::as_i64)
+                            .unwrap_or(1)
+                            .to_string()
+                    ),
+                    json!(i(o, "/spec/maxReplicas")),
+                    json!(i(o, "/status/currentReplicas")),
+                    age,
+                ],
+            )
+        }
+        "ConfigMap" => (
+            vec![
+                col("Name", "string", 0),
+                col("Data", "string", 0),
+                col("Age", "string", 0),
+            ],
+            vec![
+                name,
+                json!(
+                    o.get("data")
+                        .and_then(Value::as_object)
+                        .map_or(0, |m| m.len())
+                        + o.get("binaryData")
+                            .and_then(Value::as_object)
+                            .map_or(0, |m| m.len())
+                ),
+                age,
+            ],
+        ),
+        "Secret" => (
+            vec![
+                col("Name", "string", 0),
+                col("Type", "string", 0),
+                col("Data", "string", 0),
+                col("Age", "string", 0),
+            ],
+            vec![
+                name,
+                json!(s(o, "/type")),
+                json!(
+                    o.get("data")
+                        .and_then(Value::as_object)
+                        .map_or(0, |m| m.len())
+                ),
+                age,
+            ],
+        ),
+        "CustomResourceDefinition" => (
+            vec![col("Name", "string", 0), col("Created At", "date", 0)],
+            vec![name, json!(s(o, "/metadata/creationTimestamp"))],
+        ),
+        _ => (
+            vec![col("Name", "string", 0), col("Age", "string", 0)],
+            vec![name, age],
+        ),
+    }
+}
+
+fn access_modes(v: Option<&Value>) -> String {
+    v.and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(|m| match m {
+                    "ReadWriteOnce" => "RWO",
+                    "ReadOnlyMany" => "ROX",
+                    "ReadWriteMany" => "RWX",
+                    "ReadWriteOncePod" => "RWOP",
+                    other => other,
+                })
+                .collect::<Vec<_>>()
+                .join(",")
+        })
+        .unwrap_or_default()
+}
+
+fn template_containers(o: &Value) -> (String, String) {
+    let cs = o
+        .pointer("/spec/template/spec/containers")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    (
+        cs.iter()
+            .map(|c| s(c, "/name"))
+            .collect::<Vec<_>>()
+            .join(","),
+        cs.iter()
+            .map(|c| s(c, "/image"))
+            .collect::<Vec<_>>()
+            .join(","),
+    )
+}
+
+/// A `Table` for some objects. `include`: `None`, `Object` or `PartialObjectMetadata`.
+pub(crate) fn objects_table(
+    ri: &ResourceInfo,
+    objs: &[Value],
+    include: &str,
+    list_meta: Option<&Value>,
+) -> Value {
+    let mut columns: Option<Vec<Value>> = None;
+    let rows: Vec<Value> = objs
+        .iter()
+        .map(|o| {
+            let (cols, cells) = columns_and_cells(ri, o);
+            columns.get_or_insert(cols);
+            let object = match include {
+                "None" => Value::Null,
+                "Object" => {
+                    let mut full = o.clone();
+                    if let Some(m) = full.as_object_mut() {
+                        m.insert("apiVersion".into(), json!(ri.api_version()));
+                        m.insert("kind".into(), json!(ri.kind));
+                    }
+                    full
+                }
+                _ => json!({
+                    "kind": "PartialObjectMetadata",
+                    "apiVersion": "meta.k8s.io/v1",
+                    "metadata": o.get("metadata"),
+                }),
+            };
+            json!({"cells": cells, "object": object})
+        })
+        .collect();
+    let columns = columns.unwrap_or_else(|| columns_and_cells(ri, &json!({})).0);
+    json!({
+        "kind": "Table",
+        "apiVersion": "meta.k8s.io/v1",
+        "metadata": list_meta.cloned().unwrap_or_else(|| json!({})),
+        "columnDefinitions": columns,
+        "rows": rows,
+    })
+}
+
+/// A `Table` for a list response.
+pub(crate) fn list_table(ri: &ResourceInfo, list: &Value, include: &str) -> Value {
+    let items = list
+        .get("items")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    objects_table(ri, &items, include, list.get("metadata"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn human_durations() {
+        assert_eq!(human_duration(5), "5s");
+        assert_eq!(human_duration(119), "119s");
+        assert_eq!(human_duration(150), "2m30s");
+        assert_eq!(human_duration(600), "10m");
+        assert_eq!(human_duration(3 * 3600 + 60), "3h1m");
+        assert_eq!(human_duration(30 * 3600), "30h");
+        assert_eq!(human_duration(3 * 86400 + 3600), "3d1h");
+        assert_eq!(human_duration(100 * 86400), "100d");
+        assert_eq!(human_duration(-5), "<invalid>");
+    }
+
+    #[test]
+    fn pod_status_cells() {
+        let crash = json!({
+            "spec": {"containers": [{"name": "a"}]},
+            "status": {"phase": "Running", "containerStatuses": [{
+                "name": "a", "ready": false, "restartCount": 7,
+                "state": {"waiting": {"reason": "CrashLoopBackOff"}},
+                "lastState": {"terminated": {"exitCode": 1, "reason": "Error", "finishedAt": "2020-01-01T00:00:00Z"}}
+            }]}
+        });
+        let (ready, status, restarts) = pod_cells(&crash);
+        assert_eq!(
+            (ready.as_str(), status.as_str()),
+            ("0/1", "CrashLoopBackOff")
+        );
+        assert!(restarts.starts_with("7 ("), "{restarts}");
+        let ok = json!({
+            "spec": {"containers": [{"name": "a"}, {"name": "b"}]},
+            "status": {"phase": "Running", "containerStatuses": [
+                {"name": "a", "ready": true, "restartCount": 0, "state": {"running": {}}},
+                {"name": "b", "ready": true, "restartCount": 0, "state": {"running": {}}}
+            ]}
+        });
+        assert_eq!(pod_cells(&ok), ("2/2".into(), "Running".into(), "0".into()));
+        let pending =
+            json!({"spec": {"containers": [{"name": "a"}]}, "status": {"phase": "Pending"}});
+        assert_eq!(pod_cells(&pending).1, "Pending");
+    }
+}
