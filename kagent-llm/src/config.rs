@@ -673,18 +673,16 @@ pub fn build_provider(
         ProviderKind::OpenAI => build_openai(config, client),
         ProviderKind::AzureOpenAI => build_azure(config, client),
         ProviderKind::Ollama => build_ollama(config, client),
-        // ---- L2: Anthropic, Vertex, Gemini, Bedrock: replace these arms ----
-        ProviderKind::Anthropic
-        | ProviderKind::AnthropicVertexAI
-        | ProviderKind::Gemini
-        | ProviderKind::GeminiVertexAI
-        | ProviderKind::Bedrock => {
-            let _ = client;
-            Err(ConfigError::Unsupported {
-                provider: config.provider,
-                message: "provider not implemented yet".into(),
-            })
-        }
+        // ---- providers of part 2 (Anthropic, Gemini, Vertex AI, Bedrock) ----
+        ProviderKind::Anthropic | ProviderKind::AnthropicVertexAI => Ok(Box::new(
+            crate::anthropic::AnthropicProvider::from_config(config, client)?,
+        )),
+        ProviderKind::Gemini | ProviderKind::GeminiVertexAI => Ok(Box::new(
+            crate::gemini::GeminiProvider::from_config(config, client)?,
+        )),
+        ProviderKind::Bedrock => Ok(Box::new(crate::bedrock::BedrockProvider::from_config(
+            config, client,
+        )?)),
     }
 }
 
