@@ -882,20 +882,25 @@ fn analyze_services(snap: &Snapshot, out: &mut Vec<Finding>) {
                 format!("selector {sel_text} matches no pod, so the Service has no endpoints"),
             );
             // Nearest candidates: pods sharing a selector key.
-            let mut near: BTreeSet<String> = BTreeSet::new();
+            // Nearest candidates first: pods sharing a selector key, by common prefix.
+            let mut near: BTreeMap<String, usize> = BTreeMap::new();
             for p in snap.of("Pod").iter().filter(|p| same_ns(p, svc)) {
                 if let Some(l) = labels(p) {
-                    for k in sel.keys() {
+                    for (k, want) in sel {
                         if let Some(v) = l.get(k).and_then(Value::as_str) {
-                            near.insert(format!("{k}={v}"));
+                            let want = want.as_str().unwrap_or("");
+                            let common = want.chars().zip(v.chars()).take_while(|(a, b)| a == b).count();
+                            near.insert(format!("{k}={v}"), common);
                         }
                     }
                 }
             }
+            let mut near: Vec<(String, usize)> = near.into_iter().collect();
+            near.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
             if !near.is_empty() {
                 f.evidence.push(format!(
                     "pods in the namespace carry {}",
-                    near.into_iter().take(5).collect::<Vec<_>>().join(", ")
+                    near.into_iter().take(5).map(|(l, _)| l).collect::<Vec<_>>().join(", ")
                 ));
             }
             out.push(f);
@@ -1184,8 +1189,24 @@ fn either<'a>(a: &'a str, b: &'a str) -> &'a str {
     if a.is_empty() { b } else { a }
 }
 
+/// Warning events, and Normal events that report a failure (`FailedBinding` is Normal).
+fn is_problem_event(e: &Value) -> bool {
+    s(e, "/type") == "Warning" || s(e, "/reason").starts_with("Failed")
+}
+
+const CLUSTER_KINDS: &[&str] = &["Node", "PersistentVolume", "Namespace", "StorageClass", "ClusterRole", "IngressClass"];
+
+/// The namespace an event's object lives in (none for cluster-scoped kinds).
+fn event_ns(e: &Value) -> &str {
+    if CLUSTER_KINDS.contains(&s(e, "/involvedObject/kind")) {
+        ""
+    } else {
+        either(s(e, "/involvedObject/namespace"), s(e, "/metadata/namespace"))
+    }
+}
+
 fn event_matches(e: &Value, f: &Finding) -> bool {
-    let ens = either(s(e, "/involvedObject/namespace"), s(e, "/metadata/namespace"));
+    let ens = event_ns(e);
     s(e, "/involvedObject/kind") == f.kind
         && s(e, "/involvedObject/name") == f.name
         && f.namespace.as_deref().unwrap_or("") == ens
@@ -1196,7 +1217,7 @@ fn attach_events(snap: &Snapshot, out: &mut [Finding]) {
     let warnings: Vec<&Value> = snap
         .of("Event")
         .iter()
-        .filter(|e| s(e, "/type") == "Warning")
+        .filter(|e| is_problem_event(e))
         .collect();
     for f in out.iter_mut() {
         let mut evs: Vec<&&Value> = warnings.iter().filter(|e| event_matches(e, f)).collect();
@@ -1225,7 +1246,7 @@ fn analyze_events(snap: &Snapshot, out: &mut Vec<Finding>) {
     let mut groups: BTreeMap<EventKey, (i64, String, String)> = BTreeMap::new();
     for e in snap.of("Event").iter().filter(|e| s(e, "/type") == "Warning") {
         let kind = s(e, "/involvedObject/kind").to_owned();
-        let ns = either(s(e, "/involvedObject/namespace"), s(e, "/metadata/namespace")).to_owned();
+        let ns = event_ns(e).to_owned();
         let name = s(e, "/involvedObject/name").to_owned();
         if flagged.contains(&(kind.clone(), ns.clone(), name.clone())) {
             continue;
