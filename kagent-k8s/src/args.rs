@@ -114,8 +114,14 @@ mod tests {
     #[test]
     fn count_accepts_numbers_and_numeric_strings() {
         assert_eq!(serde_json::from_value::<Count>(json!(5)).unwrap(), Count(5));
-        assert_eq!(serde_json::from_value::<Count>(json!("50")).unwrap(), Count(50));
-        assert_eq!(serde_json::from_value::<Count>(json!(3.0)).unwrap(), Count(3));
+        assert_eq!(
+            serde_json::from_value::<Count>(json!("50")).unwrap(),
+            Count(50)
+        );
+        assert_eq!(
+            serde_json::from_value::<Count>(json!(3.0)).unwrap(),
+            Count(3)
+        );
         assert!(serde_json::from_value::<Count>(json!(-1)).is_err());
         assert!(serde_json::from_value::<Count>(json!("ten")).is_err());
         assert!(serde_json::from_value::<Count>(json!(2.5)).is_err());

@@ -286,9 +286,11 @@ pub fn resolve_in(all: &[ResourceInfo], resource_type: &str) -> Option<ResourceI
         return by_group;
     }
     let (version, group) = rest.split_once('.')?;
-    best(&mut all.iter().filter(|r| {
-        r.matches(name) && r.resource.group == group && r.resource.version == version
-    }))
+    best(
+        &mut all.iter().filter(|r| {
+            r.matches(name) && r.resource.group == group && r.resource.version == version
+        }),
+    )
 }
 
 async fn discover(client: &Client) -> Result<Vec<ResourceInfo>> {
@@ -395,7 +397,14 @@ type BuiltinSpec<'a> = (&'a str, &'a str, &'a str, &'a str, bool, &'a [&'a str])
 /// Well-known built-in resource kinds (for offline rendering, RBAC generation and tests).
 pub fn builtin_resources() -> Vec<ResourceInfo> {
     let spec: &[BuiltinSpec<'_>] = &[
-        ("", "v1", "Pod", "pods", true, &["status", "log", "exec", "eviction"]),
+        (
+            "",
+            "v1",
+            "Pod",
+            "pods",
+            true,
+            &["status", "log", "exec", "eviction"],
+        ),
         ("", "v1", "Service", "services", true, &["status", "proxy"]),
         ("", "v1", "Namespace", "namespaces", false, &["status"]),
         ("", "v1", "Node", "nodes", false, &["status", "proxy"]),
@@ -403,25 +412,130 @@ pub fn builtin_resources() -> Vec<ResourceInfo> {
         ("", "v1", "Secret", "secrets", true, &[]),
         ("", "v1", "Endpoints", "endpoints", true, &[]),
         ("", "v1", "Event", "events", true, &[]),
-        ("", "v1", "PersistentVolumeClaim", "persistentvolumeclaims", true, &["status"]),
-        ("", "v1", "PersistentVolume", "persistentvolumes", false, &["status"]),
+        (
+            "",
+            "v1",
+            "PersistentVolumeClaim",
+            "persistentvolumeclaims",
+            true,
+            &["status"],
+        ),
+        (
+            "",
+            "v1",
+            "PersistentVolume",
+            "persistentvolumes",
+            false,
+            &["status"],
+        ),
         ("", "v1", "ServiceAccount", "serviceaccounts", true, &[]),
-        ("apps", "v1", "Deployment", "deployments", true, &["status", "scale"]),
-        ("apps", "v1", "ReplicaSet", "replicasets", true, &["status", "scale"]),
-        ("apps", "v1", "StatefulSet", "statefulsets", true, &["status", "scale"]),
+        (
+            "apps",
+            "v1",
+            "Deployment",
+            "deployments",
+            true,
+            &["status", "scale"],
+        ),
+        (
+            "apps",
+            "v1",
+            "ReplicaSet",
+            "replicasets",
+            true,
+            &["status", "scale"],
+        ),
+        (
+            "apps",
+            "v1",
+            "StatefulSet",
+            "statefulsets",
+            true,
+            &["status", "scale"],
+        ),
         ("apps", "v1", "DaemonSet", "daemonsets", true, &["status"]),
-        ("apps", "v1", "ControllerRevision", "controllerrevisions", true, &[]),
+        (
+            "apps",
+            "v1",
+            "ControllerRevision",
+            "controllerrevisions",
+            true,
+            &[],
+        ),
         ("batch", "v1", "Job", "jobs", true, &["status"]),
         ("batch", "v1", "CronJob", "cronjobs", true, &["status"]),
-        ("autoscaling", "v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers", true, &["status"]),
-        ("policy", "v1", "PodDisruptionBudget", "poddisruptionbudgets", true, &["status"]),
-        ("networking.k8s.io", "v1", "Ingress", "ingresses", true, &["status"]),
-        ("networking.k8s.io", "v1", "NetworkPolicy", "networkpolicies", true, &[]),
-        ("discovery.k8s.io", "v1", "EndpointSlice", "endpointslices", true, &[]),
-        ("storage.k8s.io", "v1", "StorageClass", "storageclasses", false, &[]),
-        ("rbac.authorization.k8s.io", "v1", "Role", "roles", true, &[]),
-        ("rbac.authorization.k8s.io", "v1", "ClusterRole", "clusterroles", false, &[]),
-        ("apiextensions.k8s.io", "v1", "CustomResourceDefinition", "customresourcedefinitions", false, &["status"]),
+        (
+            "autoscaling",
+            "v2",
+            "HorizontalPodAutoscaler",
+            "horizontalpodautoscalers",
+            true,
+            &["status"],
+        ),
+        (
+            "policy",
+            "v1",
+            "PodDisruptionBudget",
+            "poddisruptionbudgets",
+            true,
+            &["status"],
+        ),
+        (
+            "networking.k8s.io",
+            "v1",
+            "Ingress",
+            "ingresses",
+            true,
+            &["status"],
+        ),
+        (
+            "networking.k8s.io",
+            "v1",
+            "NetworkPolicy",
+            "networkpolicies",
+            true,
+            &[],
+        ),
+        (
+            "discovery.k8s.io",
+            "v1",
+            "EndpointSlice",
+            "endpointslices",
+            true,
+            &[],
+        ),
+        (
+            "storage.k8s.io",
+            "v1",
+            "StorageClass",
+            "storageclasses",
+            false,
+            &[],
+        ),
+        (
+            "rbac.authorization.k8s.io",
+            "v1",
+            "Role",
+            "roles",
+            true,
+            &[],
+        ),
+        (
+            "rbac.authorization.k8s.io",
+            "v1",
+            "ClusterRole",
+            "clusterroles",
+            false,
+            &[],
+        ),
+        (
+            "apiextensions.k8s.io",
+            "v1",
+            "CustomResourceDefinition",
+            "customresourcedefinitions",
+            false,
+            &["status"],
+        ),
         ("events.k8s.io", "v1", "Event", "events", true, &[]),
     ];
     spec.iter()
@@ -506,7 +620,10 @@ mod tests {
         let e = unknown(&all, "deployment2");
         assert!(e.to_string().contains("deployments.apps"), "{e}");
         let e = unknown(&all, "zzz");
-        assert!(e.to_string().contains("k8s_get_available_api_resources"), "{e}");
+        assert!(
+            e.to_string().contains("k8s_get_available_api_resources"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -100,7 +100,10 @@ const KINDS: &[(&str, &str)] = &[
     ("persistentvolumeclaims", "PersistentVolumeClaim"),
     ("storageclasses.storage.k8s.io", "StorageClass"),
     ("nodes", "Node"),
-    ("horizontalpodautoscalers.autoscaling", "HorizontalPodAutoscaler"),
+    (
+        "horizontalpodautoscalers.autoscaling",
+        "HorizontalPodAutoscaler",
+    ),
     ("poddisruptionbudgets.policy", "PodDisruptionBudget"),
     ("networkpolicies.networking.k8s.io", "NetworkPolicy"),
     ("events", "Event"),
@@ -243,7 +246,9 @@ async fn add_log_evidence(client: &Client, snap: &Snapshot, findings: &mut [Find
         if f.kind != "Pod" || !LOG_REASONS.contains(&f.reason.as_str()) {
             continue;
         }
-        let Some(ns) = f.namespace.clone() else { continue };
+        let Some(ns) = f.namespace.clone() else {
+            continue;
+        };
         let Some(pod) = snap
             .of("Pod")
             .iter()
@@ -270,8 +275,13 @@ async fn add_log_evidence(client: &Client, snap: &Snapshot, findings: &mut [Find
             let text = match kapi::logs(client, &ns, &f.name, &lp).await {
                 Ok(t) => t,
                 Err(_) if previous => {
-                    let lp = LogParams { previous: false, ..lp };
-                    kapi::logs(client, &ns, &f.name, &lp).await.unwrap_or_default()
+                    let lp = LogParams {
+                        previous: false,
+                        ..lp
+                    };
+                    kapi::logs(client, &ns, &f.name, &lp)
+                        .await
+                        .unwrap_or_default()
                 }
                 Err(_) => String::new(),
             };
@@ -286,8 +296,22 @@ async fn add_log_evidence(client: &Client, snap: &Snapshot, findings: &mut [Find
 /// in order), else the last lines.
 pub fn telling_log_lines(text: &str, keep: usize) -> Vec<String> {
     const MARKERS: &[&str] = &[
-        "error", "fatal", "panic", "exception", "fail", "refused", "denied", "not found",
-        "no such", "cannot", "can't", "unable", "timeout", "killed", "oom", "exit",
+        "error",
+        "fatal",
+        "panic",
+        "exception",
+        "fail",
+        "refused",
+        "denied",
+        "not found",
+        "no such",
+        "cannot",
+        "can't",
+        "unable",
+        "timeout",
+        "killed",
+        "oom",
+        "exit",
     ];
     let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
     let telling: Vec<&str> = lines
@@ -335,10 +359,13 @@ pub fn selector_matches(selector: &Value, labels: Option<&serde_json::Map<String
 }
 
 /// Whether a plain `key: value` map (a Service selector) selects `labels`.
-fn map_selects(selector: &serde_json::Map<String, Value>, labels: Option<&serde_json::Map<String, Value>>) -> bool {
-    selector.iter().all(|(k, v)| {
-        labels.and_then(|l| l.get(k)).and_then(Value::as_str) == v.as_str()
-    })
+fn map_selects(
+    selector: &serde_json::Map<String, Value>,
+    labels: Option<&serde_json::Map<String, Value>>,
+) -> bool {
+    selector
+        .iter()
+        .all(|(k, v)| labels.and_then(|l| l.get(k)).and_then(Value::as_str) == v.as_str())
 }
 
 fn labels(v: &Value) -> Option<&serde_json::Map<String, Value>> {
@@ -350,7 +377,9 @@ fn same_ns(a: &Value, b: &Value) -> bool {
 }
 
 fn cond<'a>(v: &'a Value, ty: &str) -> Option<&'a Value> {
-    arr(v, "/status/conditions").iter().find(|c| s(c, "/type") == ty)
+    arr(v, "/status/conditions")
+        .iter()
+        .find(|c| s(c, "/type") == ty)
 }
 
 /// Runs every analyzer on a snapshot. Pure: no I/O.
@@ -378,18 +407,22 @@ pub fn analyze(snap: &Snapshot, now: jiff::Timestamp) -> Vec<Finding> {
         }
     }
     out.sort_by(|a, b| {
-        (a.severity, &a.namespace, &a.workload, &a.kind, &a.name)
-            .cmp(&(b.severity, &b.namespace, &b.workload, &b.kind, &b.name))
+        (a.severity, &a.namespace, &a.workload, &a.kind, &a.name).cmp(&(
+            b.severity,
+            &b.namespace,
+            &b.workload,
+            &b.kind,
+            &b.name,
+        ))
     });
     out
 }
 
 /// Follows controller owner references through the snapshot to the top (`Deployment/web`).
 fn top_owner(snap: &Snapshot, kind: &str, ns: Option<&str>, name: &str) -> Option<String> {
-    let mut current = snap
-        .of(kind)
-        .iter()
-        .find(|o| s(o, "/metadata/name") == name && ns.is_none_or(|n| s(o, "/metadata/namespace") == n))?;
+    let mut current = snap.of(kind).iter().find(|o| {
+        s(o, "/metadata/name") == name && ns.is_none_or(|n| s(o, "/metadata/namespace") == n)
+    })?;
     let mut top = None;
     for _ in 0..4 {
         let Some(owner) = arr(current, "/metadata/ownerReferences")
@@ -401,7 +434,8 @@ fn top_owner(snap: &Snapshot, kind: &str, ns: Option<&str>, name: &str) -> Optio
         let (okind, oname) = (s(owner, "/kind"), s(owner, "/name"));
         top = Some(format!("{okind}/{oname}"));
         match snap.of(okind).iter().find(|o| {
-            s(o, "/metadata/name") == oname && s(o, "/metadata/namespace") == s(current, "/metadata/namespace")
+            s(o, "/metadata/name") == oname
+                && s(o, "/metadata/namespace") == s(current, "/metadata/namespace")
         }) {
             Some(next) => current = next,
             None => break,
@@ -439,13 +473,17 @@ fn analyze_pods(snap: &Snapshot, now: jiff::Timestamp, out: &mut Vec<Finding>) {
                 f.evidence.push(format!("requests: {req}"));
             }
             if let Some(sel) = pod.pointer("/spec/nodeSelector").and_then(Value::as_object) {
-                f.evidence.push(format!("nodeSelector: {}", Value::Object(sel.clone())));
+                f.evidence
+                    .push(format!("nodeSelector: {}", Value::Object(sel.clone())));
             }
             for v in arr(pod, "/spec/volumes") {
-                if let Some(claim) = v.pointer("/persistentVolumeClaim/claimName").and_then(Value::as_str)
-                    && let Some(pvc) = snap.of("PersistentVolumeClaim").iter().find(|p| {
-                        s(p, "/metadata/name") == claim && same_ns(p, pod)
-                    })
+                if let Some(claim) = v
+                    .pointer("/persistentVolumeClaim/claimName")
+                    .and_then(Value::as_str)
+                    && let Some(pvc) = snap
+                        .of("PersistentVolumeClaim")
+                        .iter()
+                        .find(|p| s(p, "/metadata/name") == claim && same_ns(p, pod))
                     && s(pvc, "/status/phase") != "Bound"
                 {
                     f.evidence.push(format!(
@@ -486,8 +524,11 @@ fn analyze_pods(snap: &Snapshot, now: jiff::Timestamp, out: &mut Vec<Finding>) {
             let limit = container_spec(pod, cname)
                 .map(|cs| s(cs, "/resources/limits/memory").to_owned())
                 .unwrap_or_default();
-            let image = container_spec(pod, cname).map(|cs| s(cs, "/image").to_owned()).unwrap_or_default();
-            let oom = last_reason == "OOMKilled" || term.is_some_and(|t| s(t, "/reason") == "OOMKilled");
+            let image = container_spec(pod, cname)
+                .map(|cs| s(cs, "/image").to_owned())
+                .unwrap_or_default();
+            let oom =
+                last_reason == "OOMKilled" || term.is_some_and(|t| s(t, "/reason") == "OOMKilled");
             if oom {
                 let mut f = Finding::new(
                     "Pod",
@@ -496,16 +537,30 @@ fn analyze_pods(snap: &Snapshot, now: jiff::Timestamp, out: &mut Vec<Finding>) {
                     "OOMKilled",
                     format!(
                         "container {cname} is killed for exceeding its memory limit{} (exit 137), restarted {restarts} times",
-                        if limit.is_empty() { String::new() } else { format!(" of {limit}") }
+                        if limit.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" of {limit}")
+                        }
                     ),
                 );
-                f.evidence.push(format!("last termination: OOMKilled exit={last_code}{}", if waiting.is_empty() { String::new() } else { format!("; now {waiting}") }));
+                f.evidence.push(format!(
+                    "last termination: OOMKilled exit={last_code}{}",
+                    if waiting.is_empty() {
+                        String::new()
+                    } else {
+                        format!("; now {waiting}")
+                    }
+                ));
                 if !limit.is_empty() {
                     f.evidence.push(format!("resources.limits.memory: {limit}"));
                 }
                 out.push(f);
                 found = true;
-            } else if matches!(waiting, "ImagePullBackOff" | "ErrImagePull" | "InvalidImageName" | "ErrImageNeverPull") {
+            } else if matches!(
+                waiting,
+                "ImagePullBackOff" | "ErrImagePull" | "InvalidImageName" | "ErrImageNeverPull"
+            ) {
                 let mut f = Finding::new(
                     "Pod",
                     pod,
@@ -518,7 +573,9 @@ fn analyze_pods(snap: &Snapshot, now: jiff::Timestamp, out: &mut Vec<Finding>) {
                 }
                 out.push(f);
                 found = true;
-            } else if waiting == "CrashLoopBackOff" || (restarts > 0 && last_code != 0 && !waiting.is_empty()) {
+            } else if waiting == "CrashLoopBackOff"
+                || (restarts > 0 && last_code != 0 && !waiting.is_empty())
+            {
                 let mut f = Finding::new(
                     "Pod",
                     pod,
@@ -526,23 +583,32 @@ fn analyze_pods(snap: &Snapshot, now: jiff::Timestamp, out: &mut Vec<Finding>) {
                     "CrashLoopBackOff",
                     format!(
                         "container {cname} keeps crashing: last exit {}{}, restarted {restarts} times",
-                        if last_reason.is_empty() { "Error" } else { last_reason },
+                        if last_reason.is_empty() {
+                            "Error"
+                        } else {
+                            last_reason
+                        },
                         format_args!(" (code {last_code})")
                     ),
                 );
                 if let Some(t) = last {
                     let msg = s(t, "/message");
                     if !msg.is_empty() {
-                        f.evidence.push(format!("termination message: {}", one_line(msg, 300)));
+                        f.evidence
+                            .push(format!("termination message: {}", one_line(msg, 300)));
                     }
                     let fin = s(t, "/finishedAt");
                     if !fin.is_empty() {
-                        f.evidence.push(format!("last crash {} ago", crate::render::age(fin, now)));
+                        f.evidence
+                            .push(format!("last crash {} ago", crate::render::age(fin, now)));
                     }
                 }
                 out.push(f);
                 found = true;
-            } else if matches!(waiting, "CreateContainerConfigError" | "CreateContainerError" | "RunContainerError") {
+            } else if matches!(
+                waiting,
+                "CreateContainerConfigError" | "CreateContainerError" | "RunContainerError"
+            ) {
                 let mut f = Finding::new(
                     "Pod",
                     pod,
@@ -585,10 +651,14 @@ fn analyze_pods(snap: &Snapshot, now: jiff::Timestamp, out: &mut Vec<Finding>) {
                     pod,
                     Severity::Critical,
                     "ReadinessProbeFailing",
-                    format!("container {cname} runs but is not ready, so it receives no Service traffic"),
+                    format!(
+                        "container {cname} runs but is not ready, so it receives no Service traffic"
+                    ),
                 );
-                if let Some(p) = container_spec(pod, cname).and_then(|cs| cs.get("readinessProbe")) {
-                    f.evidence.push(format!("readinessProbe: {}", probe_text(p)));
+                if let Some(p) = container_spec(pod, cname).and_then(|cs| cs.get("readinessProbe"))
+                {
+                    f.evidence
+                        .push(format!("readinessProbe: {}", probe_text(p)));
                 }
                 out.push(f);
             }
@@ -600,15 +670,26 @@ fn probe_text(p: &Value) -> String {
     if let Some(h) = p.get("httpGet") {
         format!(
             "http-get :{}{}",
-            h.get("port").map(|v| v.to_string().replace('"', "")).unwrap_or_default(),
+            h.get("port")
+                .map(|v| v.to_string().replace('"', ""))
+                .unwrap_or_default(),
             s(h, "/path")
         )
     } else if let Some(t) = p.get("tcpSocket") {
-        format!("tcp :{}", t.get("port").map(|v| v.to_string().replace('"', "")).unwrap_or_default())
+        format!(
+            "tcp :{}",
+            t.get("port")
+                .map(|v| v.to_string().replace('"', ""))
+                .unwrap_or_default()
+        )
     } else if let Some(e) = p.get("exec") {
         format!(
             "exec {}",
-            arr(e, "/command").iter().filter_map(Value::as_str).collect::<Vec<_>>().join(" ")
+            arr(e, "/command")
+                .iter()
+                .filter_map(Value::as_str)
+                .collect::<Vec<_>>()
+                .join(" ")
         )
     } else {
         p.to_string()
@@ -626,7 +707,10 @@ fn requests(pod: &Value) -> String {
     arr(pod, "/spec/containers")
         .iter()
         .filter_map(|c| c.pointer("/resources/requests").and_then(Value::as_object))
-        .flat_map(|m| m.iter().map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or(""))))
+        .flat_map(|m| {
+            m.iter()
+                .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
+        })
         .collect::<Vec<_>>()
         .join(",")
 }
@@ -650,7 +734,11 @@ fn pod_problem_summary(pods: &[&Value]) -> Option<String> {
             .iter()
             .all(|c| c.get("ready").and_then(Value::as_bool) == Some(true));
         if st != "Running" || !ready {
-            let key = if st == "Running" { "Running but not ready".to_owned() } else { st };
+            let key = if st == "Running" {
+                "Running but not ready".to_owned()
+            } else {
+                st
+            };
             *by_status.entry(key).or_default() += 1;
         }
     }
@@ -669,7 +757,10 @@ fn pod_problem_summary(pods: &[&Value]) -> Option<String> {
 
 fn analyze_deployments(snap: &Snapshot, out: &mut Vec<Finding>) {
     for d in snap.of("Deployment") {
-        let desired = d.pointer("/spec/replicas").and_then(Value::as_i64).unwrap_or(1);
+        let desired = d
+            .pointer("/spec/replicas")
+            .and_then(Value::as_i64)
+            .unwrap_or(1);
         let ready = i(d, "/status/readyReplicas");
         let updated = i(d, "/status/updatedReplicas");
         let stuck = cond(d, "Progressing").filter(|c| s(c, "/status") == "False");
@@ -686,7 +777,10 @@ fn analyze_deployments(snap: &Snapshot, out: &mut Vec<Finding>) {
                     s(c, "/reason")
                 ),
             );
-            f.evidence.push(format!("Progressing=False: {}", one_line(s(c, "/message"), 300)));
+            f.evidence.push(format!(
+                "Progressing=False: {}",
+                one_line(s(c, "/message"), 300)
+            ));
             if let Some(p) = &pod_summary {
                 f.evidence.push(format!("pods: {p}"));
             }
@@ -729,7 +823,10 @@ fn analyze_replicasets(snap: &Snapshot, out: &mut Vec<Finding>) {
 
 fn analyze_statefulsets(snap: &Snapshot, out: &mut Vec<Finding>) {
     for st in snap.of("StatefulSet") {
-        let desired = st.pointer("/spec/replicas").and_then(Value::as_i64).unwrap_or(1);
+        let desired = st
+            .pointer("/spec/replicas")
+            .and_then(Value::as_i64)
+            .unwrap_or(1);
         let ready = i(st, "/status/readyReplicas");
         if desired > 0 && ready < desired {
             let mut f = Finding::new(
@@ -746,9 +843,14 @@ fn analyze_statefulsets(snap: &Snapshot, out: &mut Vec<Finding>) {
                 let sc = s(t, "/spec/storageClassName");
                 if !sc.is_empty()
                     && snap.objects.contains_key("StorageClass")
-                    && !snap.of("StorageClass").iter().any(|c| s(c, "/metadata/name") == sc)
+                    && !snap
+                        .of("StorageClass")
+                        .iter()
+                        .any(|c| s(c, "/metadata/name") == sc)
                 {
-                    f.evidence.push(format!("volumeClaimTemplate uses StorageClass {sc}, which does not exist"));
+                    f.evidence.push(format!(
+                        "volumeClaimTemplate uses StorageClass {sc}, which does not exist"
+                    ));
                 }
             }
             out.push(f);
@@ -889,7 +991,11 @@ fn analyze_services(snap: &Snapshot, out: &mut Vec<Finding>) {
                     for (k, want) in sel {
                         if let Some(v) = l.get(k).and_then(Value::as_str) {
                             let want = want.as_str().unwrap_or("");
-                            let common = want.chars().zip(v.chars()).take_while(|(a, b)| a == b).count();
+                            let common = want
+                                .chars()
+                                .zip(v.chars())
+                                .take_while(|(a, b)| a == b)
+                                .count();
                             near.insert(format!("{k}={v}"), common);
                         }
                     }
@@ -900,7 +1006,11 @@ fn analyze_services(snap: &Snapshot, out: &mut Vec<Finding>) {
             if !near.is_empty() {
                 f.evidence.push(format!(
                     "pods in the namespace carry {}",
-                    near.into_iter().take(5).map(|(l, _)| l).collect::<Vec<_>>().join(", ")
+                    near.into_iter()
+                        .take(5)
+                        .map(|(l, _)| l)
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ));
             }
             out.push(f);
@@ -955,7 +1065,10 @@ fn analyze_ingresses(snap: &Snapshot, out: &mut Vec<Finding>) {
         let class = s(ing, "/spec/ingressClassName");
         if !class.is_empty()
             && snap.objects.contains_key("IngressClass")
-            && !snap.of("IngressClass").iter().any(|c| s(c, "/metadata/name") == class)
+            && !snap
+                .of("IngressClass")
+                .iter()
+                .any(|c| s(c, "/metadata/name") == class)
         {
             out.push(Finding::new(
                 "Ingress",
@@ -966,7 +1079,10 @@ fn analyze_ingresses(snap: &Snapshot, out: &mut Vec<Finding>) {
             ));
         }
         let mut backends: Vec<&str> = Vec::new();
-        if let Some(b) = ing.pointer("/spec/defaultBackend/service/name").and_then(Value::as_str) {
+        if let Some(b) = ing
+            .pointer("/spec/defaultBackend/service/name")
+            .and_then(Value::as_str)
+        {
             backends.push(b);
         }
         for r in arr(ing, "/spec/rules") {
@@ -1001,17 +1117,32 @@ fn analyze_pvcs(snap: &Snapshot, out: &mut Vec<Finding>) {
                 let sc = s(pvc, "/spec/storageClassName");
                 let missing_sc = !sc.is_empty()
                     && snap.objects.contains_key("StorageClass")
-                    && !snap.of("StorageClass").iter().any(|c| s(c, "/metadata/name") == sc);
+                    && !snap
+                        .of("StorageClass")
+                        .iter()
+                        .any(|c| s(c, "/metadata/name") == sc);
                 let message = if missing_sc {
-                    format!("claim is Pending: StorageClass {sc:?} does not exist, so no volume can be provisioned")
+                    format!(
+                        "claim is Pending: StorageClass {sc:?} does not exist, so no volume can be provisioned"
+                    )
                 } else {
                     "claim is Pending: no PersistentVolume is bound to it".to_owned()
                 };
-                let mut f = Finding::new("PersistentVolumeClaim", pvc, Severity::Critical, "PvcPending", message);
+                let mut f = Finding::new(
+                    "PersistentVolumeClaim",
+                    pvc,
+                    Severity::Critical,
+                    "PvcPending",
+                    message,
+                );
                 f.evidence.push(format!(
                     "requests {} {}, storageClassName {}",
                     s(pvc, "/spec/resources/requests/storage"),
-                    arr(pvc, "/spec/accessModes").iter().filter_map(Value::as_str).collect::<Vec<_>>().join(","),
+                    arr(pvc, "/spec/accessModes")
+                        .iter()
+                        .filter_map(Value::as_str)
+                        .collect::<Vec<_>>()
+                        .join(","),
                     if sc.is_empty() { "<default>" } else { sc }
                 ));
                 out.push(f);
@@ -1039,7 +1170,8 @@ fn analyze_nodes(snap: &Snapshot, out: &mut Vec<Finding>) {
                     "NodeNotReady",
                     format!("node is not ready: {}", one_line(s(c, "/message"), 300)),
                 );
-                f.evidence.push(format!("Ready={} {}", s(c, "/status"), s(c, "/reason")));
+                f.evidence
+                    .push(format!("Ready={} {}", s(c, "/status"), s(c, "/reason")));
                 out.push(f);
             }
             _ => {}
@@ -1076,7 +1208,10 @@ fn analyze_hpas(snap: &Snapshot, out: &mut Vec<Finding>) {
         let tkind = s(h, "/spec/scaleTargetRef/kind");
         let tname = s(h, "/spec/scaleTargetRef/name");
         if snap.objects.contains_key(tkind)
-            && !snap.of(tkind).iter().any(|o| s(o, "/metadata/name") == tname && same_ns(o, h))
+            && !snap
+                .of(tkind)
+                .iter()
+                .any(|o| s(o, "/metadata/name") == tname && same_ns(o, h))
         {
             out.push(Finding::new(
                 "HorizontalPodAutoscaler",
@@ -1095,21 +1230,33 @@ fn analyze_hpas(snap: &Snapshot, out: &mut Vec<Finding>) {
                 "HpaAtMaxReplicas",
                 format!(
                     "running at its maximum of {max} replicas{}; load may exceed capacity",
-                    if desired > max { format!(" (wants {desired})") } else { String::new() }
+                    if desired > max {
+                        format!(" (wants {desired})")
+                    } else {
+                        String::new()
+                    }
                 ),
             );
             for (idx, m) in arr(h, "/spec/metrics").iter().enumerate() {
-                let target = m.pointer("/resource/target/averageUtilization").and_then(Value::as_i64);
+                let target = m
+                    .pointer("/resource/target/averageUtilization")
+                    .and_then(Value::as_i64);
                 let cur = arr(h, "/status/currentMetrics")
                     .get(idx)
                     .and_then(|c| c.pointer("/resource/current/averageUtilization"))
                     .and_then(Value::as_i64);
                 if let (Some(t), Some(c)) = (target, cur) {
-                    f.evidence.push(format!("{} utilization {c}% vs target {t}%", s(m, "/resource/name")));
+                    f.evidence.push(format!(
+                        "{} utilization {c}% vs target {t}%",
+                        s(m, "/resource/name")
+                    ));
                 }
             }
             if let Some(c) = cond(h, "ScalingLimited").filter(|c| s(c, "/status") == "True") {
-                f.evidence.push(format!("ScalingLimited: {}", one_line(s(c, "/message"), 200)));
+                f.evidence.push(format!(
+                    "ScalingLimited: {}",
+                    one_line(s(c, "/message"), 200)
+                ));
             }
             f.evidence.push(format!("target {tkind}/{tname}"));
             out.push(f);
@@ -1120,7 +1267,10 @@ fn analyze_hpas(snap: &Snapshot, out: &mut Vec<Finding>) {
                 h,
                 Severity::Warning,
                 "ScalingInactive",
-                format!("cannot compute replicas: {}", one_line(s(c, "/message"), 300)),
+                format!(
+                    "cannot compute replicas: {}",
+                    one_line(s(c, "/message"), 300)
+                ),
             ));
         }
     }
@@ -1145,7 +1295,10 @@ fn analyze_pdbs(snap: &Snapshot, out: &mut Vec<Finding>) {
         }
         if let Some(sel) = p.pointer("/spec/selector")
             && snap.objects.contains_key("Pod")
-            && !snap.of("Pod").iter().any(|pod| same_ns(pod, p) && selector_matches(sel, labels(pod)))
+            && !snap
+                .of("Pod")
+                .iter()
+                .any(|pod| same_ns(pod, p) && selector_matches(sel, labels(pod)))
         {
             out.push(Finding::new(
                 "PodDisruptionBudget",
@@ -1160,11 +1313,23 @@ fn analyze_pdbs(snap: &Snapshot, out: &mut Vec<Finding>) {
 
 fn analyze_netpols(snap: &Snapshot, out: &mut Vec<Finding>) {
     for np in snap.of("NetworkPolicy") {
-        let Some(sel) = np.pointer("/spec/podSelector") else { continue };
-        let empty = sel.as_object().is_none_or(|m| m.values().all(|v| v.as_object().is_some_and(|o| o.is_empty()) || v.as_array().is_some_and(|a| a.is_empty())));
+        let Some(sel) = np.pointer("/spec/podSelector") else {
+            continue;
+        };
+        let empty = sel.as_object().is_none_or(|m| {
+            m.values().all(|v| {
+                v.as_object().is_some_and(|o| o.is_empty())
+                    || v.as_array().is_some_and(|a| a.is_empty())
+            })
+        });
         if empty {
-            let types: Vec<&str> = arr(np, "/spec/policyTypes").iter().filter_map(Value::as_str).collect();
-            if (types.contains(&"Ingress") || types.is_empty()) && arr(np, "/spec/ingress").is_empty() {
+            let types: Vec<&str> = arr(np, "/spec/policyTypes")
+                .iter()
+                .filter_map(Value::as_str)
+                .collect();
+            if (types.contains(&"Ingress") || types.is_empty())
+                && arr(np, "/spec/ingress").is_empty()
+            {
                 out.push(Finding::new(
                     "NetworkPolicy",
                     np,
@@ -1173,7 +1338,11 @@ fn analyze_netpols(snap: &Snapshot, out: &mut Vec<Finding>) {
                     "selects every pod in the namespace and allows no ingress: all inbound traffic is denied".to_owned(),
                 ));
             }
-        } else if !snap.of("Pod").iter().any(|p| same_ns(p, np) && selector_matches(sel, labels(p))) {
+        } else if !snap
+            .of("Pod")
+            .iter()
+            .any(|p| same_ns(p, np) && selector_matches(sel, labels(p)))
+        {
             out.push(Finding::new(
                 "NetworkPolicy",
                 np,
@@ -1194,14 +1363,24 @@ fn is_problem_event(e: &Value) -> bool {
     s(e, "/type") == "Warning" || s(e, "/reason").starts_with("Failed")
 }
 
-const CLUSTER_KINDS: &[&str] = &["Node", "PersistentVolume", "Namespace", "StorageClass", "ClusterRole", "IngressClass"];
+const CLUSTER_KINDS: &[&str] = &[
+    "Node",
+    "PersistentVolume",
+    "Namespace",
+    "StorageClass",
+    "ClusterRole",
+    "IngressClass",
+];
 
 /// The namespace an event's object lives in (none for cluster-scoped kinds).
 fn event_ns(e: &Value) -> &str {
     if CLUSTER_KINDS.contains(&s(e, "/involvedObject/kind")) {
         ""
     } else {
-        either(s(e, "/involvedObject/namespace"), s(e, "/metadata/namespace"))
+        either(
+            s(e, "/involvedObject/namespace"),
+            s(e, "/metadata/namespace"),
+        )
     }
 }
 
@@ -1241,10 +1420,20 @@ type EventKey = (String, String, String, String);
 fn analyze_events(snap: &Snapshot, out: &mut Vec<Finding>) {
     let flagged: BTreeSet<(String, String, String)> = out
         .iter()
-        .map(|f| (f.kind.clone(), f.namespace.clone().unwrap_or_default(), f.name.clone()))
+        .map(|f| {
+            (
+                f.kind.clone(),
+                f.namespace.clone().unwrap_or_default(),
+                f.name.clone(),
+            )
+        })
         .collect();
     let mut groups: BTreeMap<EventKey, (i64, String, String)> = BTreeMap::new();
-    for e in snap.of("Event").iter().filter(|e| s(e, "/type") == "Warning") {
+    for e in snap
+        .of("Event")
+        .iter()
+        .filter(|e| s(e, "/type") == "Warning")
+    {
         let kind = s(e, "/involvedObject/kind").to_owned();
         let ns = event_ns(e).to_owned();
         let name = s(e, "/involvedObject/name").to_owned();
@@ -1254,7 +1443,10 @@ fn analyze_events(snap: &Snapshot, out: &mut Vec<Finding>) {
         // Events about pods that no longer exist are history.
         if kind == "Pod"
             && snap.objects.contains_key("Pod")
-            && !snap.of("Pod").iter().any(|p| s(p, "/metadata/name") == name && s(p, "/metadata/namespace") == ns)
+            && !snap
+                .of("Pod")
+                .iter()
+                .any(|p| s(p, "/metadata/name") == name && s(p, "/metadata/namespace") == ns)
         {
             continue;
         }
@@ -1297,7 +1489,14 @@ mod tests {
             let k = i["kind"].as_str().unwrap().to_owned();
             s.objects.entry(k).or_default().push(i);
         }
-        for k in ["Pod", "Service", "StorageClass", "Event", "Deployment", "ReplicaSet"] {
+        for k in [
+            "Pod",
+            "Service",
+            "StorageClass",
+            "Event",
+            "Deployment",
+            "ReplicaSet",
+        ] {
             s.objects.entry(k.into()).or_default();
         }
         s
@@ -1315,14 +1514,26 @@ mod tests {
     #[test]
     fn crash_loop_oom_and_image_pull_are_root_caused() {
         let s = snap(vec![
-            pod("crash", json!({"app": "api"}), json!({"phase": "Running", "containerStatuses": [{"name": "app", "ready": false, "restartCount": 5,
+            pod(
+                "crash",
+                json!({"app": "api"}),
+                json!({"phase": "Running", "containerStatuses": [{"name": "app", "ready": false, "restartCount": 5,
                 "state": {"waiting": {"reason": "CrashLoopBackOff"}},
-                "lastState": {"terminated": {"reason": "Error", "exitCode": 1, "finishedAt": "2026-01-10T11:59:00Z"}}}]})),
-            pod("oom", json!({"app": "api"}), json!({"phase": "Running", "containerStatuses": [{"name": "app", "ready": false, "restartCount": 3,
+                "lastState": {"terminated": {"reason": "Error", "exitCode": 1, "finishedAt": "2026-01-10T11:59:00Z"}}}]}),
+            ),
+            pod(
+                "oom",
+                json!({"app": "api"}),
+                json!({"phase": "Running", "containerStatuses": [{"name": "app", "ready": false, "restartCount": 3,
                 "state": {"waiting": {"reason": "CrashLoopBackOff"}},
-                "lastState": {"terminated": {"reason": "OOMKilled", "exitCode": 137}}}]})),
-            pod("pull", json!({"app": "api"}), json!({"phase": "Pending", "containerStatuses": [{"name": "app", "ready": false, "restartCount": 0,
-                "state": {"waiting": {"reason": "ImagePullBackOff", "message": "Back-off pulling image \"api:nope\""}}}]})),
+                "lastState": {"terminated": {"reason": "OOMKilled", "exitCode": 137}}}]}),
+            ),
+            pod(
+                "pull",
+                json!({"app": "api"}),
+                json!({"phase": "Pending", "containerStatuses": [{"name": "app", "ready": false, "restartCount": 0,
+                "state": {"waiting": {"reason": "ImagePullBackOff", "message": "Back-off pulling image \"api:nope\""}}}]}),
+            ),
             json!({"apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": {"name": "api-7d9", "namespace": "shop",
                 "ownerReferences": [{"apiVersion": "apps/v1", "kind": "Deployment", "name": "api", "controller": true}]}}),
             json!({"apiVersion": "v1", "kind": "Event", "metadata": {"namespace": "shop"}, "type": "Warning", "reason": "BackOff", "count": 9,
@@ -1331,7 +1542,14 @@ mod tests {
         let findings = analyze(&s, now());
         let by = |n: &str| findings.iter().find(|f| f.name == n).unwrap();
         assert_eq!(by("crash").reason, "CrashLoopBackOff");
-        assert!(by("crash").evidence.iter().any(|e| e.contains("BackOff x9")), "{:?}", by("crash"));
+        assert!(
+            by("crash")
+                .evidence
+                .iter()
+                .any(|e| e.contains("BackOff x9")),
+            "{:?}",
+            by("crash")
+        );
         assert_eq!(by("crash").workload.as_deref(), Some("Deployment/api"));
         assert_eq!(by("oom").reason, "OOMKilled");
         assert!(by("oom").message.contains("64Mi"));
@@ -1344,10 +1562,18 @@ mod tests {
     #[test]
     fn unschedulable_readiness_and_services() {
         let s = snap(vec![
-            pod("big", json!({"app": "big"}), json!({"phase": "Pending", "conditions": [{"type": "PodScheduled", "status": "False", "reason": "Unschedulable",
-                "message": "0/3 nodes are available: 3 Insufficient memory."}]})),
-            pod("slow", json!({"app": "web"}), json!({"phase": "Running", "conditions": [{"type": "Ready", "status": "False"}],
-                "containerStatuses": [{"name": "app", "ready": false, "restartCount": 0, "state": {"running": {}}}]})),
+            pod(
+                "big",
+                json!({"app": "big"}),
+                json!({"phase": "Pending", "conditions": [{"type": "PodScheduled", "status": "False", "reason": "Unschedulable",
+                "message": "0/3 nodes are available: 3 Insufficient memory."}]}),
+            ),
+            pod(
+                "slow",
+                json!({"app": "web"}),
+                json!({"phase": "Running", "conditions": [{"type": "Ready", "status": "False"}],
+                "containerStatuses": [{"name": "app", "ready": false, "restartCount": 0, "state": {"running": {}}}]}),
+            ),
             json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "typo", "namespace": "shop"}, "spec": {"selector": {"app": "wbe"}}}),
             json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web", "namespace": "shop"}, "spec": {"selector": {"app": "web"}}}),
         ]);
@@ -1358,7 +1584,11 @@ mod tests {
         assert_eq!(by("slow").reason, "ReadinessProbeFailing");
         assert!(by("slow").evidence[0].contains("/ready"));
         assert_eq!(by("typo").reason, "SelectorMatchesNothing");
-        assert!(by("typo").evidence[0].contains("app=web"), "{:?}", by("typo"));
+        assert!(
+            by("typo").evidence[0].contains("app=web"),
+            "{:?}",
+            by("typo")
+        );
         assert_eq!(by("web").reason, "NoReadyEndpoints");
     }
 
@@ -1383,7 +1613,11 @@ mod tests {
                 {"type": "DiskPressure", "status": "True"}]}}),
         ]);
         let f = analyze(&s, now());
-        let by = |n: &str, r: &str| f.iter().find(|x| x.name == n && x.reason == r).unwrap_or_else(|| panic!("{n} {r}: {f:#?}"));
+        let by = |n: &str, r: &str| {
+            f.iter()
+                .find(|x| x.name == n && x.reason == r)
+                .unwrap_or_else(|| panic!("{n} {r}: {f:#?}"))
+        };
         assert!(by("data", "PvcPending").message.contains("fast-ssd"));
         let h = by("api", "HpaAtMaxReplicas");
         assert!(h.message.contains("wants 9"));
@@ -1393,7 +1627,11 @@ mod tests {
         by("n1", "DiskPressure");
         // Criticals sort first.
         assert_eq!(f[0].severity, Severity::Critical);
-        let text = Diagnosis { findings: f.clone(), skipped: vec!["Ingress: forbidden".into()] }.render();
+        let text = Diagnosis {
+            findings: f.clone(),
+            skipped: vec!["Ingress: forbidden".into()],
+        }
+        .render();
         assert!(text.contains("Not analyzed: Ingress: forbidden"), "{text}");
     }
 
@@ -1411,7 +1649,10 @@ mod tests {
 
         let log = "starting\nlistening on :8080\nERROR: connect to db:5432: connection refused\nexiting\n";
         let lines = telling_log_lines(log, 5);
-        assert_eq!(lines, vec!["ERROR: connect to db:5432: connection refused", "exiting"]);
+        assert_eq!(
+            lines,
+            vec!["ERROR: connect to db:5432: connection refused", "exiting"]
+        );
         assert_eq!(telling_log_lines("a\nb\nc\n", 2), vec!["b", "c"]);
         assert!(telling_log_lines("", 3).is_empty());
     }

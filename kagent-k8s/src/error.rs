@@ -119,7 +119,9 @@ impl K8sError {
                     source: Some(Box::new(other)),
                 },
             },
-            K8sError::Fetch { url, source } => ToolError::failed(format!("fetching {url}: {source}")),
+            K8sError::Fetch { url, source } => {
+                ToolError::failed(format!("fetching {url}: {source}"))
+            }
         }
     }
 }
@@ -149,7 +151,11 @@ mod tests {
         let conflict = api_err(409, "Conflict").into_tool_error("t");
         assert!(matches!(conflict, ToolError::Failed { .. }));
         assert!(conflict.to_string().contains("Conflict"), "{conflict}");
-        assert!(api_err(503, "ServiceUnavailable").into_tool_error("t").is_fault());
+        assert!(
+            api_err(503, "ServiceUnavailable")
+                .into_tool_error("t")
+                .is_fault()
+        );
         assert!(!api_err(422, "Invalid").into_tool_error("t").is_fault());
     }
 

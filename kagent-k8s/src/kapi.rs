@@ -56,7 +56,12 @@ pub fn with_type(mut v: Value, info: &ResourceInfo) -> Value {
 }
 
 /// GET one object.
-pub async fn get(client: &Client, info: &ResourceInfo, ns: Option<&str>, name: &str) -> Result<Value> {
+pub async fn get(
+    client: &Client,
+    info: &ResourceInfo,
+    ns: Option<&str>,
+    name: &str,
+) -> Result<Value> {
     let action = describe("get", info, ns, Some(name));
     let req = Request::new(url(info, ns))
         .get(name, &GetParams::default())
@@ -188,10 +193,12 @@ pub async fn create(
     let name = obj
         .pointer("/metadata/name")
         .and_then(Value::as_str)
-        .or_else(|| obj.pointer("/metadata/generateName").and_then(Value::as_str));
+        .or_else(|| {
+            obj.pointer("/metadata/generateName")
+                .and_then(Value::as_str)
+        });
     let action = describe("create", info, ns, name);
-    let body = serde_json::to_vec(obj)
-        .map_err(|e| K8sError::invalid("manifest", e.to_string()))?;
+    let body = serde_json::to_vec(obj).map_err(|e| K8sError::invalid("manifest", e.to_string()))?;
     let req = Request::new(url(info, ns))
         .create(pp, body)
         .map_err(|e| build_err(&action, e))?;
@@ -252,7 +259,10 @@ mod tests {
     fn urls_follow_the_api_layout() {
         let all = builtin_resources();
         let deploy = resolve_in(&all, "deploy").unwrap();
-        assert_eq!(url(&deploy, Some("a")), "/apis/apps/v1/namespaces/a/deployments");
+        assert_eq!(
+            url(&deploy, Some("a")),
+            "/apis/apps/v1/namespaces/a/deployments"
+        );
         assert_eq!(url(&deploy, None), "/apis/apps/v1/deployments");
         let node = resolve_in(&all, "nodes").unwrap();
         assert_eq!(url(&node, Some("ignored")), "/api/v1/nodes");

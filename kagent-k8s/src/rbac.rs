@@ -54,7 +54,12 @@ impl ResourceScope {
         G: Into<String>,
         R: Into<String>,
     {
-        ResourceScope::Only(pairs.into_iter().map(|(g, r)| (g.into(), r.into())).collect())
+        ResourceScope::Only(
+            pairs
+                .into_iter()
+                .map(|(g, r)| (g.into(), r.into()))
+                .collect(),
+        )
     }
 
     fn pairs(&self) -> Vec<(String, String)> {
@@ -146,7 +151,9 @@ impl RbacRequest {
                 "k8s_get_events" => add(&mut r, "", "events", &["list"]),
                 // Discovery and /version are open to every authenticated user
                 // (system:discovery, system:public-info-viewer).
-                "k8s_get_available_api_resources" | "k8s_get_cluster_configuration" | "k8s_generate_resource" => {}
+                "k8s_get_available_api_resources"
+                | "k8s_get_cluster_configuration"
+                | "k8s_generate_resource" => {}
                 "k8s_check_service_connectivity" => {
                     add(&mut r, "", "services", &["get"]);
                     add(&mut r, "", "services/proxy", &["get"]);
@@ -184,8 +191,11 @@ impl RbacRequest {
                         add(&mut r, "apps", &format!("{res}/scale"), &["patch"]);
                     }
                 }
-                "k8s_patch_resource" | "k8s_label_resource" | "k8s_remove_label"
-                | "k8s_annotate_resource" | "k8s_remove_annotation" => on_scope(&mut r, &["get", "patch"]),
+                "k8s_patch_resource"
+                | "k8s_label_resource"
+                | "k8s_remove_label"
+                | "k8s_annotate_resource"
+                | "k8s_remove_annotation" => on_scope(&mut r, &["get", "patch"]),
                 "k8s_patch_status" => {
                     on_scope(&mut r, &["get"]);
                     for (g, res) in &scoped {
@@ -193,7 +203,9 @@ impl RbacRequest {
                     }
                 }
                 "k8s_apply_manifest" => on_scope(&mut r, &["get", "create", "patch"]),
-                "k8s_create_resource" | "k8s_create_resource_from_url" => on_scope(&mut r, &["create"]),
+                "k8s_create_resource" | "k8s_create_resource_from_url" => {
+                    on_scope(&mut r, &["create"])
+                }
                 "k8s_delete_resource" => on_scope(&mut r, &["get", "delete"]),
                 "k8s_rollout" => {
                     for res in ["deployments", "statefulsets", "daemonsets"] {
@@ -249,7 +261,13 @@ impl RbacRequest {
             metadata: ObjectMeta {
                 name: Some(name.to_owned()),
                 namespace: Some(namespace.to_owned()),
-                labels: Some([("app.kubernetes.io/managed-by".to_owned(), "kagent-rs".to_owned())].into()),
+                labels: Some(
+                    [(
+                        "app.kubernetes.io/managed-by".to_owned(),
+                        "kagent-rs".to_owned(),
+                    )]
+                    .into(),
+                ),
                 ..ObjectMeta::default()
             },
             rules: Some(self.rules(true)?),
@@ -261,7 +279,13 @@ impl RbacRequest {
         Ok(ClusterRole {
             metadata: ObjectMeta {
                 name: Some(name.to_owned()),
-                labels: Some([("app.kubernetes.io/managed-by".to_owned(), "kagent-rs".to_owned())].into()),
+                labels: Some(
+                    [(
+                        "app.kubernetes.io/managed-by".to_owned(),
+                        "kagent-rs".to_owned(),
+                    )]
+                    .into(),
+                ),
                 ..ObjectMeta::default()
             },
             rules: Some(self.rules(false)?),
@@ -281,12 +305,16 @@ impl RbacRequest {
 }
 
 fn to_yaml<K: k8s_openapi::Resource + serde::Serialize>(obj: &K) -> Result<String, RbacError> {
-    let mut v = serde_json::to_value(obj).map_err(|e| RbacError::Yaml { message: e.to_string() })?;
+    let mut v = serde_json::to_value(obj).map_err(|e| RbacError::Yaml {
+        message: e.to_string(),
+    })?;
     if let Some(m) = v.as_object_mut() {
         m.insert("apiVersion".into(), K::API_VERSION.into());
         m.insert("kind".into(), K::KIND.into());
     }
-    serde_yaml::to_string(&v).map_err(|e| RbacError::Yaml { message: e.to_string() })
+    serde_yaml::to_string(&v).map_err(|e| RbacError::Yaml {
+        message: e.to_string(),
+    })
 }
 
 #[cfg(test)]
@@ -298,7 +326,9 @@ mod tests {
             .iter()
             .filter(|r| {
                 r.api_groups.as_deref() == Some(&[group.to_owned()][..])
-                    && r.resources.as_ref().is_some_and(|rs| rs.iter().any(|x| x == resource))
+                    && r.resources
+                        .as_ref()
+                        .is_some_and(|rs| rs.iter().any(|x| x == resource))
             })
             .flat_map(|r| r.verbs.iter().map(String::as_str))
             .collect()
@@ -323,7 +353,9 @@ mod tests {
 
     #[test]
     fn mutating_tools_add_exactly_their_verbs() {
-        let rules = RbacRequest::new(["k8s_scale", "k8s_execute_command", "k8s_rollout"]).rules(false).unwrap();
+        let rules = RbacRequest::new(["k8s_scale", "k8s_execute_command", "k8s_rollout"])
+            .rules(false)
+            .unwrap();
         assert_eq!(find(&rules, "apps", "deployments/scale"), vec!["patch"]);
         assert_eq!(find(&rules, "", "pods/exec"), vec!["create", "get"]);
         assert_eq!(find(&rules, "apps", "replicasets"), vec!["get", "list"]);
@@ -351,9 +383,18 @@ mod tests {
 
     #[test]
     fn tools_without_api_needs_and_unknown_tools() {
-        let rules = RbacRequest::new(["k8s_get_available_api_resources", "k8s_generate_resource"]).rules(false).unwrap();
+        let rules = RbacRequest::new(["k8s_get_available_api_resources", "k8s_generate_resource"])
+            .rules(false)
+            .unwrap();
         assert!(rules.is_empty());
-        let err = RbacRequest::new(["k8s_get_resources", "kubectl_yolo"]).rules(false).unwrap_err();
-        assert_eq!(err, RbacError::UnknownTools { names: vec!["kubectl_yolo".into()] });
+        let err = RbacRequest::new(["k8s_get_resources", "kubectl_yolo"])
+            .rules(false)
+            .unwrap_err();
+        assert_eq!(
+            err,
+            RbacError::UnknownTools {
+                names: vec!["kubectl_yolo".into()]
+            }
+        );
     }
 }

@@ -65,8 +65,14 @@ async fn pod_table_carries_failure_reasons() {
     ] {
         assert!(out.contains(needle), "missing {needle}:\n{out}");
     }
-    assert!(!out.contains("NAMESPACE"), "single namespace has no column:\n{out}");
-    assert!(!out.contains("coredns"), "other namespaces must not leak:\n{out}");
+    assert!(
+        !out.contains("NAMESPACE"),
+        "single namespace has no column:\n{out}"
+    );
+    assert!(
+        !out.contains("coredns"),
+        "other namespaces must not leak:\n{out}"
+    );
 
     let all = call(
         &tools,
@@ -97,7 +103,13 @@ async fn selectors_names_formats_and_paging() {
     )
     .await;
     assert_eq!(
-        limited.lines().filter(|l| l.contains("Running") || l.contains("Back") || l.contains("Pending") || l.contains("Error")).count(),
+        limited
+            .lines()
+            .filter(|l| l.contains("Running")
+                || l.contains("Back")
+                || l.contains("Pending")
+                || l.contains("Error"))
+            .count(),
         2,
         "{limited}"
     );
@@ -117,7 +129,10 @@ async fn selectors_names_formats_and_paging() {
     assert!(v["metadata"].get("managedFields").is_none());
 
     let nodes = call(&tools, "k8s_get_resources", json!({"resource_type": "no"})).await;
-    assert!(nodes.contains("worker-3") && nodes.contains("Ready"), "{nodes}");
+    assert!(
+        nodes.contains("worker-3") && nodes.contains("Ready"),
+        "{nodes}"
+    );
 
     let none = call(
         &tools,
@@ -131,7 +146,12 @@ async fn selectors_names_formats_and_paging() {
 #[tokio::test]
 async fn unknown_types_and_missing_objects_are_data_for_the_model() {
     let (_c, tools) = setup();
-    let e = call_err(&tools, "k8s_get_resources", json!({"resource_type": "deploymentz"})).await;
+    let e = call_err(
+        &tools,
+        "k8s_get_resources",
+        json!({"resource_type": "deploymentz"}),
+    )
+    .await;
     assert!(matches!(e, ToolError::NotFound { .. }), "{e:?}");
     assert!(e.to_string().contains("deployments.apps"), "{e}");
     assert!(!e.is_fault());
@@ -147,7 +167,12 @@ async fn unknown_types_and_missing_objects_are_data_for_the_model() {
     // Schema validation happens before the tool runs.
     let e = call_err(&tools, "k8s_get_resources", json!({"resource_name": "x"})).await;
     assert!(matches!(e, ToolError::InvalidArguments { .. }), "{e:?}");
-    let e = call_err(&tools, "k8s_scale", json!({"name": "web", "replicas": "lots"})).await;
+    let e = call_err(
+        &tools,
+        "k8s_scale",
+        json!({"name": "web", "replicas": "lots"}),
+    )
+    .await;
     assert!(matches!(e, ToolError::InvalidArguments { .. }), "{e:?}");
 }
 
@@ -161,7 +186,10 @@ async fn logs_describe_and_events() {
     )
     .await;
     assert_eq!(logs.lines().count(), 2, "{logs}");
-    assert!(logs.contains("exit code 1") || logs.contains("fatal"), "{logs}");
+    assert!(
+        logs.contains("exit code 1") || logs.contains("fatal"),
+        "{logs}"
+    );
 
     let d = call(
         &tools,
@@ -187,8 +215,16 @@ async fn logs_describe_and_events() {
     .await;
     assert!(svc.contains("Selector: app=payments-api"), "{svc}");
 
-    let ev = call(&tools, "k8s_get_events", json!({"namespace": "shop", "type": "Warning"})).await;
-    assert!(ev.contains("FailedScheduling") && !ev.contains(" Normal "), "{ev}");
+    let ev = call(
+        &tools,
+        "k8s_get_events",
+        json!({"namespace": "shop", "type": "Warning"}),
+    )
+    .await;
+    assert!(
+        ev.contains("FailedScheduling") && !ev.contains(" Normal "),
+        "{ev}"
+    );
     let all = call(&tools, "k8s_get_events", json!({})).await;
     assert!(all.starts_with("NAMESPACE"), "{all}");
 }
@@ -216,7 +252,10 @@ async fn diagnose_finds_every_broken_workload_with_evidence() {
     };
     let crash = has("checkout-", "CrashLoopBackOff");
     assert!(
-        crash.evidence.iter().any(|e| e.starts_with("log checkout:") && e.contains("connection refused")),
+        crash
+            .evidence
+            .iter()
+            .any(|e| e.starts_with("log checkout:") && e.contains("connection refused")),
         "{crash:?}"
     );
     assert_eq!(crash.workload.as_deref(), Some("Deployment/checkout"));
@@ -229,7 +268,11 @@ async fn diagnose_finds_every_broken_workload_with_evidence() {
     has("api-gateway", "RolloutStuck");
     has("web", "HpaAtMaxReplicas");
     // Healthy workloads are not reported.
-    assert!(!d.findings.iter().any(|f| f.name.starts_with("cart")), "{}", d.render());
+    assert!(
+        !d.findings.iter().any(|f| f.name.starts_with("cart")),
+        "{}",
+        d.render()
+    );
 
     let text = call(&tools, "k8s_diagnose", json!({"namespace": "shop"})).await;
     assert!(text.contains("critical"), "{text}");
@@ -246,13 +289,25 @@ async fn scale_dry_run_changes_nothing_and_shows_the_diff() {
     )
     .await;
     assert!(out.starts_with("DRY RUN"), "{out}");
-    assert!(out.contains("-  replicas: 2") && out.contains("+  replicas: 4"), "{out}");
-    let cart = cluster.get_object("apps/v1", "Deployment", "shop", "cart").unwrap();
+    assert!(
+        out.contains("-  replicas: 2") && out.contains("+  replicas: 4"),
+        "{out}"
+    );
+    let cart = cluster
+        .get_object("apps/v1", "Deployment", "shop", "cart")
+        .unwrap();
     assert_eq!(cart["spec"]["replicas"], 2);
 
-    let out = call(&tools, "k8s_scale", json!({"name": "cart", "replicas": "3"})).await;
+    let out = call(
+        &tools,
+        "k8s_scale",
+        json!({"name": "cart", "replicas": "3"}),
+    )
+    .await;
     assert!(out.contains("from 2 to 3"), "{out}");
-    let cart = cluster.get_object("apps/v1", "Deployment", "shop", "cart").unwrap();
+    let cart = cluster
+        .get_object("apps/v1", "Deployment", "shop", "cart")
+        .unwrap();
     assert_eq!(cart["spec"]["replicas"], 3);
 }
 
@@ -266,7 +321,9 @@ async fn patches_labels_and_annotations() {
     )
     .await;
     assert!(out.contains("+  minReadySeconds: 5"), "{out}");
-    let cart = cluster.get_object("apps/v1", "Deployment", "shop", "cart").unwrap();
+    let cart = cluster
+        .get_object("apps/v1", "Deployment", "shop", "cart")
+        .unwrap();
     assert!(cart["spec"].get("minReadySeconds").is_none());
 
     call(
@@ -276,7 +333,9 @@ async fn patches_labels_and_annotations() {
                "patch": "[{\"op\":\"add\",\"path\":\"/spec/minReadySeconds\",\"value\":7}]"}),
     )
     .await;
-    let cart = cluster.get_object("apps/v1", "Deployment", "shop", "cart").unwrap();
+    let cart = cluster
+        .get_object("apps/v1", "Deployment", "shop", "cart")
+        .unwrap();
     assert_eq!(cart["spec"]["minReadySeconds"], 7);
 
     let e = call_err(
@@ -311,7 +370,9 @@ async fn patches_labels_and_annotations() {
         json!({"resource_type": "deploy", "resource_name": "cart", "annotations": "note='checked by kagent'"}),
     )
     .await;
-    let cart = cluster.get_object("apps/v1", "Deployment", "shop", "cart").unwrap();
+    let cart = cluster
+        .get_object("apps/v1", "Deployment", "shop", "cart")
+        .unwrap();
     assert_eq!(cart["metadata"]["annotations"]["note"], "checked by kagent");
     call(
         &tools,
@@ -319,7 +380,9 @@ async fn patches_labels_and_annotations() {
         json!({"resource_type": "deploy", "resource_name": "cart", "annotation_key": "note"}),
     )
     .await;
-    let cart = cluster.get_object("apps/v1", "Deployment", "shop", "cart").unwrap();
+    let cart = cluster
+        .get_object("apps/v1", "Deployment", "shop", "cart")
+        .unwrap();
     assert!(cart["metadata"]["annotations"].get("note").is_none());
 
     let e = call_err(
@@ -336,22 +399,48 @@ const CM: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: feature-fl
 #[tokio::test]
 async fn apply_create_and_delete() {
     let (cluster, tools) = setup();
-    let out = call_ctx(&tools, "k8s_apply_manifest", json!({"manifest": CM}), dry_ctx()).await;
-    assert!(out.contains("would be configmap/feature-flags created"), "{out}");
-    assert!(cluster.get_object("v1", "ConfigMap", "shop", "feature-flags").is_none());
+    let out = call_ctx(
+        &tools,
+        "k8s_apply_manifest",
+        json!({"manifest": CM}),
+        dry_ctx(),
+    )
+    .await;
+    assert!(
+        out.contains("would be configmap/feature-flags created"),
+        "{out}"
+    );
+    assert!(
+        cluster
+            .get_object("v1", "ConfigMap", "shop", "feature-flags")
+            .is_none()
+    );
 
     let out = call(&tools, "k8s_apply_manifest", json!({"manifest": CM})).await;
-    assert!(out.contains("configmap/feature-flags created in namespace shop"), "{out}");
+    assert!(
+        out.contains("configmap/feature-flags created in namespace shop"),
+        "{out}"
+    );
     let changed = CM.replace("\"false\"", "\"true\"");
     let out = call(&tools, "k8s_apply_manifest", json!({"manifest": changed})).await;
-    assert!(out.contains("configured") && out.contains("+  checkout_v2: 'true'"), "{out}");
-    let cm = cluster.get_object("v1", "ConfigMap", "shop", "feature-flags").unwrap();
+    assert!(
+        out.contains("configured") && out.contains("+  checkout_v2: 'true'"),
+        "{out}"
+    );
+    let cm = cluster
+        .get_object("v1", "ConfigMap", "shop", "feature-flags")
+        .unwrap();
     assert_eq!(cm["data"]["checkout_v2"], "true");
 
     // create refuses what exists.
     let e = call_err(&tools, "k8s_create_resource", json!({"yaml_content": CM})).await;
     assert!(e.to_string().contains("AlreadyExists"), "{e}");
-    let e = call_err(&tools, "k8s_create_resource", json!({"yaml_content": "kind: ConfigMap"})).await;
+    let e = call_err(
+        &tools,
+        "k8s_create_resource",
+        json!({"yaml_content": "kind: ConfigMap"}),
+    )
+    .await;
     assert!(matches!(e, ToolError::InvalidArguments { .. }), "{e:?}");
 
     let out = call_ctx(
@@ -361,15 +450,26 @@ async fn apply_create_and_delete() {
         dry_ctx(),
     )
     .await;
-    assert!(out.starts_with("DRY RUN") && out.contains("-kind: ConfigMap"), "{out}");
-    assert!(cluster.get_object("v1", "ConfigMap", "shop", "feature-flags").is_some());
+    assert!(
+        out.starts_with("DRY RUN") && out.contains("-kind: ConfigMap"),
+        "{out}"
+    );
+    assert!(
+        cluster
+            .get_object("v1", "ConfigMap", "shop", "feature-flags")
+            .is_some()
+    );
     call(
         &tools,
         "k8s_delete_resource",
         json!({"resource_type": "cm", "resource_name": "feature-flags"}),
     )
     .await;
-    assert!(cluster.get_object("v1", "ConfigMap", "shop", "feature-flags").is_none());
+    assert!(
+        cluster
+            .get_object("v1", "ConfigMap", "shop", "feature-flags")
+            .is_none()
+    );
 }
 
 #[tokio::test]
@@ -388,7 +488,10 @@ async fn rollout_actions() {
         json!({"action": "history", "resource_type": "deployment", "resource_name": "api-gateway"}),
     )
     .await;
-    assert!(hist.contains("REVISION") && hist.contains("api-gateway-"), "{hist}");
+    assert!(
+        hist.contains("REVISION") && hist.contains("api-gateway-"),
+        "{hist}"
+    );
 
     call(
         &tools,
@@ -396,8 +499,13 @@ async fn rollout_actions() {
         json!({"action": "restart", "resource_type": "deployment", "resource_name": "cart"}),
     )
     .await;
-    let cart = cluster.get_object("apps/v1", "Deployment", "shop", "cart").unwrap();
-    assert!(cart["spec"]["template"]["metadata"]["annotations"]["kubectl.kubernetes.io/restartedAt"].is_string());
+    let cart = cluster
+        .get_object("apps/v1", "Deployment", "shop", "cart")
+        .unwrap();
+    assert!(
+        cart["spec"]["template"]["metadata"]["annotations"]["kubectl.kubernetes.io/restartedAt"]
+            .is_string()
+    );
 
     call(
         &tools,
@@ -405,7 +513,9 @@ async fn rollout_actions() {
         json!({"action": "pause", "resource_type": "deployment", "resource_name": "cart"}),
     )
     .await;
-    let cart = cluster.get_object("apps/v1", "Deployment", "shop", "cart").unwrap();
+    let cart = cluster
+        .get_object("apps/v1", "Deployment", "shop", "cart")
+        .unwrap();
     assert_eq!(cart["spec"]["paused"], true);
 
     let undo = call_ctx(
@@ -415,7 +525,10 @@ async fn rollout_actions() {
         dry_ctx(),
     )
     .await;
-    assert!(undo.starts_with("DRY RUN") && undo.contains("roll back"), "{undo}");
+    assert!(
+        undo.starts_with("DRY RUN") && undo.contains("roll back"),
+        "{undo}"
+    );
 
     let e = call_err(
         &tools,
@@ -440,21 +553,43 @@ async fn read_only_mode_registers_no_mutating_tool() {
         .read_only(true)
         .build()
         .unwrap();
-    assert!(tools.specs().iter().all(|s| s.effect == ToolEffect::ReadOnly));
+    assert!(
+        tools
+            .specs()
+            .iter()
+            .all(|s| s.effect == ToolEffect::ReadOnly)
+    );
     assert!(tools.get("k8s_get_resources").is_some());
     assert!(tools.get("k8s_delete_resource").is_none());
     assert!(tools.get("k8s_execute_command").is_none());
 
-    let full = K8sTools::builder(cluster.client().unwrap()).build().unwrap();
+    let full = K8sTools::builder(cluster.client().unwrap())
+        .build()
+        .unwrap();
     assert_eq!(full.names().count(), 23);
     assert_eq!(
         full.get("k8s_delete_resource").unwrap().spec().effect,
         ToolEffect::Destructive
     );
-    assert_eq!(full.get("k8s_scale").unwrap().spec().effect, ToolEffect::Mutating);
+    assert_eq!(
+        full.get("k8s_scale").unwrap().spec().effect,
+        ToolEffect::Mutating
+    );
     // kagent's argument names.
-    let spec = full.get("k8s_get_resources").unwrap().spec().input_schema.clone();
-    for arg in ["resource_type", "resource_name", "namespace", "all_namespaces", "output", "limit"] {
+    let spec = full
+        .get("k8s_get_resources")
+        .unwrap()
+        .spec()
+        .input_schema
+        .clone();
+    for arg in [
+        "resource_type",
+        "resource_name",
+        "namespace",
+        "all_namespaces",
+        "output",
+        "limit",
+    ] {
         assert!(spec["properties"].get(arg).is_some(), "{arg} missing");
     }
     assert_eq!(spec["required"], json!(["resource_type"]));
@@ -467,10 +602,22 @@ async fn secret_values_never_reach_the_model_unless_allowed() {
     let (cluster, tools) = setup();
     cluster.load_yaml(SECRET).unwrap();
     for (name, args) in [
-        ("k8s_get_resource_yaml", json!({"resource_type": "secret", "resource_name": "db-creds"})),
-        ("k8s_get_resources", json!({"resource_type": "secrets", "output": "json"})),
-        ("k8s_get_resources", json!({"resource_type": "secrets", "output": "yaml"})),
-        ("k8s_describe_resource", json!({"resource_type": "secret", "resource_name": "db-creds"})),
+        (
+            "k8s_get_resource_yaml",
+            json!({"resource_type": "secret", "resource_name": "db-creds"}),
+        ),
+        (
+            "k8s_get_resources",
+            json!({"resource_type": "secrets", "output": "json"}),
+        ),
+        (
+            "k8s_get_resources",
+            json!({"resource_type": "secrets", "output": "yaml"}),
+        ),
+        (
+            "k8s_describe_resource",
+            json!({"resource_type": "secret", "resource_name": "db-creds"}),
+        ),
     ] {
         let out = call(&tools, name, args).await;
         assert!(!out.contains("aHVudGVyMg"), "{name} leaked:\n{out}");
@@ -491,7 +638,12 @@ async fn secret_values_never_reach_the_model_unless_allowed() {
         .allow_secret_values(true)
         .build()
         .unwrap();
-    let out = call(&open, "k8s_get_resource_yaml", json!({"resource_type": "secret", "resource_name": "db-creds"})).await;
+    let out = call(
+        &open,
+        "k8s_get_resource_yaml",
+        json!({"resource_type": "secret", "resource_name": "db-creds"}),
+    )
+    .await;
     assert!(out.contains("aHVudGVyMg=="), "{out}");
 }
 
@@ -525,8 +677,16 @@ async fn service_connectivity_names_the_broken_link() {
     )
     .await;
     assert!(out.starts_with("PROBLEMS"), "{out}");
-    assert!(out.contains("selector app=payments-api matches no pod"), "{out}");
-    let out = call(&tools, "k8s_check_service_connectivity", json!({"service_name": "search"})).await;
+    assert!(
+        out.contains("selector app=payments-api matches no pod"),
+        "{out}"
+    );
+    let out = call(
+        &tools,
+        "k8s_check_service_connectivity",
+        json!({"service_name": "search"}),
+    )
+    .await;
     assert!(out.contains("no selected pod is ready"), "{out}");
 }
 
@@ -593,7 +753,11 @@ async fn create_from_url_fetches_only_from_allowed_hosts() {
     )
     .await;
     assert!(out.contains("configmap/feature-flags created"), "{out}");
-    assert!(cluster.get_object("v1", "ConfigMap", "shop", "feature-flags").is_some());
+    assert!(
+        cluster
+            .get_object("v1", "ConfigMap", "shop", "feature-flags")
+            .is_some()
+    );
 }
 
 #[tokio::test]
@@ -612,13 +776,24 @@ async fn generate_resource_uses_the_injected_model() {
         json!({"resource_type": "istio_virtual_service", "resource_description": "route all reviews traffic to v2"}),
     )
     .await;
-    assert!(out.starts_with("apiVersion: networking.istio.io/v1"), "{out}");
+    assert!(
+        out.starts_with("apiVersion: networking.istio.io/v1"),
+        "{out}"
+    );
     assert!(out.contains("1 object(s)"), "{out}");
     let reqs = model.requests();
     assert_eq!(reqs.len(), 1);
-    assert!(reqs[0].system.as_deref().unwrap().contains("VirtualService"));
+    assert!(
+        reqs[0]
+            .system
+            .as_deref()
+            .unwrap()
+            .contains("VirtualService")
+    );
 
-    let no_model = K8sTools::builder(cluster.client().unwrap()).build().unwrap();
+    let no_model = K8sTools::builder(cluster.client().unwrap())
+        .build()
+        .unwrap();
     let e = call_err(
         &no_model,
         "k8s_generate_resource",
@@ -638,7 +813,10 @@ async fn exec_dry_run_runs_nothing_and_errors_are_reported() {
         dry_ctx(),
     )
     .await;
-    assert!(out.contains("[\"ls\", \"-la\", \"/tmp\"]") && out.contains("nothing was run"), "{out}");
+    assert!(
+        out.contains("[\"ls\", \"-la\", \"/tmp\"]") && out.contains("nothing was run"),
+        "{out}"
+    );
     let e = call_err(
         &tools,
         "k8s_execute_command",
@@ -670,12 +848,23 @@ spec:
         )
         .unwrap();
     // The catalog was filled before the CRD existed: an unknown name triggers a refresh.
-    let _ = call(&tools, "k8s_get_resources", json!({"resource_type": "pods"})).await;
+    let _ = call(
+        &tools,
+        "k8s_get_resources",
+        json!({"resource_type": "pods"}),
+    )
+    .await;
     cluster
         .load_yaml("apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w1, namespace: shop}\nstatus:\n  conditions: [{type: Ready, status: \"False\", reason: Broken}]\n")
         .unwrap();
     let out = call(&tools, "k8s_get_resources", json!({"resource_type": "wd"})).await;
-    assert!(out.contains("w1") && out.contains("Ready=False(Broken)"), "{out}");
+    assert!(
+        out.contains("w1") && out.contains("Ready=False(Broken)"),
+        "{out}"
+    );
     let api = call(&tools, "k8s_get_available_api_resources", json!({})).await;
-    assert!(api.contains("widgets") && api.contains("example.com/v1"), "{api}");
+    assert!(
+        api.contains("widgets") && api.contains("example.com/v1"),
+        "{api}"
+    );
 }

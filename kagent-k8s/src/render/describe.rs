@@ -40,7 +40,10 @@ pub fn describe_object(obj: &Value, ctx: &DescribeContext, now: jiff::Timestamp)
     if !created.is_empty() {
         let _ = writeln!(out, "Created: {created} ({} ago)", age(created, now));
     }
-    if let Some(del) = obj.pointer("/metadata/deletionTimestamp").and_then(Value::as_str) {
+    if let Some(del) = obj
+        .pointer("/metadata/deletionTimestamp")
+        .and_then(Value::as_str)
+    {
         let _ = writeln!(out, "Deleting since: {del}");
     }
     write_map(&mut out, "Labels", &obj, "/metadata/labels", 200);
@@ -93,7 +96,11 @@ pub fn describe_object(obj: &Value, ctx: &DescribeContext, now: jiff::Timestamp)
     }
     let mut events: Vec<&Value> = ctx.events.iter().collect();
     events.sort_by_key(|e| event_time(e).to_owned());
-    let max = if ctx.max_events == 0 { 15 } else { ctx.max_events };
+    let max = if ctx.max_events == 0 {
+        15
+    } else {
+        ctx.max_events
+    };
     let skipped = events.len().saturating_sub(max);
     if events.is_empty() {
         let _ = writeln!(out, "Events: <none>");
@@ -151,16 +158,23 @@ fn probe(p: Option<&Value>) -> Option<String> {
                 "" => "HTTP",
                 sc => sc,
             },
-            h.get("port").map(|v| v.to_string().replace('"', "")).unwrap_or_default(),
+            h.get("port")
+                .map(|v| v.to_string().replace('"', ""))
+                .unwrap_or_default(),
             s(h, "/path")
         )
     } else if let Some(t) = p.get("tcpSocket") {
         format!(
             "tcp :{}",
-            t.get("port").map(|v| v.to_string().replace('"', "")).unwrap_or_default()
+            t.get("port")
+                .map(|v| v.to_string().replace('"', ""))
+                .unwrap_or_default()
         )
     } else if let Some(e) = p.get("exec") {
-        let cmd: Vec<&str> = arr(e, "/command").iter().filter_map(Value::as_str).collect();
+        let cmd: Vec<&str> = arr(e, "/command")
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
         format!("exec [{}]", cmd.join(" "))
     } else if p.get("grpc").is_some() {
         format!("grpc :{}", i(p, "/grpc/port"))
@@ -214,7 +228,10 @@ fn state_text(state: Option<&Value>, now: jiff::Timestamp) -> String {
 fn resources(c: &Value) -> Option<String> {
     let mut parts = Vec::new();
     for kind in ["requests", "limits"] {
-        if let Some(m) = c.pointer(&format!("/resources/{kind}")).and_then(Value::as_object) {
+        if let Some(m) = c
+            .pointer(&format!("/resources/{kind}"))
+            .and_then(Value::as_object)
+        {
             let vals: Vec<String> = m
                 .iter()
                 .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
@@ -269,7 +286,10 @@ fn describe_pod(out: &mut String, pod: &Value, now: jiff::Timestamp) {
                     out,
                     "    state: {}; ready={} restarts={}",
                     state_text(status.get("state"), now),
-                    status.get("ready").and_then(Value::as_bool).unwrap_or(false),
+                    status
+                        .get("ready")
+                        .and_then(Value::as_bool)
+                        .unwrap_or(false),
                     i(status, "/restartCount")
                 );
                 let last = state_text(status.get("lastState"), now);
@@ -365,7 +385,10 @@ fn describe_workload(out: &mut String, w: &Value) {
     if !strategy.is_empty() {
         let _ = writeln!(out, "Strategy: {strategy}");
     }
-    if let Some(sel) = w.pointer("/spec/selector/matchLabels").and_then(Value::as_object) {
+    if let Some(sel) = w
+        .pointer("/spec/selector/matchLabels")
+        .and_then(Value::as_object)
+    {
         let parts: Vec<String> = sel
             .iter()
             .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
@@ -444,10 +467,15 @@ fn describe_node(out: &mut String, n: &Value) {
         dash(s(n, "/status/nodeInfo/containerRuntimeVersion"))
     );
     for key in ["capacity", "allocatable"] {
-        if let Some(m) = n.pointer(&format!("/status/{key}")).and_then(Value::as_object) {
+        if let Some(m) = n
+            .pointer(&format!("/status/{key}"))
+            .and_then(Value::as_object)
+        {
             let parts: Vec<String> = m
                 .iter()
-                .filter(|(k, _)| matches!(k.as_str(), "cpu" | "memory" | "pods" | "ephemeral-storage"))
+                .filter(|(k, _)| {
+                    matches!(k.as_str(), "cpu" | "memory" | "pods" | "ephemeral-storage")
+                })
                 .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
                 .collect();
             let _ = writeln!(out, "{key}: {}", parts.join(", "));
@@ -457,7 +485,15 @@ fn describe_node(out: &mut String, n: &Value) {
         .iter()
         .map(|t| format!("{}={}:{}", s(t, "/key"), s(t, "/value"), s(t, "/effect")))
         .collect();
-    let _ = writeln!(out, "Taints: {}", if taints.is_empty() { "<none>".to_owned() } else { taints.join(", ") });
+    let _ = writeln!(
+        out,
+        "Taints: {}",
+        if taints.is_empty() {
+            "<none>".to_owned()
+        } else {
+            taints.join(", ")
+        }
+    );
     if n.pointer("/spec/unschedulable").and_then(Value::as_bool) == Some(true) {
         let _ = writeln!(out, "Unschedulable: true (cordoned)");
     }
@@ -554,7 +590,10 @@ mod tests {
     fn service_without_endpoints_says_so() {
         let svc = json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"},
             "spec": {"selector": {"app": "wbe"}, "ports": [{"port": 80, "targetPort": 8080}]}});
-        let ctx = DescribeContext { endpoints: Some(vec![]), ..Default::default() };
+        let ctx = DescribeContext {
+            endpoints: Some(vec![]),
+            ..Default::default()
+        };
         let text = describe_object(&svc, &ctx, jiff::Timestamp::now());
         assert!(text.contains("Selector: app=wbe"), "{text}");
         assert!(text.contains("Endpoints: <none>"), "{text}");

@@ -217,7 +217,10 @@ mod tests {
         assert!(d.contains("-  replicas: 1"), "{d}");
         assert!(d.contains("+  replicas: 3"), "{d}");
         assert!(!d.contains("resourceVersion"), "{d}");
-        assert_eq!(object_diff(Some(&before), Some(&before), false, false), "(no changes)");
+        assert_eq!(
+            object_diff(Some(&before), Some(&before), false, false),
+            "(no changes)"
+        );
         let created = object_diff(None, Some(&after), false, false);
         assert!(created.contains("+kind: Deployment"), "{created}");
     }

@@ -52,57 +52,129 @@ type RowFn = fn(&Value, jiff::Timestamp) -> Vec<String>;
 /// Builds the table for a list of objects of one kind. `with_namespace` adds a NAMESPACE
 /// column (all-namespaces listings).
 pub fn table_for(kind: &str, items: &[Value], with_namespace: bool, now: jiff::Timestamp) -> Table {
-    let (headers, row): (Vec<&'static str>, RowFn) =
-        match kind {
-            "Pod" => (
-                vec!["NAME", "READY", "STATUS", "RESTARTS", "LAST-EXIT", "NODE", "AGE"],
-                pod_row,
-            ),
-            "Deployment" => (
-                vec!["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE", "IMAGES", "PROBLEM"],
-                deployment_row,
-            ),
-            "ReplicaSet" => (
-                vec!["NAME", "DESIRED", "CURRENT", "READY", "AGE", "IMAGES", "OWNER"],
-                replicaset_row,
-            ),
-            "StatefulSet" => (vec!["NAME", "READY", "UPDATED", "AGE", "IMAGES"], statefulset_row),
-            "DaemonSet" => (
-                vec!["NAME", "DESIRED", "CURRENT", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"],
-                daemonset_row,
-            ),
-            "Service" => (
-                vec!["NAME", "TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORTS", "SELECTOR", "AGE"],
-                service_row,
-            ),
-            "Node" => (
-                vec!["NAME", "STATUS", "ROLES", "VERSION", "PROBLEMS", "AGE"],
-                node_row,
-            ),
-            "Namespace" => (vec!["NAME", "STATUS", "AGE"], namespace_row),
-            "Job" => (vec!["NAME", "STATUS", "COMPLETIONS", "AGE"], job_row),
-            "CronJob" => (
-                vec!["NAME", "SCHEDULE", "SUSPEND", "ACTIVE", "LAST-SCHEDULE", "AGE"],
-                cronjob_row,
-            ),
-            "PersistentVolumeClaim" => (
-                vec!["NAME", "STATUS", "VOLUME", "CAPACITY", "ACCESS", "STORAGECLASS", "AGE"],
-                pvc_row,
-            ),
-            "PersistentVolume" => (
-                vec!["NAME", "CAPACITY", "ACCESS", "RECLAIM", "STATUS", "CLAIM", "STORAGECLASS", "AGE"],
-                pv_row,
-            ),
-            "HorizontalPodAutoscaler" => (
-                vec!["NAME", "REFERENCE", "TARGETS", "MIN", "MAX", "REPLICAS", "PROBLEM", "AGE"],
-                hpa_row,
-            ),
-            "Ingress" => (vec!["NAME", "CLASS", "HOSTS", "ADDRESS", "BACKENDS", "AGE"], ingress_row),
-            "ConfigMap" => (vec!["NAME", "DATA", "AGE"], configmap_row),
-            "Secret" => (vec!["NAME", "TYPE", "DATA", "AGE"], secret_row),
-            "Event" => return table_for_events(items, with_namespace, now),
-            _ => (vec!["NAME", "STATUS", "AGE"], generic_row),
-        };
+    let (headers, row): (Vec<&'static str>, RowFn) = match kind {
+        "Pod" => (
+            vec![
+                "NAME",
+                "READY",
+                "STATUS",
+                "RESTARTS",
+                "LAST-EXIT",
+                "NODE",
+                "AGE",
+            ],
+            pod_row,
+        ),
+        "Deployment" => (
+            vec![
+                "NAME",
+                "READY",
+                "UP-TO-DATE",
+                "AVAILABLE",
+                "AGE",
+                "IMAGES",
+                "PROBLEM",
+            ],
+            deployment_row,
+        ),
+        "ReplicaSet" => (
+            vec![
+                "NAME", "DESIRED", "CURRENT", "READY", "AGE", "IMAGES", "OWNER",
+            ],
+            replicaset_row,
+        ),
+        "StatefulSet" => (
+            vec!["NAME", "READY", "UPDATED", "AGE", "IMAGES"],
+            statefulset_row,
+        ),
+        "DaemonSet" => (
+            vec![
+                "NAME",
+                "DESIRED",
+                "CURRENT",
+                "READY",
+                "UP-TO-DATE",
+                "AVAILABLE",
+                "AGE",
+            ],
+            daemonset_row,
+        ),
+        "Service" => (
+            vec![
+                "NAME",
+                "TYPE",
+                "CLUSTER-IP",
+                "EXTERNAL-IP",
+                "PORTS",
+                "SELECTOR",
+                "AGE",
+            ],
+            service_row,
+        ),
+        "Node" => (
+            vec!["NAME", "STATUS", "ROLES", "VERSION", "PROBLEMS", "AGE"],
+            node_row,
+        ),
+        "Namespace" => (vec!["NAME", "STATUS", "AGE"], namespace_row),
+        "Job" => (vec!["NAME", "STATUS", "COMPLETIONS", "AGE"], job_row),
+        "CronJob" => (
+            vec![
+                "NAME",
+                "SCHEDULE",
+                "SUSPEND",
+                "ACTIVE",
+                "LAST-SCHEDULE",
+                "AGE",
+            ],
+            cronjob_row,
+        ),
+        "PersistentVolumeClaim" => (
+            vec![
+                "NAME",
+                "STATUS",
+                "VOLUME",
+                "CAPACITY",
+                "ACCESS",
+                "STORAGECLASS",
+                "AGE",
+            ],
+            pvc_row,
+        ),
+        "PersistentVolume" => (
+            vec![
+                "NAME",
+                "CAPACITY",
+                "ACCESS",
+                "RECLAIM",
+                "STATUS",
+                "CLAIM",
+                "STORAGECLASS",
+                "AGE",
+            ],
+            pv_row,
+        ),
+        "HorizontalPodAutoscaler" => (
+            vec![
+                "NAME",
+                "REFERENCE",
+                "TARGETS",
+                "MIN",
+                "MAX",
+                "REPLICAS",
+                "PROBLEM",
+                "AGE",
+            ],
+            hpa_row,
+        ),
+        "Ingress" => (
+            vec!["NAME", "CLASS", "HOSTS", "ADDRESS", "BACKENDS", "AGE"],
+            ingress_row,
+        ),
+        "ConfigMap" => (vec!["NAME", "DATA", "AGE"], configmap_row),
+        "Secret" => (vec!["NAME", "TYPE", "DATA", "AGE"], secret_row),
+        "Event" => return table_for_events(items, with_namespace, now),
+        _ => (vec!["NAME", "STATUS", "AGE"], generic_row),
+    };
     let mut headers = headers;
     if with_namespace {
         headers.insert(0, "NAMESPACE");
@@ -383,7 +455,11 @@ fn service_row(svc: &Value, now: jiff::Timestamp) -> Vec<String> {
             "" => s(i, "/hostname"),
             ip => ip,
         })
-        .chain(arr(svc, "/spec/externalIPs").iter().filter_map(Value::as_str))
+        .chain(
+            arr(svc, "/spec/externalIPs")
+                .iter()
+                .filter_map(Value::as_str),
+        )
         .collect();
     let ty = match s(svc, "/spec/type") {
         "" => "ClusterIP",
@@ -774,7 +850,9 @@ mod tests {
             "status": {"phase": "Pending", "initContainerStatuses": [{"name": "i", "state": {"terminated": {"exitCode": 2}}}]}});
         assert_eq!(pod_status(&init), "Init:ExitCode:2");
 
-        let unsched = pod(json!({"phase": "Pending", "conditions": [{"type": "PodScheduled", "status": "False", "reason": "Unschedulable"}]}));
+        let unsched = pod(
+            json!({"phase": "Pending", "conditions": [{"type": "PodScheduled", "status": "False", "reason": "Unschedulable"}]}),
+        );
         assert_eq!(pod_status(&unsched), "Pending");
         assert_eq!(pod_ready(&unsched), "0/1");
 

@@ -23,8 +23,8 @@ pub use read::{
     GetResourceYaml, GetResources,
 };
 pub use write::{
-    AnnotateResource, ApplyManifest, CreateResource, DeleteResource, LabelResource,
-    PatchResource, PatchStatus, RemoveAnnotation, RemoveLabel, Scale,
+    AnnotateResource, ApplyManifest, CreateResource, DeleteResource, LabelResource, PatchResource,
+    PatchStatus, RemoveAnnotation, RemoveLabel, Scale,
 };
 
 /// Every tool this crate provides, with its effect, in registration order.

@@ -68,9 +68,14 @@ impl Rollout {
         let (ty, name) = need_name(&args.resource_type, &args.resource_name)?;
         let info = s.catalog.resolve(&ty).await?;
         let kind = info.resource.kind.clone();
-        if !(info.resource.group == "apps" && matches!(kind.as_str(), "Deployment" | "StatefulSet" | "DaemonSet")) {
+        if !(info.resource.group == "apps"
+            && matches!(kind.as_str(), "Deployment" | "StatefulSet" | "DaemonSet"))
+        {
             return Err(K8sError::Unsupported {
-                message: format!("rollout works on deployments, statefulsets and daemonsets, not {}", info.qualified_name()),
+                message: format!(
+                    "rollout works on deployments, statefulsets and daemonsets, not {}",
+                    info.qualified_name()
+                ),
             });
         }
         let ns = s.ns(&args.namespace).to_owned();
@@ -89,11 +94,18 @@ impl Rollout {
             let pp = pp.clone();
             let obj = obj.clone();
             async move {
-                let after = kapi::patch(&s.client, &info, Some(&ns), &name, None, &pp, &body).await?;
+                let after =
+                    kapi::patch(&s.client, &info, Some(&ns), &name, None, &pp, &body).await?;
                 let diff = object_diff(Some(&obj), Some(&after), false, s.allow_secret_values);
-                let head = if dry { format!("DRY RUN (server-side, nothing changed): would {what}") } else { what };
+                let head = if dry {
+                    format!("DRY RUN (server-side, nothing changed): would {what}")
+                } else {
+                    what
+                };
                 Ok::<ToolOutput, K8sError>(ToolOutput {
-                    content: vec![kagent_core::ToolContent::text(format!("{head}\n--- diff ---\n{diff}"))],
+                    content: vec![kagent_core::ToolContent::text(format!(
+                        "{head}\n--- diff ---\n{diff}"
+                    ))],
                     structured: Some(json!({"dry_run": dry, "summary": head, "diff": diff})),
                 })
             }
@@ -103,12 +115,17 @@ impl Rollout {
             "history" => Ok(ToolOutput::text(self.history(&info, &ns, &obj).await?)),
             "pause" | "resume" => {
                 if kind != "Deployment" {
-                    return Err(K8sError::Unsupported { message: format!("{action} is only supported for deployments") });
+                    return Err(K8sError::Unsupported {
+                        message: format!("{action} is only supported for deployments"),
+                    });
                 }
                 let paused = action == "pause";
                 patch_and_report(
                     Patch::Merge(json!({"spec": {"paused": paused}})),
-                    format!("{} rollout of {target}", if paused { "pause" } else { "resume" }),
+                    format!(
+                        "{} rollout of {target}",
+                        if paused { "pause" } else { "resume" }
+                    ),
                 )
                 .await
             }
@@ -131,18 +148,26 @@ impl Rollout {
                 let wanted = args.to_revision.map(|c| c.0 as i64).filter(|r| *r > 0);
                 let target_rs = match wanted {
                     Some(r) => rss.iter().find(|rs| revision_of(rs) == r),
-                    None => rss.iter().filter(|rs| revision_of(rs) < current).max_by_key(|rs| revision_of(rs)),
+                    None => rss
+                        .iter()
+                        .filter(|rs| revision_of(rs) < current)
+                        .max_by_key(|rs| revision_of(rs)),
                 };
                 let Some(rs) = target_rs else {
                     return Err(K8sError::Unsupported {
                         message: match wanted {
-                            Some(r) => format!("revision {r} of {target} not found (see action=history)"),
+                            Some(r) => {
+                                format!("revision {r} of {target} not found (see action=history)")
+                            }
                             None => format!("{target} has no previous revision to roll back to"),
                         },
                     });
                 };
                 let mut template = rs.pointer("/spec/template").cloned().unwrap_or(Value::Null);
-                if let Some(l) = template.pointer_mut("/metadata/labels").and_then(Value::as_object_mut) {
+                if let Some(l) = template
+                    .pointer_mut("/metadata/labels")
+                    .and_then(Value::as_object_mut)
+                {
                     l.remove("pod-template-hash");
                 }
                 let rev = revision_of(rs);
@@ -150,7 +175,11 @@ impl Rollout {
                     {"op": "replace", "path": "/spec/template", "value": template}
                 ]))
                 .map_err(|e| K8sError::invalid("patch", e.to_string()))?;
-                patch_and_report(Patch::Json(ops), format!("roll back {target} to revision {rev}")).await
+                patch_and_report(
+                    Patch::Json(ops),
+                    format!("roll back {target} to revision {rev}"),
+                )
+                .await
             }
             other => Err(K8sError::invalid(
                 "action",
@@ -187,33 +216,67 @@ impl Rollout {
         let mut revisions: Vec<(i64, String, String)> = Vec::new();
         if info.resource.kind == "Deployment" {
             for rs in self.owned_replicasets(ns, obj).await? {
-                let images: Vec<&str> = arr(&rs, "/spec/template/spec/containers").iter().map(|c| vs(c, "/image")).collect();
+                let images: Vec<&str> = arr(&rs, "/spec/template/spec/containers")
+                    .iter()
+                    .map(|c| vs(c, "/image"))
+                    .collect();
                 let cause = rs
                     .pointer("/metadata/annotations")
                     .and_then(|a| a.get(CHANGE_CAUSE))
                     .and_then(Value::as_str)
                     .unwrap_or("<none>")
                     .to_owned();
-                revisions.push((revision_of(&rs), format!("{} replicas={}", vs(&rs, "/metadata/name"), i(&rs, "/status/replicas")), format!("{} cause={cause}", images.join(","))));
+                revisions.push((
+                    revision_of(&rs),
+                    format!(
+                        "{} replicas={}",
+                        vs(&rs, "/metadata/name"),
+                        i(&rs, "/status/replicas")
+                    ),
+                    format!("{} cause={cause}", images.join(",")),
+                ));
             }
         } else {
             let cr = s.catalog.resolve("controllerrevisions.apps").await?;
             let uid = vs(obj, "/metadata/uid");
-            for r in kapi::list_all(&s.client, &cr, Some(ns), &ListParams::default(), 2_000).await? {
-                if arr(&r, "/metadata/ownerReferences").iter().any(|o| vs(o, "/uid") == uid || vs(o, "/name") == vs(obj, "/metadata/name")) {
-                    let images: Vec<&str> = arr(&r, "/data/spec/template/spec/containers").iter().map(|c| vs(c, "/image")).collect();
-                    revisions.push((revision_of(&r), vs(&r, "/metadata/name").to_owned(), images.join(",")));
+            for r in kapi::list_all(&s.client, &cr, Some(ns), &ListParams::default(), 2_000).await?
+            {
+                if arr(&r, "/metadata/ownerReferences")
+                    .iter()
+                    .any(|o| vs(o, "/uid") == uid || vs(o, "/name") == vs(obj, "/metadata/name"))
+                {
+                    let images: Vec<&str> = arr(&r, "/data/spec/template/spec/containers")
+                        .iter()
+                        .map(|c| vs(c, "/image"))
+                        .collect();
+                    revisions.push((
+                        revision_of(&r),
+                        vs(&r, "/metadata/name").to_owned(),
+                        images.join(","),
+                    ));
                 }
             }
         }
         if revisions.is_empty() {
-            return Ok(format!("No rollout history found for {}/{}.", info.resource.kind, vs(obj, "/metadata/name")));
+            return Ok(format!(
+                "No rollout history found for {}/{}.",
+                info.resource.kind,
+                vs(obj, "/metadata/name")
+            ));
         }
         revisions.sort_by_key(|r| r.0);
         let current = revision_of(obj);
         let mut out = "REVISION  DETAILS\n".to_owned();
         for (rev, a, b) in revisions {
-            let _ = writeln!(out, "{rev}{}  {a} {b}", if rev == current && current > 0 { " (current)" } else { "" });
+            let _ = writeln!(
+                out,
+                "{rev}{}  {a} {b}",
+                if rev == current && current > 0 {
+                    " (current)"
+                } else {
+                    ""
+                }
+            );
         }
         Ok(out)
     }
@@ -226,42 +289,71 @@ pub fn rollout_status(obj: &Value) -> String {
     let gen_ = i(obj, "/metadata/generation");
     let observed = i(obj, "/status/observedGeneration");
     if gen_ > 0 && observed < gen_ {
-        return format!("Waiting for {kind} {name:?} spec update to be observed (generation {gen_}, observed {observed}).");
+        return format!(
+            "Waiting for {kind} {name:?} spec update to be observed (generation {gen_}, observed {observed})."
+        );
     }
     match kind {
         "Deployment" => {
-            if let Some(c) = arr(obj, "/status/conditions").iter().find(|c| vs(c, "/type") == "Progressing")
+            if let Some(c) = arr(obj, "/status/conditions")
+                .iter()
+                .find(|c| vs(c, "/type") == "Progressing")
                 && vs(c, "/reason") == "ProgressDeadlineExceeded"
             {
-                return format!("error: deployment {name:?} exceeded its progress deadline: {}", vs(c, "/message"));
+                return format!(
+                    "error: deployment {name:?} exceeded its progress deadline: {}",
+                    vs(c, "/message")
+                );
             }
             if obj.pointer("/spec/paused").and_then(Value::as_bool) == Some(true) {
-                return format!("deployment {name:?} is paused; resume it to continue the rollout.");
+                return format!(
+                    "deployment {name:?} is paused; resume it to continue the rollout."
+                );
             }
-            let desired = obj.pointer("/spec/replicas").and_then(Value::as_i64).unwrap_or(1);
+            let desired = obj
+                .pointer("/spec/replicas")
+                .and_then(Value::as_i64)
+                .unwrap_or(1);
             let updated = i(obj, "/status/updatedReplicas");
             let total = i(obj, "/status/replicas");
             let available = i(obj, "/status/availableReplicas");
             if updated < desired {
-                format!("Waiting for deployment {name:?} rollout to finish: {updated} of {desired} updated replicas are available...")
+                format!(
+                    "Waiting for deployment {name:?} rollout to finish: {updated} of {desired} updated replicas are available..."
+                )
             } else if total > updated {
-                format!("Waiting for deployment {name:?} rollout to finish: {} old replicas are pending termination...", total - updated)
+                format!(
+                    "Waiting for deployment {name:?} rollout to finish: {} old replicas are pending termination...",
+                    total - updated
+                )
             } else if available < updated {
-                format!("Waiting for deployment {name:?} rollout to finish: {available} of {updated} updated replicas are available...")
+                format!(
+                    "Waiting for deployment {name:?} rollout to finish: {available} of {updated} updated replicas are available..."
+                )
             } else {
-                format!("deployment {name:?} successfully rolled out ({available}/{desired} available)")
+                format!(
+                    "deployment {name:?} successfully rolled out ({available}/{desired} available)"
+                )
             }
         }
         "StatefulSet" => {
-            let desired = obj.pointer("/spec/replicas").and_then(Value::as_i64).unwrap_or(1);
+            let desired = obj
+                .pointer("/spec/replicas")
+                .and_then(Value::as_i64)
+                .unwrap_or(1);
             let ready = i(obj, "/status/readyReplicas");
             let updated = i(obj, "/status/updatedReplicas");
             let cur = vs(obj, "/status/currentRevision");
             let upd = vs(obj, "/status/updateRevision");
             if ready < desired {
-                format!("Waiting for {} pods to be ready ({ready}/{desired})...", desired - ready)
+                format!(
+                    "Waiting for {} pods to be ready ({ready}/{desired})...",
+                    desired - ready
+                )
             } else if !upd.is_empty() && cur != upd {
-                format!("Waiting for partitioned roll out to finish: {updated} out of {desired} new pods have been updated...")
+                format!(
+                    "Waiting for partitioned roll out to finish: {updated} out of {desired} new pods have been updated..."
+                )
             } else {
                 format!("statefulset rolling update complete {ready} pods at revision {cur}")
             }
@@ -271,9 +363,13 @@ pub fn rollout_status(obj: &Value) -> String {
             let updated = i(obj, "/status/updatedNumberScheduled");
             let available = i(obj, "/status/numberAvailable");
             if updated < desired {
-                format!("Waiting for daemon set {name:?} rollout to finish: {updated} out of {desired} new pods have been updated...")
+                format!(
+                    "Waiting for daemon set {name:?} rollout to finish: {updated} out of {desired} new pods have been updated..."
+                )
             } else if available < desired {
-                format!("Waiting for daemon set {name:?} rollout to finish: {available} of {desired} updated pods are available...")
+                format!(
+                    "Waiting for daemon set {name:?} rollout to finish: {available} of {desired} updated pods are available..."
+                )
             } else {
                 format!("daemon set {name:?} successfully rolled out")
             }
@@ -306,7 +402,9 @@ k8s_tool!(
 );
 
 async fn read_bounded<R: tokio::io::AsyncRead + Unpin>(r: Option<R>, max: usize) -> (String, bool) {
-    let Some(mut r) = r else { return (String::new(), false) };
+    let Some(mut r) = r else {
+        return (String::new(), false);
+    };
     let mut buf = Vec::new();
     let mut chunk = [0u8; 8192];
     let mut cut = false;
@@ -332,7 +430,8 @@ async fn read_bounded<R: tokio::io::AsyncRead + Unpin>(r: Option<R>, max: usize)
 impl ExecuteCommand {
     async fn exec(&self, args: ExecArgs, ctx: &ToolContext) -> Result<ToolOutput> {
         let s = &self.0;
-        let argv = shlex::split(&args.command).ok_or_else(|| K8sError::invalid("command", "unbalanced quotes"))?;
+        let argv = shlex::split(&args.command)
+            .ok_or_else(|| K8sError::invalid("command", "unbalanced quotes"))?;
         if argv.is_empty() {
             return Err(K8sError::invalid("command", "empty command"));
         }
@@ -341,20 +440,32 @@ impl ExecuteCommand {
         if ctx.dry_run {
             return Ok(ToolOutput::text(format!(
                 "DRY RUN: would run {argv:?} in pod/{pod}{} in namespace {ns} (exec has no server-side dry run; nothing was run)",
-                non_empty(&args.container).map(|c| format!(" container {c}")).unwrap_or_default()
+                non_empty(&args.container)
+                    .map(|c| format!(" container {c}"))
+                    .unwrap_or_default()
             )));
         }
-        let api: kube::Api<k8s_openapi::api::core::v1::Pod> = kube::Api::namespaced(s.client.clone(), &ns);
-        let mut ap = kube::api::AttachParams::default().stdout(true).stderr(true).stdin(false);
+        let api: kube::Api<k8s_openapi::api::core::v1::Pod> =
+            kube::Api::namespaced(s.client.clone(), &ns);
+        let mut ap = kube::api::AttachParams::default()
+            .stdout(true)
+            .stderr(true)
+            .stdin(false);
         if let Some(c) = non_empty(&args.container) {
             ap = ap.container(c);
         }
         let action = format!("exec in pod/{pod} in namespace {ns}");
         let run = async {
-            let mut proc = api.exec(&pod, argv.clone(), &ap).await.map_err(|e| K8sError::api(action.clone(), e))?;
+            let mut proc = api
+                .exec(&pod, argv.clone(), &ap)
+                .await
+                .map_err(|e| K8sError::api(action.clone(), e))?;
             let half = s.max_output_chars / 2;
             let status = proc.take_status();
-            let (out, err) = tokio::join!(read_bounded(proc.stdout(), half), read_bounded(proc.stderr(), half));
+            let (out, err) = tokio::join!(
+                read_bounded(proc.stdout(), half),
+                read_bounded(proc.stderr(), half)
+            );
             let status = match status {
                 Some(f) => f.await,
                 None => None,
@@ -382,9 +493,19 @@ impl ExecuteCommand {
             None => "unknown".to_owned(),
         };
         let mut text = format!("exit code: {exit}\n");
-        let _ = writeln!(text, "stdout:{}\n{}", if out.1 { " (truncated)" } else { "" }, out.0.trim_end());
+        let _ = writeln!(
+            text,
+            "stdout:{}\n{}",
+            if out.1 { " (truncated)" } else { "" },
+            out.0.trim_end()
+        );
         if !err.0.trim().is_empty() {
-            let _ = writeln!(text, "stderr:{}\n{}", if err.1 { " (truncated)" } else { "" }, err.0.trim_end());
+            let _ = writeln!(
+                text,
+                "stderr:{}\n{}",
+                if err.1 { " (truncated)" } else { "" },
+                err.0.trim_end()
+            );
         }
         Ok(ToolOutput::text(text))
     }
@@ -419,15 +540,25 @@ k8s_tool!(
 /// `web.shop.svc.cluster.local:8080` to (`web`, Some(`shop`), Some(`8080`)).
 pub fn parse_service_name(text: &str) -> (String, Option<String>, Option<String>) {
     let t = text.trim();
-    let t = t.strip_prefix("http://").or_else(|| t.strip_prefix("https://")).unwrap_or(t);
+    let t = t
+        .strip_prefix("http://")
+        .or_else(|| t.strip_prefix("https://"))
+        .unwrap_or(t);
     let t = t.split('/').next().unwrap_or(t);
     let (host, port) = match t.rsplit_once(':') {
-        Some((h, p)) if !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') => (h, Some(p.to_owned())),
+        Some((h, p))
+            if !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') =>
+        {
+            (h, Some(p.to_owned()))
+        }
         _ => (t, None),
     };
     let mut parts = host.split('.');
     let name = parts.next().unwrap_or("").to_owned();
-    let ns = parts.next().filter(|n| !n.is_empty() && *n != "svc").map(str::to_owned);
+    let ns = parts
+        .next()
+        .filter(|n| !n.is_empty() && *n != "svc")
+        .map(str::to_owned);
     (name, ns, port)
 }
 
@@ -445,63 +576,154 @@ impl CheckServiceConnectivity {
         let mut problems = Vec::new();
         let ports = arr(&svc, "/spec/ports");
         let chosen = match &port {
-            Some(p) => ports.iter().find(|sp| i(sp, "/port").to_string() == *p || vs(sp, "/name") == p),
+            Some(p) => ports
+                .iter()
+                .find(|sp| i(sp, "/port").to_string() == *p || vs(sp, "/name") == p),
             None => ports.first(),
         };
         if port.is_some() && chosen.is_none() {
-            problems.push(format!("the Service has no port {}", port.clone().unwrap_or_default()));
+            problems.push(format!(
+                "the Service has no port {}",
+                port.clone().unwrap_or_default()
+            ));
         }
         facts.push(format!(
             "service/{name} in {ns}: type {}, clusterIP {}, ports {}",
-            match vs(&svc, "/spec/type") { "" => "ClusterIP", t => t },
+            match vs(&svc, "/spec/type") {
+                "" => "ClusterIP",
+                t => t,
+            },
             vs(&svc, "/spec/clusterIP"),
-            ports.iter().map(|p| format!("{}->{}", i(p, "/port"), p.get("targetPort").map(|t| t.to_string().replace('"', "")).unwrap_or_default())).collect::<Vec<_>>().join(",")
+            ports
+                .iter()
+                .map(|p| format!(
+                    "{}->{}",
+                    i(p, "/port"),
+                    p.get("targetPort")
+                        .map(|t| t.to_string().replace('"', ""))
+                        .unwrap_or_default()
+                ))
+                .collect::<Vec<_>>()
+                .join(",")
         ));
-        let selector = svc.pointer("/spec/selector").and_then(Value::as_object).cloned().unwrap_or_default();
+        let selector = svc
+            .pointer("/spec/selector")
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default();
         if selector.is_empty() {
             facts.push("no selector: endpoints are managed by hand".into());
         } else {
-            let sel = selector.iter().map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or(""))).collect::<Vec<_>>().join(",");
+            let sel = selector
+                .iter()
+                .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
+                .collect::<Vec<_>>()
+                .join(",");
             let pods_info = s.catalog.resolve("pods").await?;
-            let pods = kapi::list_all(&s.client, &pods_info, Some(&ns), &ListParams::default().labels(&sel), 1_000).await?;
+            let pods = kapi::list_all(
+                &s.client,
+                &pods_info,
+                Some(&ns),
+                &ListParams::default().labels(&sel),
+                1_000,
+            )
+            .await?;
             let ready: Vec<&Value> = pods
                 .iter()
-                .filter(|p| arr(p, "/status/conditions").iter().any(|c| vs(c, "/type") == "Ready" && vs(c, "/status") == "True"))
+                .filter(|p| {
+                    arr(p, "/status/conditions")
+                        .iter()
+                        .any(|c| vs(c, "/type") == "Ready" && vs(c, "/status") == "True")
+                })
                 .collect();
-            facts.push(format!("selector {sel} matches {} pod(s), {} ready", pods.len(), ready.len()));
+            facts.push(format!(
+                "selector {sel} matches {} pod(s), {} ready",
+                pods.len(),
+                ready.len()
+            ));
             if pods.is_empty() {
                 problems.push(format!("selector {sel} matches no pod"));
             } else if ready.is_empty() {
-                let states: Vec<String> = pods.iter().take(5).map(|p| format!("{} {}", vs(p, "/metadata/name"), crate::render::table::pod_status(p))).collect();
+                let states: Vec<String> = pods
+                    .iter()
+                    .take(5)
+                    .map(|p| {
+                        format!(
+                            "{} {}",
+                            vs(p, "/metadata/name"),
+                            crate::render::table::pod_status(p)
+                        )
+                    })
+                    .collect();
                 problems.push(format!("no selected pod is ready ({})", states.join(", ")));
             }
             if let Some(tp) = chosen.and_then(|p| p.get("targetPort")) {
                 let found = match tp {
-                    Value::String(named) => pods.iter().any(|p| arr(p, "/spec/containers").iter().flat_map(|c| arr(c, "/ports")).any(|cp| vs(cp, "/name") == named)),
-                    Value::Number(n) => pods.is_empty() || pods.iter().any(|p| {
-                        let declared: Vec<i64> = arr(p, "/spec/containers").iter().flat_map(|c| arr(c, "/ports")).map(|cp| i(cp, "/containerPort")).collect();
-                        declared.is_empty() || declared.contains(&n.as_i64().unwrap_or(0))
+                    Value::String(named) => pods.iter().any(|p| {
+                        arr(p, "/spec/containers")
+                            .iter()
+                            .flat_map(|c| arr(c, "/ports"))
+                            .any(|cp| vs(cp, "/name") == named)
                     }),
+                    Value::Number(n) => {
+                        pods.is_empty()
+                            || pods.iter().any(|p| {
+                                let declared: Vec<i64> = arr(p, "/spec/containers")
+                                    .iter()
+                                    .flat_map(|c| arr(c, "/ports"))
+                                    .map(|cp| i(cp, "/containerPort"))
+                                    .collect();
+                                declared.is_empty() || declared.contains(&n.as_i64().unwrap_or(0))
+                            })
+                    }
                     _ => true,
                 };
                 if !found {
-                    problems.push(format!("targetPort {tp} is not a port of the selected pods"));
+                    problems.push(format!(
+                        "targetPort {tp} is not a port of the selected pods"
+                    ));
                 }
             }
         }
         if let Some(eps) = super::read::service_endpoints(s, &ns, &name).await {
-            facts.push(format!("endpoints: {}", if eps.is_empty() { "<none>".to_owned() } else { eps.join(", ") }));
+            facts.push(format!(
+                "endpoints: {}",
+                if eps.is_empty() {
+                    "<none>".to_owned()
+                } else {
+                    eps.join(", ")
+                }
+            ));
         }
         // Probe through the API server's service proxy.
-        let port_part = chosen.map(|p| match vs(p, "/name") { "" => i(p, "/port").to_string(), n => n.to_owned() }).unwrap_or_default();
+        let port_part = chosen
+            .map(|p| match vs(p, "/name") {
+                "" => i(p, "/port").to_string(),
+                n => n.to_owned(),
+            })
+            .unwrap_or_default();
         let path = non_empty(&args.path).unwrap_or("/").trim_start_matches('/');
         let url = format!("/api/v1/namespaces/{ns}/services/{name}:{port_part}/proxy/{path}");
         let probe = match http::Request::get(&url).body(Vec::new()) {
-            Ok(req) => match tokio::time::timeout(std::time::Duration::from_secs(10), s.client.request_text(req)).await {
-                Ok(Ok(body)) => format!("HTTP GET via API server proxy succeeded: {}", crate::render::table::one_line(&body, 200)),
+            Ok(req) => match tokio::time::timeout(
+                std::time::Duration::from_secs(10),
+                s.client.request_text(req),
+            )
+            .await
+            {
+                Ok(Ok(body)) => format!(
+                    "HTTP GET via API server proxy succeeded: {}",
+                    crate::render::table::one_line(&body, 200)
+                ),
                 Ok(Err(kube::Error::Api(st))) => {
-                    problems.push(format!("proxy GET answered {} {}: {}", st.code, st.reason, st.message));
-                    format!("HTTP GET via API server proxy failed: {} {}", st.code, st.message)
+                    problems.push(format!(
+                        "proxy GET answered {} {}: {}",
+                        st.code, st.reason, st.message
+                    ));
+                    format!(
+                        "HTTP GET via API server proxy failed: {} {}",
+                        st.code, st.message
+                    )
                 }
                 Ok(Err(e)) => format!("HTTP GET via API server proxy could not be made: {e}"),
                 Err(_) => {
@@ -512,7 +734,11 @@ impl CheckServiceConnectivity {
             Err(e) => format!("probe skipped: {e}"),
         };
         facts.push(probe);
-        let verdict = if problems.is_empty() { "REACHABLE".to_owned() } else { format!("PROBLEMS: {}", problems.join("; ")) };
+        let verdict = if problems.is_empty() {
+            "REACHABLE".to_owned()
+        } else {
+            format!("PROBLEMS: {}", problems.join("; "))
+        };
         let mut text = format!("{verdict}\n");
         for f in facts {
             let _ = writeln!(text, "- {f}");
@@ -561,24 +787,38 @@ impl CreateResourceFromUrl {
         let s = &self.0;
         if s.url_allow_list.is_empty() {
             return Err(K8sError::Forbidden {
-                message: "creating resources from URLs is turned off (no allowed hosts are configured)".into(),
+                message:
+                    "creating resources from URLs is turned off (no allowed hosts are configured)"
+                        .into(),
             });
         }
-        let url = url::Url::parse(args.url.trim()).map_err(|e| K8sError::invalid("url", e.to_string()))?;
+        let url = url::Url::parse(args.url.trim())
+            .map_err(|e| K8sError::invalid("url", e.to_string()))?;
         if !matches!(url.scheme(), "https" | "http") {
-            return Err(K8sError::invalid("url", "only http and https URLs are supported"));
+            return Err(K8sError::invalid(
+                "url",
+                "only http and https URLs are supported",
+            ));
         }
         if !url.username().is_empty() || url.password().is_some() {
-            return Err(K8sError::invalid("url", "URLs with credentials are not accepted"));
+            return Err(K8sError::invalid(
+                "url",
+                "URLs with credentials are not accepted",
+            ));
         }
         let host = url.host_str().unwrap_or("");
         if !host_allowed(&s.url_allow_list, host) {
             return Err(K8sError::Forbidden {
-                message: format!("host {host:?} is not on the allow-list ({})", s.url_allow_list.join(", ")),
+                message: format!(
+                    "host {host:?} is not on the allow-list ({})",
+                    s.url_allow_list.join(", ")
+                ),
             });
         }
         let Some(http) = &s.http else {
-            return Err(K8sError::Forbidden { message: "no HTTP client is configured for fetching manifests".into() });
+            return Err(K8sError::Forbidden {
+                message: "no HTTP client is configured for fetching manifests".into(),
+            });
         };
         let shown = format!("{}://{}{}", url.scheme(), host, url.path());
         let resp = http
@@ -586,17 +826,27 @@ impl CreateResourceFromUrl {
             .send()
             .await
             .and_then(|r| r.error_for_status())
-            .map_err(|e| K8sError::Fetch { url: shown.clone(), source: e.without_url() })?;
+            .map_err(|e| K8sError::Fetch {
+                url: shown.clone(),
+                source: e.without_url(),
+            })?;
         let mut body = Vec::new();
         let mut stream = resp.bytes_stream();
         while let Some(chunk) = stream.next().await {
-            let chunk = chunk.map_err(|e| K8sError::Fetch { url: shown.clone(), source: e.without_url() })?;
+            let chunk = chunk.map_err(|e| K8sError::Fetch {
+                url: shown.clone(),
+                source: e.without_url(),
+            })?;
             body.extend_from_slice(&chunk);
             if body.len() > MAX_MANIFEST_BYTES {
-                return Err(K8sError::invalid("url", format!("manifest larger than {MAX_MANIFEST_BYTES} bytes")));
+                return Err(K8sError::invalid(
+                    "url",
+                    format!("manifest larger than {MAX_MANIFEST_BYTES} bytes"),
+                ));
             }
         }
-        let text = String::from_utf8(body).map_err(|_| K8sError::invalid("manifest", "not UTF-8 text"))?;
+        let text =
+            String::from_utf8(body).map_err(|_| K8sError::invalid("manifest", "not UTF-8 text"))?;
         let ns = s.ns(&args.namespace).to_owned();
         super::write::create_docs(s, &text, &ns, args.dry_run.0 || ctx.dry_run).await
     }
@@ -627,13 +877,17 @@ k8s_tool!(
 /// Guidance per generation type (kagent's types plus any kind).
 fn generation_guide(resource_type: &str) -> String {
     let specific = match resource_type {
-        "istio_auth_policy" => "an Istio security.istio.io/v1 AuthorizationPolicy (or PeerAuthentication when the description is about mTLS)",
+        "istio_auth_policy" => {
+            "an Istio security.istio.io/v1 AuthorizationPolicy (or PeerAuthentication when the description is about mTLS)"
+        }
         "istio_virtual_service" => "an Istio networking.istio.io/v1 VirtualService",
         "gateway_api_gateway" => "a Gateway API gateway.networking.k8s.io/v1 Gateway",
         "gateway_api_http_route" => "a Gateway API gateway.networking.k8s.io/v1 HTTPRoute",
         "gateway_api_grpc_route" => "a Gateway API gateway.networking.k8s.io/v1 GRPCRoute",
         "gateway_api_gateway_class" => "a Gateway API gateway.networking.k8s.io/v1 GatewayClass",
-        "gateway_api_reference_grant" => "a Gateway API gateway.networking.k8s.io/v1beta1 ReferenceGrant",
+        "gateway_api_reference_grant" => {
+            "a Gateway API gateway.networking.k8s.io/v1beta1 ReferenceGrant"
+        }
         "argo_rollout" => "an Argo Rollouts argoproj.io/v1alpha1 Rollout",
         "argo_analysis_template" => "an Argo Rollouts argoproj.io/v1alpha1 AnalysisTemplate",
         other => return format!("a Kubernetes {other} resource"),
@@ -646,7 +900,10 @@ pub fn extract_yaml(text: &str) -> String {
     let t = text.trim();
     if let Some(start) = t.find("```") {
         let after = t.get(start + 3..).unwrap_or("");
-        let after = after.split_once('\n').map(|(_, rest)| rest).unwrap_or(after);
+        let after = after
+            .split_once('\n')
+            .map(|(_, rest)| rest)
+            .unwrap_or(after);
         if let Some(end) = after.find("```") {
             return after.get(..end).unwrap_or(after).trim().to_owned();
         }
@@ -659,12 +916,16 @@ impl GenerateResource {
         let s = &self.0;
         let Some(model) = &s.model else {
             return Err(K8sError::Unsupported {
-                message: "no model is configured for resource generation (K8sToolsBuilder::model)".into(),
+                message: "no model is configured for resource generation (K8sToolsBuilder::model)"
+                    .into(),
             });
         };
         let ty = args.resource_type.trim();
         if ty.is_empty() || args.resource_description.trim().is_empty() {
-            return Err(K8sError::invalid("arguments", "resource_type and resource_description are required"));
+            return Err(K8sError::invalid(
+                "arguments",
+                "resource_type and resource_description are required",
+            ));
         }
         let guide = generation_guide(ty);
         let mut req = ChatRequest::new(vec![Message::user(args.resource_description.clone())]);
@@ -676,13 +937,21 @@ impl GenerateResource {
              placeholders instead."
         ));
         req.temperature = Some(0.0);
-        let span = tracing::info_span!("chat", "gen_ai.operation.name" = "chat", "gen_ai.request.model" = s.model_name.as_deref().unwrap_or(""));
+        let span = tracing::info_span!(
+            "chat",
+            "gen_ai.operation.name" = "chat",
+            "gen_ai.request.model" = s.model_name.as_deref().unwrap_or("")
+        );
         let resp = tracing::Instrument::instrument(model.chat(&req), span)
             .await
-            .map_err(|e| K8sError::Unsupported { message: format!("the model call failed: {e}") })?;
+            .map_err(|e| K8sError::Unsupported {
+                message: format!("the model call failed: {e}"),
+            })?;
         let yaml = extract_yaml(&resp.message.text_content());
         match write_check(&yaml) {
-            Ok(n) => Ok(ToolOutput::text(format!("{yaml}\n# {n} object(s); review, then apply with k8s_apply_manifest"))),
+            Ok(n) => Ok(ToolOutput::text(format!(
+                "{yaml}\n# {n} object(s); review, then apply with k8s_apply_manifest"
+            ))),
             Err(problem) => Ok(ToolOutput::text(format!(
                 "{yaml}\n# WARNING: the generated text is not a valid manifest ({problem}); review and fix it before applying"
             ))),
@@ -691,7 +960,9 @@ impl GenerateResource {
 }
 
 fn write_check(yaml: &str) -> std::result::Result<usize, String> {
-    super::write::parse_manifests(yaml).map(|d| d.len()).map_err(|e| e.to_string())
+    super::write::parse_manifests(yaml)
+        .map(|d| d.len())
+        .map_err(|e| e.to_string())
 }
 
 /// Arguments of `k8s_diagnose`.
@@ -741,17 +1012,26 @@ mod tests {
     #[test]
     fn service_names_parse() {
         assert_eq!(parse_service_name("web"), ("web".into(), None, None));
-        assert_eq!(parse_service_name("web.shop:8080"), ("web".into(), Some("shop".into()), Some("8080".into())));
+        assert_eq!(
+            parse_service_name("web.shop:8080"),
+            ("web".into(), Some("shop".into()), Some("8080".into()))
+        );
         assert_eq!(
             parse_service_name("http://web.shop.svc.cluster.local:80/healthz"),
             ("web".into(), Some("shop".into()), Some("80".into()))
         );
-        assert_eq!(parse_service_name("web:http"), ("web".into(), None, Some("http".into())));
+        assert_eq!(
+            parse_service_name("web:http"),
+            ("web".into(), None, Some("http".into()))
+        );
     }
 
     #[test]
     fn allow_list_matching() {
-        let allow = vec!["raw.githubusercontent.com".to_owned(), "*.example.com".to_owned()];
+        let allow = vec![
+            "raw.githubusercontent.com".to_owned(),
+            "*.example.com".to_owned(),
+        ];
         assert!(host_allowed(&allow, "raw.githubusercontent.com"));
         assert!(host_allowed(&allow, "RAW.githubusercontent.com"));
         assert!(host_allowed(&allow, "a.example.com"));
@@ -763,17 +1043,30 @@ mod tests {
 
     #[test]
     fn yaml_is_taken_from_fences() {
-        assert_eq!(extract_yaml("Here:\n```yaml\nkind: A\n```\nthanks"), "kind: A");
+        assert_eq!(
+            extract_yaml("Here:\n```yaml\nkind: A\n```\nthanks"),
+            "kind: A"
+        );
         assert_eq!(extract_yaml("kind: B\n"), "kind: B");
-        assert_eq!(generation_guide("argo_rollout"), "an Argo Rollouts argoproj.io/v1alpha1 Rollout");
-        assert_eq!(generation_guide("Deployment"), "a Kubernetes Deployment resource");
+        assert_eq!(
+            generation_guide("argo_rollout"),
+            "an Argo Rollouts argoproj.io/v1alpha1 Rollout"
+        );
+        assert_eq!(
+            generation_guide("Deployment"),
+            "a Kubernetes Deployment resource"
+        );
     }
 
     #[test]
     fn rollout_status_reads_like_kubectl() {
         let d = json!({"kind": "Deployment", "metadata": {"name": "web", "generation": 2},
             "spec": {"replicas": 3}, "status": {"observedGeneration": 2, "updatedReplicas": 1, "replicas": 3, "availableReplicas": 2}});
-        assert!(rollout_status(&d).contains("1 of 3 updated replicas"), "{}", rollout_status(&d));
+        assert!(
+            rollout_status(&d).contains("1 of 3 updated replicas"),
+            "{}",
+            rollout_status(&d)
+        );
         let done = json!({"kind": "Deployment", "metadata": {"name": "web"}, "spec": {"replicas": 2},
             "status": {"updatedReplicas": 2, "replicas": 2, "availableReplicas": 2}});
         assert!(rollout_status(&done).contains("successfully rolled out"));

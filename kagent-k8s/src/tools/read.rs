@@ -61,7 +61,12 @@ k8s_tool!(
 );
 
 /// Which namespace to call with: `None` for all namespaces or cluster-scoped kinds.
-fn scope<'a>(s: &'a Shared, info: &ResourceInfo, ns: &'a Option<String>, all: bool) -> Option<&'a str> {
+fn scope<'a>(
+    s: &'a Shared,
+    info: &ResourceInfo,
+    ns: &'a Option<String>,
+    all: bool,
+) -> Option<&'a str> {
     if !info.namespaced || all {
         None
     } else {
@@ -76,7 +81,9 @@ impl GetResources {
         let info = s.catalog.resolve(&ty).await?;
         let all_ns = args.all_namespaces.0 && name.is_none();
         let ns = scope(s, &info, &args.namespace, all_ns);
-        let output = non_empty(&args.output).unwrap_or("wide").to_ascii_lowercase();
+        let output = non_empty(&args.output)
+            .unwrap_or("wide")
+            .to_ascii_lowercase();
         let limit = args.limit.map(|c| c.0).unwrap_or(s.default_limit);
 
         let mut notes = Vec::new();
@@ -216,7 +223,11 @@ impl GetPodLogs {
         for c in &containers {
             let lp = LogParams {
                 container: Some(c.clone()),
-                tail_lines: if tail == 0 { None } else { i64::try_from(tail).ok() },
+                tail_lines: if tail == 0 {
+                    None
+                } else {
+                    i64::try_from(tail).ok()
+                },
                 previous: args.previous.0,
                 limit_bytes: i64::try_from(per_container).ok(),
                 ..LogParams::default()
@@ -292,7 +303,11 @@ impl GetEvents {
         let limit = usize::try_from(args.limit.map(|c| c.0).unwrap_or(100)).unwrap_or(100);
         items.sort_by_key(|e| crate::render::table::event_time(e).to_owned());
         let total = items.len();
-        let skipped = if limit > 0 { total.saturating_sub(limit) } else { 0 };
+        let skipped = if limit > 0 {
+            total.saturating_sub(limit)
+        } else {
+            0
+        };
         let items = items.split_off(skipped);
         let mut text = table_for_events(&items, ns.is_none(), s.now()).render();
         if skipped > 0 {
@@ -302,7 +317,9 @@ impl GetEvents {
                  field_selector (type=Warning, involvedObject.name=...)."
             );
         }
-        Ok(ToolOutput::text(s.bound(text, "Use a field_selector or a namespace.")))
+        Ok(ToolOutput::text(
+            s.bound(text, "Use a field_selector or a namespace."),
+        ))
     }
 }
 
@@ -464,7 +481,9 @@ impl GetClusterConfiguration {
                 }
             }
         }
-        Ok(ToolOutput::text(serde_yaml::to_string(&doc).unwrap_or_default()))
+        Ok(ToolOutput::text(
+            serde_yaml::to_string(&doc).unwrap_or_default(),
+        ))
     }
 }
 
@@ -499,12 +518,11 @@ impl GetResourceYaml {
         let ns = scope(s, &info, &args.namespace, false);
         let mut obj = kapi::get(&s.client, &info, ns, &name).await?;
         sanitize(&mut obj, s.allow_secret_values);
-        let yaml = serde_yaml::to_string(&obj)
-            .map_err(|e| K8sError::invalid("object", e.to_string()))?;
-        Ok(ToolOutput::text(s.bound(
-            yaml,
-            "Use k8s_describe_resource for a summary.",
-        )))
+        let yaml =
+            serde_yaml::to_string(&obj).map_err(|e| K8sError::invalid("object", e.to_string()))?;
+        Ok(ToolOutput::text(
+            s.bound(yaml, "Use k8s_describe_resource for a summary."),
+        ))
     }
 }
 
@@ -528,14 +546,25 @@ impl DescribeResource {
         let obj = kapi::get(&s.client, &info, ns, &name).await?;
         let ctx = describe_context(s, &info, &obj).await;
         let text = render::describe_object(&obj, &ctx, s.now());
-        Ok(ToolOutput::text(s.bound(text, "Use k8s_get_resource_yaml for the full object.")))
+        Ok(ToolOutput::text(s.bound(
+            text,
+            "Use k8s_get_resource_yaml for the full object.",
+        )))
     }
 }
 
 /// Gathers what `describe` shows besides the object; each part is best effort.
-pub(crate) async fn describe_context(s: &Shared, info: &ResourceInfo, obj: &Value) -> DescribeContext {
+pub(crate) async fn describe_context(
+    s: &Shared,
+    info: &ResourceInfo,
+    obj: &Value,
+) -> DescribeContext {
     let ns = render::s(obj, "/metadata/namespace").to_owned();
-    let ns_opt = if ns.is_empty() { None } else { Some(ns.as_str()) };
+    let ns_opt = if ns.is_empty() {
+        None
+    } else {
+        Some(ns.as_str())
+    };
     let mut ctx = DescribeContext {
         allow_secret_values: s.allow_secret_values,
         max_events: 15,
@@ -621,7 +650,11 @@ pub(crate) async fn owner_chain(s: &Shared, obj: &Value) -> Vec<String> {
         let Ok(info) = s.catalog.resolve_kind(&api_version, &kind).await else {
             break;
         };
-        let ns_opt = if info.namespaced { Some(ns.as_str()) } else { None };
+        let ns_opt = if info.namespaced {
+            Some(ns.as_str())
+        } else {
+            None
+        };
         match kapi::get(&s.client, &info, ns_opt, &name).await {
             Ok(next) => current = next,
             Err(_) => {
@@ -693,11 +726,18 @@ pub(crate) async fn service_endpoints(s: &Shared, ns: &str, name: &str) -> Optio
             for ep in render::arr(slice, "/endpoints") {
                 let ready = ep.pointer("/conditions/ready").and_then(Value::as_bool) != Some(false);
                 let target = render::s(ep, "/targetRef/name");
-                for addr in render::arr(ep, "/addresses").iter().filter_map(Value::as_str) {
+                for addr in render::arr(ep, "/addresses")
+                    .iter()
+                    .filter_map(Value::as_str)
+                {
                     let port = ports.first().map(|p| format!(":{p}")).unwrap_or_default();
                     out.push(format!(
                         "{addr}{port}{} {}",
-                        if target.is_empty() { String::new() } else { format!(" ({target})") },
+                        if target.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" ({target})")
+                        },
                         if ready { "ready" } else { "not-ready" }
                     ));
                 }
@@ -708,7 +748,9 @@ pub(crate) async fn service_endpoints(s: &Shared, ns: &str, name: &str) -> Optio
         }
     }
     let info = s.catalog.resolve("endpoints").await.ok()?;
-    let ep = kapi::get_opt(&s.client, &info, Some(ns), name).await.ok()??;
+    let ep = kapi::get_opt(&s.client, &info, Some(ns), name)
+        .await
+        .ok()??;
     let mut out = Vec::new();
     for subset in render::arr(&ep, "/subsets") {
         let port = render::arr(subset, "/ports")
@@ -721,7 +763,11 @@ pub(crate) async fn service_endpoints(s: &Shared, ns: &str, name: &str) -> Optio
                 out.push(format!(
                     "{}{port}{} {state}",
                     render::s(a, "/ip"),
-                    if target.is_empty() { String::new() } else { format!(" ({target})") }
+                    if target.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" ({target})")
+                    }
                 ));
             }
         }
@@ -766,7 +812,14 @@ users:
         .unwrap();
         let doc = redacted_kubeconfig(&cfg);
         let text = serde_yaml::to_string(&doc).unwrap();
-        for secret in ["sekrit-token-value", "S0VZREFUQQ", "Q0VSVA", "Q0FEQVRB", "hunter2", "get-token"] {
+        for secret in [
+            "sekrit-token-value",
+            "S0VZREFUQQ",
+            "Q0VSVA",
+            "Q0FEQVRB",
+            "hunter2",
+            "get-token",
+        ] {
             assert!(!text.contains(secret), "{secret} leaked:\n{text}");
         }
         assert!(text.contains("https://10.0.0.1:6443"), "{text}");

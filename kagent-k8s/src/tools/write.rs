@@ -66,10 +66,16 @@ fn parse_doc(what: &'static str, text: &str) -> Result<Value> {
 pub(crate) fn parse_manifests(text: &str) -> Result<Vec<Value>> {
     let mut out = Vec::new();
     for doc in serde_yaml::Deserializer::from_str(text) {
-        let v = Value::deserialize(doc).map_err(|e| K8sError::invalid("manifest", e.to_string()))?;
+        let v =
+            Value::deserialize(doc).map_err(|e| K8sError::invalid("manifest", e.to_string()))?;
         match v {
             Value::Null => continue,
-            Value::Object(ref m) if m.get("kind").and_then(Value::as_str).is_some_and(|k| k.ends_with("List")) && m.contains_key("items") => {
+            Value::Object(ref m)
+                if m.get("kind")
+                    .and_then(Value::as_str)
+                    .is_some_and(|k| k.ends_with("List"))
+                    && m.contains_key("items") =>
+            {
                 if let Some(Value::Array(items)) = m.get("items") {
                     out.extend(items.iter().cloned());
                 }
@@ -96,7 +102,11 @@ pub(crate) fn parse_manifests(text: &str) -> Result<Vec<Value>> {
         if vs(o, "/metadata/name").is_empty() && vs(o, "/metadata/generateName").is_empty() {
             return Err(K8sError::invalid(
                 "manifest",
-                format!("document {} ({}) has no metadata.name", n + 1, vs(o, "/kind")),
+                format!(
+                    "document {} ({}) has no metadata.name",
+                    n + 1,
+                    vs(o, "/kind")
+                ),
             ));
         }
     }
@@ -139,7 +149,10 @@ impl Scale {
         let info = s.catalog.resolve(ty).await?;
         if !info.subresources.is_empty() && !info.has_subresource("scale") {
             return Err(K8sError::Unsupported {
-                message: format!("{} cannot be scaled (no scale subresource)", info.qualified_name()),
+                message: format!(
+                    "{} cannot be scaled (no scale subresource)",
+                    info.qualified_name()
+                ),
             });
         }
         let ns = s.ns(&args.namespace).to_owned();
@@ -169,7 +182,11 @@ impl Scale {
             where_(&info, &ns),
             old.map(|o| o.to_string()).unwrap_or_else(|| "?".into())
         );
-        Ok(report(dry, &what, &object_diff(Some(&before), Some(&after), false, s.allow_secret_values)))
+        Ok(report(
+            dry,
+            &what,
+            &object_diff(Some(&before), Some(&after), false, s.allow_secret_values),
+        ))
     }
 }
 
@@ -220,8 +237,9 @@ fn build_patch(info: &ResourceInfo, patch_type: Option<&str>, text: &str) -> Res
         "merge" => Ok(Patch::Merge(parse_doc("patch", text)?)),
         "json" => {
             let v = parse_doc("patch", text)?;
-            let p: json_patch::Patch = serde_json::from_value(v)
-                .map_err(|e| K8sError::invalid("patch", format!("not an RFC 6902 JSON patch: {e}")))?;
+            let p: json_patch::Patch = serde_json::from_value(v).map_err(|e| {
+                K8sError::invalid("patch", format!("not an RFC 6902 JSON patch: {e}"))
+            })?;
             Ok(Patch::Json(p))
         }
         other => Err(K8sError::invalid(
@@ -241,9 +259,22 @@ impl PatchResource {
         let ns = s.ns(&args.namespace).to_owned();
         let ns_opt = info.namespaced.then_some(ns.as_str());
         let before = kapi::get(&s.client, &info, ns_opt, &name).await?;
-        let after = kapi::patch(&s.client, &info, ns_opt, &name, None, &patch_params(s, dry), &patch).await?;
+        let after = kapi::patch(
+            &s.client,
+            &info,
+            ns_opt,
+            &name,
+            None,
+            &patch_params(s, dry),
+            &patch,
+        )
+        .await?;
         let what = format!("patch {}{}", obj_ref(&info, &name), where_(&info, &ns));
-        Ok(report(dry, &what, &object_diff(Some(&before), Some(&after), false, s.allow_secret_values)))
+        Ok(report(
+            dry,
+            &what,
+            &object_diff(Some(&before), Some(&after), false, s.allow_secret_values),
+        ))
     }
 }
 
@@ -298,8 +329,16 @@ impl PatchStatus {
             &Patch::Merge(body),
         )
         .await?;
-        let what = format!("patch status of {}{}", obj_ref(&info, &name), where_(&info, &ns));
-        Ok(report(dry, &what, &object_diff(Some(&before), Some(&after), true, s.allow_secret_values)))
+        let what = format!(
+            "patch status of {}{}",
+            obj_ref(&info, &name),
+            where_(&info, &ns)
+        );
+        Ok(report(
+            dry,
+            &what,
+            &object_diff(Some(&before), Some(&after), true, s.allow_secret_values),
+        ))
     }
 }
 
@@ -337,7 +376,10 @@ async fn apply_docs(
     let mut summary = Vec::new();
     let mut diffs = String::new();
     for mut doc in docs {
-        let info = s.catalog.resolve_kind(vs(&doc, "/apiVersion"), vs(&doc, "/kind")).await?;
+        let info = s
+            .catalog
+            .resolve_kind(vs(&doc, "/apiVersion"), vs(&doc, "/kind"))
+            .await?;
         let ns = match non_empty(&Some(vs(&doc, "/metadata/namespace").to_owned())) {
             Some(n) => n.to_owned(),
             None => namespace.to_owned(),
@@ -356,16 +398,41 @@ async fn apply_docs(
             let before = kapi::get_opt(&s.client, &info, ns_opt, &name).await?;
             let mut pp = PatchParams::apply(&s.field_manager).force();
             pp.dry_run = dry;
-            let after = kapi::patch(&s.client, &info, ns_opt, &name, None, &pp, &Patch::Apply(doc)).await?;
-            (if before.is_some() { "configured" } else { "created" }, before, after)
+            let after = kapi::patch(
+                &s.client,
+                &info,
+                ns_opt,
+                &name,
+                None,
+                &pp,
+                &Patch::Apply(doc),
+            )
+            .await?;
+            (
+                if before.is_some() {
+                    "configured"
+                } else {
+                    "created"
+                },
+                before,
+                after,
+            )
         };
         let shown_name = match vs(&after, "/metadata/name") {
             "" => name.clone(),
             n => n.to_owned(),
         };
         let diff = object_diff(before.as_ref(), Some(&after), false, s.allow_secret_values);
-        let verb = if diff == "(no changes)" { "unchanged" } else { verb };
-        summary.push(format!("{} {verb}{}", obj_ref(&info, &shown_name), where_(&info, &ns)));
+        let verb = if diff == "(no changes)" {
+            "unchanged"
+        } else {
+            verb
+        };
+        summary.push(format!(
+            "{} {verb}{}",
+            obj_ref(&info, &shown_name),
+            where_(&info, &ns)
+        ));
         let _ = writeln!(diffs, "### {}\n{diff}", obj_ref(&info, &shown_name));
     }
     Ok((summary, diffs))
@@ -484,15 +551,18 @@ impl DeleteResource {
         dp.dry_run = dry;
         kapi::delete(&s.client, &info, ns_opt, &name, &dp).await?;
         let what = format!("delete {}{}", obj_ref(&info, &name), where_(&info, &ns));
-        Ok(report(dry, &what, &object_diff(Some(&before), None, false, s.allow_secret_values)))
+        Ok(report(
+            dry,
+            &what,
+            &object_diff(Some(&before), None, false, s.allow_secret_values),
+        ))
     }
 }
 
 /// Parses `k=v k2=v2` (also comma-separated for labels, and `k-` to remove) into a merge map.
 pub(crate) fn parse_pairs(text: &str, labels: bool) -> Result<Map<String, Value>> {
     let what = if labels { "labels" } else { "annotations" };
-    let words = shlex::split(text)
-        .ok_or_else(|| K8sError::invalid(what, "unbalanced quotes"))?;
+    let words = shlex::split(text).ok_or_else(|| K8sError::invalid(what, "unbalanced quotes"))?;
     let mut out = Map::new();
     let tokens: Vec<String> = if labels {
         words
@@ -535,25 +605,38 @@ fn check_key(what: &'static str, key: &str) -> Result<()> {
     };
     let name_ok = !name.is_empty()
         && name.len() <= 63
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-        && name.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
-        && name.chars().last().is_some_and(|c| c.is_ascii_alphanumeric());
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        && name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphanumeric())
+        && name
+            .chars()
+            .last()
+            .is_some_and(|c| c.is_ascii_alphanumeric());
     let prefix_ok = prefix.is_none_or(|p| {
         !p.is_empty()
             && p.len() <= 253
-            && p.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '.'))
+            && p.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '.'))
     });
     if name_ok && prefix_ok {
         Ok(())
     } else {
-        Err(K8sError::invalid(what, format!("{key:?} is not a valid key")))
+        Err(K8sError::invalid(
+            what,
+            format!("{key:?} is not a valid key"),
+        ))
     }
 }
 
 fn check_label_value(v: &str) -> Result<()> {
     let ok = v.is_empty()
         || (v.len() <= 63
-            && v.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+            && v.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
             && v.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
             && v.chars().last().is_some_and(|c| c.is_ascii_alphanumeric()));
     if ok {
@@ -586,11 +669,23 @@ async fn patch_meta(
     let before = kapi::get(&s.client, &info, ns_opt, &name).await?;
     let keys: Vec<String> = changes
         .iter()
-        .map(|(k, v)| if v.is_null() { format!("{k}-") } else { format!("{k}={}", v.as_str().unwrap_or("")) })
+        .map(|(k, v)| {
+            if v.is_null() {
+                format!("{k}-")
+            } else {
+                format!("{k}={}", v.as_str().unwrap_or(""))
+            }
+        })
         .collect();
     let absent: Vec<&String> = changes
         .iter()
-        .filter(|(k, v)| v.is_null() && before.pointer(&format!("/metadata/{field}")).and_then(|m| m.get(k.as_str())).is_none())
+        .filter(|(k, v)| {
+            v.is_null()
+                && before
+                    .pointer(&format!("/metadata/{field}"))
+                    .and_then(|m| m.get(k.as_str()))
+                    .is_none()
+        })
         .map(|(k, _)| k)
         .collect();
     let after = kapi::patch(
@@ -613,10 +708,18 @@ async fn patch_meta(
         let _ = write!(
             what,
             " (not present, nothing to remove: {})",
-            absent.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", ")
+            absent
+                .iter()
+                .map(|k| k.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         );
     }
-    Ok(report(dry, &what, &object_diff(Some(&before), Some(&after), false, s.allow_secret_values)))
+    Ok(report(
+        dry,
+        &what,
+        &object_diff(Some(&before), Some(&after), false, s.allow_secret_values),
+    ))
 }
 
 /// Arguments of `k8s_label_resource`.
@@ -649,7 +752,17 @@ k8s_tool!(
 impl LabelResource {
     async fn exec(&self, args: LabelArgs, ctx: &ToolContext) -> Result<ToolOutput> {
         let changes = parse_pairs(&args.labels, true)?;
-        patch_meta(&self.0, ctx, args.dry_run, &args.resource_type, &args.resource_name, &args.namespace, "labels", changes).await
+        patch_meta(
+            &self.0,
+            ctx,
+            args.dry_run,
+            &args.resource_type,
+            &args.resource_name,
+            &args.namespace,
+            "labels",
+            changes,
+        )
+        .await
     }
 }
 
@@ -683,7 +796,17 @@ k8s_tool!(
 impl AnnotateResource {
     async fn exec(&self, args: AnnotateArgs, ctx: &ToolContext) -> Result<ToolOutput> {
         let changes = parse_pairs(&args.annotations, false)?;
-        patch_meta(&self.0, ctx, args.dry_run, &args.resource_type, &args.resource_name, &args.namespace, "annotations", changes).await
+        patch_meta(
+            &self.0,
+            ctx,
+            args.dry_run,
+            &args.resource_type,
+            &args.resource_name,
+            &args.namespace,
+            "annotations",
+            changes,
+        )
+        .await
     }
 }
 
@@ -720,7 +843,17 @@ impl RemoveLabel {
         check_key("labels", key)?;
         let mut changes = Map::new();
         changes.insert(key.to_owned(), Value::Null);
-        patch_meta(&self.0, ctx, args.dry_run, &args.resource_type, &args.resource_name, &args.namespace, "labels", changes).await
+        patch_meta(
+            &self.0,
+            ctx,
+            args.dry_run,
+            &args.resource_type,
+            &args.resource_name,
+            &args.namespace,
+            "labels",
+            changes,
+        )
+        .await
     }
 }
 
@@ -757,7 +890,17 @@ impl RemoveAnnotation {
         check_key("annotations", key)?;
         let mut changes = Map::new();
         changes.insert(key.to_owned(), Value::Null);
-        patch_meta(&self.0, ctx, args.dry_run, &args.resource_type, &args.resource_name, &args.namespace, "annotations", changes).await
+        patch_meta(
+            &self.0,
+            ctx,
+            args.dry_run,
+            &args.resource_type,
+            &args.resource_name,
+            &args.namespace,
+            "annotations",
+            changes,
+        )
+        .await
     }
 }
 
@@ -797,19 +940,35 @@ mod tests {
         assert!(parse_manifests("- a\n- b").is_err());
         assert!(parse_manifests("{{{").is_err());
         // JSON is YAML.
-        assert_eq!(parse_manifests(r#"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"}}"#).unwrap().len(), 1);
+        assert_eq!(
+            parse_manifests(r#"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"}}"#)
+                .unwrap()
+                .len(),
+            1
+        );
     }
 
     #[test]
     fn patch_types_default_by_group() {
         let all = crate::catalog::builtin_resources();
         let deploy = crate::catalog::resolve_in(&all, "deploy").unwrap();
-        assert!(matches!(build_patch(&deploy, None, "{}").unwrap(), Patch::Strategic(_)));
+        assert!(matches!(
+            build_patch(&deploy, None, "{}").unwrap(),
+            Patch::Strategic(_)
+        ));
         let mut cr = deploy.clone();
         cr.resource.group = "example.com".into();
-        assert!(matches!(build_patch(&cr, None, "{}").unwrap(), Patch::Merge(_)));
         assert!(matches!(
-            build_patch(&cr, Some("json"), r#"[{"op":"replace","path":"/spec/replicas","value":2}]"#).unwrap(),
+            build_patch(&cr, None, "{}").unwrap(),
+            Patch::Merge(_)
+        ));
+        assert!(matches!(
+            build_patch(
+                &cr,
+                Some("json"),
+                r#"[{"op":"replace","path":"/spec/replicas","value":2}]"#
+            )
+            .unwrap(),
             Patch::Json(_)
         ));
         assert!(build_patch(&cr, Some("json"), r#"{"spec":{}}"#).is_err());
