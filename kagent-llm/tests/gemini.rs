@@ -829,3 +829,36 @@ fn gemini_debug_never_shows_the_key() {
     let p = GeminiProvider::new(reqwest::Client::new(), KEY, MODEL);
     assert!(!format!("{p:?}").contains(KEY));
 }
+
+#[tokio::test]
+async fn g_7_429_resource_exhausted_without_retry_info_is_still_a_rate_limit() {
+    // Google's canonical per-minute quota text mentions "quota"; it is retryable with backoff.
+    let server = WireServer::start(vec![stream_scenario(Reply::json(
+        429,
+        &json!({"error": {"code": 429, "message": "Resource has been exhausted (e.g. check quota).", "status": "RESOURCE_EXHAUSTED"}}),
+    ))])
+    .await;
+    let e = provider(&server).chat_stream(&ask()).await.err().unwrap();
+    assert!(matches!(e, ProviderError::RateLimited { .. }), "{e:?}");
+    assert!(e.is_retryable());
+    assert_eq!(e.retry_after(), None);
+}
+
+#[tokio::test]
+async fn e_1_gemini_in_band_resource_exhausted_mid_stream_is_retryable() {
+    let body = format!(
+        "{}data: {{\"error\": {{\"code\": 429, \"message\": \"Resource has been exhausted (e.g. check quota).\", \"status\": \"RESOURCE_EXHAUSTED\", \"details\": [{{\"@type\": \"type.googleapis.com/google.rpc.RetryInfo\", \"retryDelay\": \"2.5s\"}}]}}}}\r\n\r\n",
+        gsse(&[text_chunk("par")])
+    );
+    let server = WireServer::start(vec![stream_scenario(Reply::sse([body]))]).await;
+    let events: Vec<_> = provider(&server)
+        .chat_stream(&ask())
+        .await
+        .unwrap()
+        .collect()
+        .await;
+    assert!(matches!(events[0], Ok(ChatEvent::ResponseMetadata { .. })));
+    let e = events.last().unwrap().as_ref().unwrap_err();
+    assert!(matches!(e, ProviderError::RateLimited { .. }), "{e:?}");
+    assert_eq!(e.retry_after(), Some(Duration::from_millis(2500)));
+}

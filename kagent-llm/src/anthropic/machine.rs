@@ -5,7 +5,7 @@
 use std::collections::VecDeque;
 
 use futures::{Stream, StreamExt};
-use kagent_core::{ChatEvent, ChatStream, FinishReason, ProviderError};
+use kagent_core::{ChatEvent, ChatStream, ProviderError};
 use tracing::Instrument;
 
 /// A per-provider state machine: input items in, chat events out.
@@ -24,8 +24,11 @@ struct State<S, M> {
 }
 
 /// Drives `machine` over `input`. The first error ends the stream. Every event passing by is
-/// recorded on `span` with OpenTelemetry GenAI attribute names (response id and model, usage,
-/// finish reason).
+/// recorded on `span` by [`crate::telemetry`] (OpenTelemetry GenAI attribute names).
+///
+/// Unlike [`crate::driver::drive`], the machine itself decides at the end of input whether the
+/// stream was complete: Gemini has no terminal event (a stream is complete when it closes
+/// after a `finishReason`), and Bedrock's usage arrives after `messageStop`.
 pub(crate) fn drive<I, S, M>(input: S, machine: M, span: tracing::Span) -> ChatStream
 where
     I: Send + 'static,
@@ -44,7 +47,7 @@ where
         async move {
             loop {
                 if let Some(ev) = st.queue.pop_front() {
-                    record(&span, &ev);
+                    crate::telemetry::record_event(&span, &ev);
                     return Some((Ok(ev), st));
                 }
                 if st.done {
@@ -63,8 +66,7 @@ where
                     Err(e) => {
                         st.done = true;
                         st.queue.clear();
-                        tracing::debug!(parent: &span, error = %e, "model stream failed");
-                        span.record("error.type", error_type(&e));
+                        crate::telemetry::record_error(&span, &e);
                         return Some((Err(e), st));
                     }
                 }
@@ -72,90 +74,4 @@ where
         }
         .instrument(inner)
     }))
-}
-
-fn record(span: &tracing::Span, ev: &ChatEvent) {
-    match ev {
-        ChatEvent::ResponseMetadata { id, model } => {
-            if let Some(id) = id {
-                span.record("gen_ai.response.id", id.as_str());
-            }
-            if let Some(m) = model {
-                span.record("gen_ai.response.model", m.as_str());
-            }
-        }
-        ChatEvent::Usage { usage } => {
-            span.record("gen_ai.usage.input_tokens", usage.input_tokens);
-            span.record("gen_ai.usage.output_tokens", usage.output_tokens);
-        }
-        ChatEvent::Finish { reason, raw } => {
-            let r = raw.clone().unwrap_or_else(|| finish_name(reason));
-            span.record("gen_ai.response.finish_reasons", r.as_str());
-        }
-        _ => {}
-    }
-}
-
-fn finish_name(reason: &FinishReason) -> String {
-    match reason {
-        FinishReason::Stop => "stop".into(),
-        FinishReason::Length => "length".into(),
-        FinishReason::ToolCalls => "tool_calls".into(),
-        FinishReason::ContentFilter => "content_filter".into(),
-        FinishReason::Other(o) => o.clone(),
-        _ => "other".into(),
-    }
-}
-
-/// A short, secret-free error class for the span's `error.type`.
-pub(crate) fn error_type(e: &ProviderError) -> &'static str {
-    match e {
-        ProviderError::RateLimited { .. } => "rate_limited",
-        ProviderError::QuotaExceeded { .. } => "quota_exceeded",
-        ProviderError::Overloaded { .. } => "overloaded",
-        ProviderError::Authentication { .. } => "authentication",
-        ProviderError::PermissionDenied { .. } => "permission_denied",
-        ProviderError::NotFound { .. } => "not_found",
-        ProviderError::InvalidRequest { .. } => "invalid_request",
-        ProviderError::ContextLengthExceeded { .. } => "context_length_exceeded",
-        ProviderError::ContentFiltered { .. } => "content_filtered",
-        ProviderError::Server { .. } => "server",
-        ProviderError::Transport { .. } => "transport",
-        ProviderError::Timeout { .. } => "timeout",
-        ProviderError::TruncatedStream { .. } => "truncated_stream",
-        ProviderError::Decode { .. } => "decode",
-        ProviderError::Configuration { .. } => "configuration",
-        _ => "other",
-    }
-}
-
-/// A span for one model call, with the OpenTelemetry GenAI attributes filled in as the call
-/// goes (`gen_ai.operation.name`, `gen_ai.provider.name`, `gen_ai.request.model`, ...).
-macro_rules! chat_span {
-    ($provider:expr, $model:expr, $req:expr, $stream:expr) => {
-        tracing::info_span!(
-            "chat",
-            otel.name = %format!("chat {}", $model),
-            gen_ai.operation.name = "chat",
-            gen_ai.provider.name = %$provider,
-            gen_ai.request.model = %$model,
-            gen_ai.request.max_tokens = $req.max_tokens,
-            gen_ai.request.temperature = $req.temperature.map(f64::from),
-            gen_ai.request.stream = $stream,
-            gen_ai.response.id = tracing::field::Empty,
-            gen_ai.response.model = tracing::field::Empty,
-            gen_ai.response.finish_reasons = tracing::field::Empty,
-            gen_ai.usage.input_tokens = tracing::field::Empty,
-            gen_ai.usage.output_tokens = tracing::field::Empty,
-            error.type = tracing::field::Empty,
-        )
-    };
-}
-pub(crate) use chat_span;
-
-/// Records a complete response on a span.
-pub(crate) fn record_response(span: &tracing::Span, response: &kagent_core::ChatResponse) {
-    for ev in kagent_core::stream::response_events(response.clone()) {
-        record(span, &ev);
-    }
 }

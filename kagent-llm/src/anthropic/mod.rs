@@ -30,7 +30,8 @@ use crate::framing::SseEvent;
 use crate::http::{self as h, Timeouts};
 use crate::vertex::{GoogleAuth, VertexLocation};
 
-use machine::{Machine, chat_span, drive, record_response};
+use crate::telemetry::{chat_span, list_span, record_error, record_response};
+use machine::{Machine, drive};
 use request::{BodyOptions, build_request};
 use stream::{AnthropicStreamState, response_from_wire};
 
@@ -364,7 +365,7 @@ impl ModelProvider for AnthropicProvider {
     }
 
     async fn chat(&self, request: &ChatRequest) -> Result<ChatResponse, ProviderError> {
-        let span = chat_span!(self.provider_name(), self.model, request, false);
+        let span = chat_span(&self.info, false);
         async {
             let body = build_request(request, &self.body_options(), false);
             let (url, headers) = self.target(false).await?;
@@ -384,12 +385,14 @@ impl ModelProvider for AnthropicProvider {
             record_response(&tracing::Span::current(), &out);
             Ok(out)
         }
-        .instrument(span)
+        .instrument(span.clone())
         .await
+        .map_err(crate::vertex::google_rate_limit)
+        .inspect_err(|e| record_error(&span, e))
     }
 
     async fn chat_stream(&self, request: &ChatRequest) -> Result<ChatStream, ProviderError> {
-        let span = chat_span!(self.provider_name(), self.model, request, true);
+        let span = chat_span(&self.info, true);
         let provider = self.provider_name().to_owned();
         let response = async {
             let body = build_request(request, &self.body_options(), true);
@@ -405,7 +408,9 @@ impl ModelProvider for AnthropicProvider {
             .await
         }
         .instrument(span.clone())
-        .await?;
+        .await
+        .map_err(crate::vertex::google_rate_limit)
+        .inspect_err(|e| record_error(&span, e))?;
         let bytes = h::byte_stream(&provider, response, self.timeouts.stream_idle);
         let events = crate::framing::sse_events(&provider, bytes);
         Ok(drive(
@@ -418,45 +423,52 @@ impl ModelProvider for AnthropicProvider {
     /// `GET /v1/models`, following pages (direct API only; Vertex AI has no listing for
     /// partner models).
     async fn list_models(&self) -> Result<Vec<ModelSummary>, ProviderError> {
-        let Endpoint::Direct { base_url, api_key } = &self.endpoint else {
-            return Err(ProviderError::Unsupported {
-                provider: self.provider_name().to_owned(),
-                feature: "model listing on Vertex AI".into(),
-            });
-        };
-        let provider = self.provider_name();
-        let mut out = Vec::new();
-        let mut after: Option<String> = None;
-        // Bounded: a misbehaving server cannot make us loop forever.
-        for _ in 0..100 {
-            let mut url = h::join_url(base_url, "v1/models?limit=1000");
-            if let Some(a) = &after {
-                url.push_str("&after_id=");
-                url.push_str(&percent_encode_query(a));
+        let span = list_span(&self.info);
+        async {
+            let Endpoint::Direct { base_url, api_key } = &self.endpoint else {
+                return Err(ProviderError::Unsupported {
+                    provider: self.provider_name().to_owned(),
+                    feature: "model listing on Vertex AI".into(),
+                });
+            };
+            let provider = self.provider_name();
+            let mut out = Vec::new();
+            let mut after: Option<String> = None;
+            // Bounded: a misbehaving server cannot make us loop forever.
+            for _ in 0..100 {
+                let mut url = h::join_url(base_url, "v1/models?limit=1000");
+                if let Some(a) = &after {
+                    url.push_str("&after_id=");
+                    url.push_str(&percent_encode_query(a));
+                }
+                let mut headers = self.headers.clone();
+                headers.insert(
+                    "x-api-key",
+                    h::secret_header(provider, api_key.expose_secret())?,
+                );
+                headers.insert(
+                    "anthropic-version",
+                    HeaderValue::from_static(ANTHROPIC_VERSION),
+                );
+                let response =
+                    h::get(&self.client, provider, &url, headers, self.timeouts.request).await?;
+                let page: wire::ModelsPage =
+                    h::read_json(provider, response, self.timeouts.request).await?;
+                out.extend(page.data.into_iter().map(|m| ModelSummary {
+                    id: m.id,
+                    display_name: m.display_name,
+                }));
+                match (page.has_more, page.last_id) {
+                    (true, Some(last)) => after = Some(last),
+                    _ => break,
+                }
             }
-            let mut headers = self.headers.clone();
-            headers.insert(
-                "x-api-key",
-                h::secret_header(provider, api_key.expose_secret())?,
-            );
-            headers.insert(
-                "anthropic-version",
-                HeaderValue::from_static(ANTHROPIC_VERSION),
-            );
-            let response =
-                h::get(&self.client, provider, &url, headers, self.timeouts.request).await?;
-            let page: wire::ModelsPage =
-                h::read_json(provider, response, self.timeouts.request).await?;
-            out.extend(page.data.into_iter().map(|m| ModelSummary {
-                id: m.id,
-                display_name: m.display_name,
-            }));
-            match (page.has_more, page.last_id) {
-                (true, Some(last)) => after = Some(last),
-                _ => break,
-            }
+            Ok(out)
         }
-        Ok(out)
+        .instrument(span.clone())
+        .await
+        .map_err(crate::vertex::google_rate_limit)
+        .inspect_err(|e| record_error(&span, e))
     }
 }
 

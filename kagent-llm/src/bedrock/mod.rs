@@ -25,8 +25,9 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 use tracing::Instrument;
 
-use crate::anthropic::machine::{Machine, chat_span, drive, record_response};
+use crate::anthropic::machine::{Machine, drive};
 use crate::http::{self as h, Timeouts};
+use crate::telemetry::{chat_span, record_error, record_response};
 
 use request::{BodyOptions, build_request};
 use stream::{BedrockStreamState, response_from_wire};
@@ -365,7 +366,7 @@ impl ModelProvider for BedrockProvider {
     }
 
     async fn chat(&self, request: &ChatRequest) -> Result<ChatResponse, ProviderError> {
-        let span = chat_span!(self.info.provider, self.model, request, false);
+        let span = chat_span(&self.info, false);
         async {
             let response = self.post("converse", request).await?;
             let v: Value =
@@ -374,16 +375,18 @@ impl ModelProvider for BedrockProvider {
             record_response(&tracing::Span::current(), &out);
             Ok(out)
         }
-        .instrument(span)
+        .instrument(span.clone())
         .await
+        .inspect_err(|e| record_error(&span, e))
     }
 
     async fn chat_stream(&self, request: &ChatRequest) -> Result<ChatStream, ProviderError> {
-        let span = chat_span!(self.info.provider, self.model, request, true);
+        let span = chat_span(&self.info, true);
         let response = self
             .post("converse-stream", request)
             .instrument(span.clone())
-            .await?;
+            .await
+            .inspect_err(|e| record_error(&span, e))?;
         let provider = self.info.provider.clone();
         let bytes = h::byte_stream(&provider, response, self.timeouts.stream_idle);
         let messages = stream::messages(&provider, bytes);

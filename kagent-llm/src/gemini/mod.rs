@@ -29,9 +29,10 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
 use tracing::Instrument;
 
-use crate::anthropic::machine::{Machine, chat_span, drive, record_response};
+use crate::anthropic::machine::{Machine, drive};
 use crate::framing::SseEvent;
 use crate::http::{self as h, Timeouts};
+use crate::telemetry::{chat_span, list_span, record_error, record_response};
 use crate::vertex::{GoogleAuth, VertexLocation};
 
 use request::{BodyOptions, build_request};
@@ -370,7 +371,7 @@ impl ModelProvider for GeminiProvider {
     }
 
     async fn chat(&self, request: &ChatRequest) -> Result<ChatResponse, ProviderError> {
-        let span = chat_span!(self.provider_name(), self.model, request, false);
+        let span = chat_span(&self.info, false);
         async {
             let provider = self.provider_name();
             let body = build_request(request, &self.options);
@@ -397,12 +398,14 @@ impl ModelProvider for GeminiProvider {
             record_response(&tracing::Span::current(), &out);
             Ok(out)
         }
-        .instrument(span)
+        .instrument(span.clone())
         .await
+        .map_err(crate::vertex::google_rate_limit)
+        .inspect_err(|e| record_error(&span, e))
     }
 
     async fn chat_stream(&self, request: &ChatRequest) -> Result<ChatStream, ProviderError> {
-        let span = chat_span!(self.provider_name(), self.model, request, true);
+        let span = chat_span(&self.info, true);
         let provider = self.provider_name().to_owned();
         let response = async {
             let body = build_request(request, &self.options);
@@ -418,7 +421,9 @@ impl ModelProvider for GeminiProvider {
             .await
         }
         .instrument(span.clone())
-        .await?;
+        .await
+        .map_err(crate::vertex::google_rate_limit)
+        .inspect_err(|e| record_error(&span, e))?;
         let bytes = h::byte_stream(&provider, response, self.timeouts.stream_idle);
         let events = crate::framing::sse_events(&provider, bytes);
         Ok(drive(events, SseMachine(self.new_state()), span))
@@ -426,45 +431,52 @@ impl ModelProvider for GeminiProvider {
 
     /// `GET /v1beta/models`, following pages (AI Studio only).
     async fn list_models(&self) -> Result<Vec<ModelSummary>, ProviderError> {
-        let Endpoint::AiStudio { base_url, api_key } = &self.endpoint else {
-            return Err(ProviderError::Unsupported {
-                provider: self.provider_name().to_owned(),
-                feature: "model listing on Vertex AI".into(),
-            });
-        };
-        let provider = self.provider_name();
-        let mut out = Vec::new();
-        let mut token: Option<String> = None;
-        for _ in 0..100 {
-            let mut url = h::join_url(base_url, "v1beta/models?pageSize=1000");
-            if let Some(t) = &token {
-                url.push_str("&pageToken=");
-                url.push_str(&crate::anthropic::percent_encode_query(t));
-            }
-            let mut headers = self.headers.clone();
-            headers.insert(
-                "x-goog-api-key",
-                h::secret_header(provider, api_key.expose_secret())?,
-            );
-            let response =
-                h::get(&self.client, provider, &url, headers, self.timeouts.request).await?;
-            let page: wire::ModelsPage =
-                h::read_json(provider, response, self.timeouts.request).await?;
-            out.extend(page.models.into_iter().map(|m| {
-                ModelSummary {
-                    id: m
-                        .name
-                        .strip_prefix("models/")
-                        .map(str::to_owned)
-                        .unwrap_or(m.name),
-                    display_name: m.display_name,
+        let span = list_span(&self.info);
+        async {
+            let Endpoint::AiStudio { base_url, api_key } = &self.endpoint else {
+                return Err(ProviderError::Unsupported {
+                    provider: self.provider_name().to_owned(),
+                    feature: "model listing on Vertex AI".into(),
+                });
+            };
+            let provider = self.provider_name();
+            let mut out = Vec::new();
+            let mut token: Option<String> = None;
+            for _ in 0..100 {
+                let mut url = h::join_url(base_url, "v1beta/models?pageSize=1000");
+                if let Some(t) = &token {
+                    url.push_str("&pageToken=");
+                    url.push_str(&crate::anthropic::percent_encode_query(t));
                 }
-            }));
-            match page.next_page_token.filter(|t| !t.is_empty()) {
-                Some(t) => token = Some(t),
-                None => break,
+                let mut headers = self.headers.clone();
+                headers.insert(
+                    "x-goog-api-key",
+                    h::secret_header(provider, api_key.expose_secret())?,
+                );
+                let response =
+                    h::get(&self.client, provider, &url, headers, self.timeouts.request).await?;
+                let page: wire::ModelsPage =
+                    h::read_json(provider, response, self.timeouts.request).await?;
+                out.extend(page.models.into_iter().map(|m| {
+                    ModelSummary {
+                        id: m
+                            .name
+                            .strip_prefix("models/")
+                            .map(str::to_owned)
+                            .unwrap_or(m.name),
+                        display_name: m.display_name,
+                    }
+                }));
+                match page.next_page_token.filter(|t| !t.is_empty()) {
+                    Some(t) => token = Some(t),
+                    None => break,
+                }
             }
+            Ok(out)
         }
-        Ok(out)
+        .instrument(span.clone())
+        .await
+        .map_err(crate::vertex::google_rate_limit)
+        .inspect_err(|e| record_error(&span, e))
     }
 }

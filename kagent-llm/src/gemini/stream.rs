@@ -82,7 +82,9 @@ impl GeminiStreamState {
         let mut out = Vec::new();
         for item in items {
             if item.get("error").is_some() {
-                return Err(crate::error::from_in_band(&self.provider, &item));
+                return Err(crate::vertex::google_rate_limit(
+                    crate::error::from_in_band(&self.provider, &item),
+                ));
             }
             let chunk: GenerateContentResponse =
                 serde_json::from_value(item).map_err(|e| ProviderError::Decode {

@@ -72,6 +72,21 @@ impl VertexLocation {
     }
 }
 
+/// Google reports per-minute quotas as `429 RESOURCE_EXHAUSTED` with messages that mention
+/// "quota" ("Resource has been exhausted (e.g. check quota).", "Quota exceeded for
+/// aiplatform.googleapis.com/..._per_minute_..."). Google documents these as retryable with
+/// backoff, so for Google endpoints they are rate limits, not spent quota.
+pub(crate) fn google_rate_limit(e: kagent_core::ProviderError) -> kagent_core::ProviderError {
+    match e {
+        kagent_core::ProviderError::QuotaExceeded { provider, details }
+            if details.error_type.as_deref() == Some("RESOURCE_EXHAUSTED") =>
+        {
+            kagent_core::ProviderError::RateLimited { provider, details }
+        }
+        other => other,
+    }
+}
+
 /// Vertex location and credentials from a kagent `VertexBaseConfig`: `credentialsJson` (a
 /// service-account key), `accessToken`, or the API key field (kagent keeps the service-account
 /// JSON in `apiKeySecret`: JSON is used as a key, anything else as an access token).
