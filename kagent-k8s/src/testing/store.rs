@@ -784,6 +784,16 @@ impl State {
             }
             String::new()
         };
+        if ri.kind == "SelfSubjectAccessReview" {
+            // a virtual, create-only resource: answered, never stored
+            let mut out = Self::present(ri, &obj);
+            set_path(
+                &mut out,
+                &["status"],
+                json!({"allowed": true, "reason": "the fake API server allows everything"}),
+            );
+            return Ok(out);
+        }
         if meta(&obj, "name").is_none_or(|n| n.is_empty()) {
             match meta(&obj, "generateName") {
                 Some(g) if !g.is_empty() => {
@@ -807,15 +817,6 @@ impl State {
         Self::validate(ri, &obj)?;
         if ri.namespaced && !self.namespace_exists(&ns) {
             return Err(ApiError::namespace_not_found(&ns));
-        }
-        if ri.kind == "SelfSubjectAccessReview" {
-            let mut out = Self::present(ri, &obj);
-            set_path(
-                &mut out,
-                &["status"],
-                json!({"allowed": true, "reason": "the fake API server allows everything"}),
-            );
-            return Ok(out);
         }
         if self.get_raw(ri, &ns, &name).is_some() {
             return Err(ApiError::already_exists(ri, &name));
