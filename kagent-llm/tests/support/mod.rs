@@ -95,8 +95,8 @@ pub async fn drain(mut s: ChatStream) -> (Vec<ChatEvent>, Option<ProviderError>)
 }
 
 /// Streams `request` and assembles the response.
-pub async fn stream_chat(
-    p: &impl kagent_core::ModelProvider,
+pub async fn stream_chat<P: kagent_core::ModelProvider + ?Sized>(
+    p: &P,
     req: &ChatRequest,
 ) -> Result<ChatResponse, ProviderError> {
     let s = p.chat_stream(req).await?;
