@@ -301,6 +301,13 @@ pub enum ToolContent {
         /// Base64-encoded bytes.
         data: String,
     },
+    /// Audio.
+    Audio {
+        /// MIME type, e.g. `audio/wav`.
+        media_type: String,
+        /// Base64-encoded bytes.
+        data: String,
+    },
     /// A link to a resource (MCP `resource_link` or embedded resource).
     Resource {
         /// Resource URI.
@@ -388,6 +395,12 @@ pub fn render_tool_content(content: &[ToolContent]) -> String {
             ToolContent::Image { media_type, data } => {
                 out.push_str(&format!(
                     "[image {media_type}, {} base64 bytes]",
+                    data.len()
+                ));
+            }
+            ToolContent::Audio { media_type, data } => {
+                out.push_str(&format!(
+                    "[audio {media_type}, {} base64 bytes]",
                     data.len()
                 ));
             }

@@ -63,6 +63,7 @@ pub struct ScriptedProvider {
     pending_delay: Option<Duration>,
     call_counter: Arc<Mutex<u64>>,
     chunk_chars: usize,
+    record: bool,
 }
 
 impl std::fmt::Debug for ScriptedProvider {
@@ -95,6 +96,7 @@ impl ScriptedProvider {
             pending_delay: None,
             call_counter: Arc::default(),
             chunk_chars: 16,
+            record: true,
         }
     }
 
@@ -106,6 +108,13 @@ impl ScriptedProvider {
             responder: Some(Arc::new(f)),
             ..Self::new()
         }
+    }
+
+    /// Turns request recording off (benches and long runs: recorded requests grow with every
+    /// call).
+    pub fn without_recording(mut self) -> Self {
+        self.record = false;
+        self
     }
 
     /// Sets the model name reported by [`ModelProvider::info`].
@@ -192,7 +201,9 @@ impl ScriptedProvider {
     }
 
     fn next_turn(&self, request: &ChatRequest) -> Scripted {
-        if let Ok(mut r) = self.requests.lock() {
+        if self.record
+            && let Ok(mut r) = self.requests.lock()
+        {
             r.push(request.clone());
         }
         if let Some(responder) = &self.responder {
