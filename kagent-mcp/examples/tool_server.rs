@@ -9,7 +9,7 @@
 #[path = "../tests/support/demo_tools.rs"]
 mod demo_tools;
 
-use kagent_mcp::{HttpServeOptions, ToolsetServer, router};
+use kagent_mcp::{HttpServeOptions, ToolsetServer, serve_http};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -29,7 +29,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             };
             let listener = tokio::net::TcpListener::bind(addr).await?;
             eprintln!("serving MCP on http://{}/mcp", listener.local_addr()?);
-            axum::serve(listener, router(server, options)).await?;
+            serve_http(listener, server, options).await?;
         }
         _ => server.serve_stdio().await?,
     }

@@ -17,7 +17,7 @@ pub use config::{
 };
 pub use error::McpError;
 pub use http::{TlsOptions, http_client, http_client_builder};
-pub use server::{HttpServeOptions, ToolsetServer, router};
+pub use server::{HttpServeOptions, ToolsetServer, router, serve_http};
 pub use toolset::{McpTool, McpToolset};
 pub use trace::{TraceContext, TraceContextSource};
 

@@ -229,11 +229,20 @@ pub fn router(server: ToolsetServer, options: HttpServeOptions) -> Router {
         sessions: Arc::new(Mutex::new(HashMap::new())),
         cancellation: options.cancellation.clone(),
     };
-    let mut mcp = Router::new()
-        .nest_service("/mcp", streamable)
+    // rmcp checks `Host` on /mcp; the legacy endpoints get the same DNS-rebinding check.
+    let hosts: Arc<[String]> = options
+        .allowed_hosts
+        .clone()
+        .unwrap_or_else(|| vec!["localhost".into(), "127.0.0.1".into(), "::1".into()])
+        .into();
+    let legacy_routes = Router::new()
         .route("/sse", get(sse_connect))
         .route("/message", post(sse_message))
-        .with_state(legacy);
+        .with_state(legacy)
+        .layer(middleware::from_fn_with_state(hosts, require_allowed_host));
+    let mut mcp = Router::new()
+        .nest_service("/mcp", streamable)
+        .merge(legacy_routes);
     if let Some(token) = options.bearer_token {
         let token: Arc<str> = Arc::from(token);
         mcp = mcp.layer(middleware::from_fn_with_state(token, require_bearer));
@@ -245,6 +254,29 @@ pub fn router(server: ToolsetServer, options: HttpServeOptions) -> Router {
             axum::Json(serde_json::json!({"status": "ok", "tools": tools}))
         }),
     )
+}
+
+/// Serves [`router`] on `listener` until `options.cancellation` fires, with `TCP_NODELAY` on
+/// every accepted connection.
+///
+/// Use this rather than a bare `axum::serve(listener, router(..))`: MCP responses are written
+/// in several small pieces (headers, then SSE events), and with Nagle's algorithm on, each call
+/// can stall about 40 ms waiting for the client's delayed ACK.
+pub async fn serve_http(
+    listener: tokio::net::TcpListener,
+    server: ToolsetServer,
+    options: HttpServeOptions,
+) -> std::io::Result<()> {
+    use axum::serve::ListenerExt;
+    let stop = options.cancellation.clone();
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "could not set TCP_NODELAY");
+        }
+    });
+    axum::serve(listener, router(server, options))
+        .with_graceful_shutdown(async move { stop.cancelled().await })
+        .await
 }
 
 async fn require_bearer(State(token): State<Arc<str>>, request: Request, next: Next) -> Response {
@@ -264,6 +296,42 @@ async fn require_bearer(State(token): State<Arc<str>>, request: Request, next: N
         )
             .into_response()
     }
+}
+
+async fn require_allowed_host(
+    State(hosts): State<Arc<[String]>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let host = request
+        .headers()
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if host_allowed(host, &hosts) {
+        next.run(request).await
+    } else {
+        (StatusCode::FORBIDDEN, "host not allowed").into_response()
+    }
+}
+
+/// Whether a `Host` header value matches an allow-list entry (`name` matches any port,
+/// `name:port` only that port). An empty list allows every host.
+fn host_allowed(host: &str, allowed: &[String]) -> bool {
+    if allowed.is_empty() {
+        return true;
+    }
+    let host = host.to_ascii_lowercase();
+    let name = if let Some(rest) = host.strip_prefix('[') {
+        rest.split(']').next().unwrap_or("")
+    } else {
+        host.rsplit_once(':').map_or(host.as_str(), |(n, _)| n)
+    };
+    allowed.iter().any(|a| {
+        let a = a.to_ascii_lowercase();
+        let a_trimmed = a.trim_start_matches('[').trim_end_matches(']');
+        a == host || a_trimmed == name
+    })
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
@@ -380,6 +448,20 @@ async fn sse_message(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn host_allow_list() {
+        let loopback = ["localhost".to_owned(), "127.0.0.1".to_owned(), "::1".to_owned()];
+        assert!(host_allowed("127.0.0.1:8084", &loopback));
+        assert!(host_allowed("localhost", &loopback));
+        assert!(host_allowed("[::1]:80", &loopback));
+        assert!(!host_allowed("evil.example:8084", &loopback));
+        assert!(!host_allowed("", &loopback));
+        assert!(host_allowed("anything", &[]));
+        let pinned = ["tools.svc:8084".to_owned()];
+        assert!(host_allowed("tools.svc:8084", &pinned));
+        assert!(!host_allowed("tools.svc:9999", &pinned));
+    }
 
     #[test]
     fn token_comparison() {

@@ -264,3 +264,26 @@ async fn stdio_servers_get_args_env_and_working_dir() {
     );
     client.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trace_context_travels_in_meta_only_when_configured() {
+    init_tracing();
+    let traced = McpClient::new(fake_server("meta").trace_context(std::sync::Arc::new(|| {
+        let mut cx = kagent_mcp::TraceContext::new("4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7", true);
+        cx.tracestate = Some("kagent=1".into());
+        Some(cx)
+    })));
+    let out = traced.call_tool("work", None, None).await.unwrap();
+    let text = serde_json::to_value(&out.content).unwrap()[0]["text"].as_str().unwrap().to_owned();
+    let meta: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(meta["traceparent"], "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+    assert_eq!(meta["tracestate"], "kagent=1");
+    traced.close().await;
+
+    let plain = McpClient::new(fake_server("meta"));
+    let out = plain.call_tool("work", None, None).await.unwrap();
+    let text = serde_json::to_value(&out.content).unwrap()[0]["text"].as_str().unwrap().to_owned();
+    let meta: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert!(meta.get("traceparent").is_none(), "{meta}");
+    plain.close().await;
+}

@@ -6,6 +6,7 @@ Usage: python fake_server.py MODE
   silent    never answers tools/call
   crash     exits (status 3) when tools/call arrives
   badinit   answers initialize with garbage
+  meta      answers tools/call with the request's `_meta` as JSON text
 """
 import json
 import sys
@@ -56,6 +57,9 @@ for line in sys.stdin:
         if MODE == "garbage":
             sys.stdout.write('{"jsonrpc": "2.0", "id": ' + json.dumps(mid) + ', "result": {oops\n')
             sys.stdout.flush()
+        elif MODE == "meta":
+            meta = (msg.get("params") or {}).get("_meta")
+            send({"jsonrpc": "2.0", "id": mid, "result": {"content": [{"type": "text", "text": json.dumps(meta)}]}})
         elif MODE == "silent":
             pass
         elif MODE == "crash":

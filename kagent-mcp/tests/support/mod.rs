@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use kagent_mcp::{
     HttpServeOptions, HttpServerConfig, McpClient, McpServerConfig, StdioServerConfig,
-    TlsOptions, ToolsetServer, http_client, router,
+    TlsOptions, ToolsetServer, http_client, serve_http,
 };
 use tokio::process::{Child, Command};
 use tokio_util::sync::CancellationToken;
@@ -157,15 +157,10 @@ pub fn remote(name: &str, config: HttpServerConfig) -> McpClient {
 pub async fn start_our_server(options: HttpServeOptions) -> (String, CancellationToken) {
     let cancel = options.cancellation.clone();
     let server = ToolsetServer::new("kagent-demo-tools", "0.1.0", demo_tools::demo_toolset());
-    let app = router(server, options);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let stop = cancel.clone();
     tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move { stop.cancelled().await })
-            .await
-            .unwrap();
+        serve_http(listener, server, options).await.unwrap();
     });
     (format!("http://{addr}"), cancel)
 }
