@@ -884,3 +884,32 @@ fn anthropic_debug_never_shows_the_key() {
     assert!(dbg.contains("redacted"));
     let _unused: Value = Value::Null;
 }
+
+#[tokio::test]
+async fn t_10_anthropic_dropping_the_stream_closes_the_connection() {
+    let body = sse_body([
+        ("message_start", START),
+        ("content_block_start", text_start(0).as_str()),
+        ("content_block_delta", text_delta(0, "first").as_str()),
+    ]);
+    let server = WireServer::start(vec![messages_scenario(Reply::sse([body]).then_hang())]).await;
+    let mut stream = provider(&server).chat_stream(&ask()).await.unwrap();
+    // Read until the text arrives, then stop listening.
+    loop {
+        match stream.next().await {
+            Some(Ok(ChatEvent::TextDelta { text })) => {
+                assert_eq!(text, "first");
+                break;
+            }
+            Some(Ok(_)) => {}
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    drop(stream);
+    assert!(
+        server
+            .wait_for_disconnects(1, Duration::from_secs(10))
+            .await,
+        "the connection must close when the caller drops the stream"
+    );
+}

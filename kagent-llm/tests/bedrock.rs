@@ -575,3 +575,63 @@ fn bedrock_debug_never_shows_secrets() {
     );
     assert!(dbg.contains("AKIDEXAMPLE"));
 }
+
+#[tokio::test]
+async fn bedrock_dropping_the_stream_closes_the_connection() {
+    let body = concat(&[
+        event("messageStart", json!({"role": "assistant"})),
+        event(
+            "contentBlockDelta",
+            json!({"contentBlockIndex": 0, "delta": {"text": "first"}}),
+        ),
+    ]);
+    let server = WireServer::start(vec![
+        Scenario::post(CONVERSE_STREAM).reply(event_stream(vec![Bytes::from(body)]).then_hang()),
+    ])
+    .await;
+    let mut stream = provider(&server, None).chat_stream(&ask()).await.unwrap();
+    while let Some(ev) = stream.next().await {
+        if matches!(ev.unwrap(), kagent_core::ChatEvent::TextDelta { .. }) {
+            break;
+        }
+    }
+    drop(stream);
+    assert!(
+        server
+            .wait_for_disconnects(1, Duration::from_secs(10))
+            .await
+    );
+}
+
+#[tokio::test]
+async fn bedrock_lists_foundation_models_with_a_signed_get() {
+    let server = WireServer::start(vec![Scenario::get("/foundation-models")
+        .header("x-amz-date", "20150830T123600Z")
+        .reply(Reply::json(200, &json!({"modelSummaries": [
+            {"modelArn": "arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-3-5-sonnet-20240620-v1:0",
+             "modelId": "anthropic.claude-3-5-sonnet-20240620-v1:0", "modelName": "Claude 3.5 Sonnet",
+             "providerName": "Anthropic", "responseStreamingSupported": true},
+            {"modelId": "amazon.nova-pro-v1:0", "modelName": "Nova Pro"}
+        ]})))])
+    .await;
+    let p = provider(&server, None).with_control_plane_url(server.url());
+    let models = p.list_models().await.unwrap();
+    let ids: Vec<&str> = models.iter().map(|m| m.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        [
+            "anthropic.claude-3-5-sonnet-20240620-v1:0",
+            "amazon.nova-pro-v1:0"
+        ]
+    );
+    let auth = server
+        .last_request()
+        .header("authorization")
+        .unwrap()
+        .to_owned();
+    assert!(
+        auth.contains("/us-east-1/bedrock/aws4_request, SignedHeaders=host;x-amz-date,"),
+        "{auth}"
+    );
+    server.verify_all_used();
+}

@@ -862,3 +862,23 @@ async fn e_1_gemini_in_band_resource_exhausted_mid_stream_is_retryable() {
     assert!(matches!(e, ProviderError::RateLimited { .. }), "{e:?}");
     assert_eq!(e.retry_after(), Some(Duration::from_millis(2500)));
 }
+
+#[tokio::test]
+async fn t_10_gemini_dropping_the_stream_closes_the_connection() {
+    let server = WireServer::start(vec![stream_scenario(
+        Reply::sse([gsse(&[text_chunk("first")])]).then_hang(),
+    )])
+    .await;
+    let mut stream = provider(&server).chat_stream(&ask()).await.unwrap();
+    while let Some(ev) = stream.next().await {
+        if matches!(ev.unwrap(), ChatEvent::TextDelta { .. }) {
+            break;
+        }
+    }
+    drop(stream);
+    assert!(
+        server
+            .wait_for_disconnects(1, Duration::from_secs(10))
+            .await
+    );
+}

@@ -401,3 +401,85 @@ pub(crate) fn response_from_wire(resp: MessagesResponse) -> ChatResponse {
         id: resp.id,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn feed(st: &mut AnthropicStreamState, event: &str, data: &str) -> Vec<ChatEvent> {
+        st.on_event(event, data).unwrap()
+    }
+
+    #[test]
+    fn events_after_message_stop_are_ignored() {
+        let mut st = AnthropicStreamState::new("anthropic");
+        feed(
+            &mut st,
+            "message_start",
+            r#"{"type":"message_start","message":{"id":"m"}}"#,
+        );
+        feed(
+            &mut st,
+            "message_delta",
+            r#"{"type":"message_delta","delta":{"stop_reason":"end_turn"}}"#,
+        );
+        let done = feed(&mut st, "message_stop", r#"{"type":"message_stop"}"#);
+        assert!(matches!(
+            done.last(),
+            Some(ChatEvent::Finish {
+                reason: FinishReason::Stop,
+                ..
+            })
+        ));
+        assert!(
+            feed(&mut st, "content_block_delta", r#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"late"}}"#)
+                .is_empty()
+        );
+        assert!(st.finish().is_ok());
+    }
+
+    #[test]
+    fn malformed_known_event_is_a_decode_error_but_unknown_garbage_is_ignored() {
+        let mut st = AnthropicStreamState::new("anthropic");
+        assert!(matches!(
+            st.on_event("content_block_delta", "{not json"),
+            Err(ProviderError::Decode { .. })
+        ));
+        let mut st = AnthropicStreamState::new("anthropic");
+        assert!(
+            st.on_event("vendor_extension", "<<binary>>")
+                .unwrap()
+                .is_empty()
+        );
+        assert!(st.on_event("ping", "").unwrap().is_empty());
+    }
+
+    #[test]
+    fn text_delta_without_block_start_is_kept() {
+        let mut st = AnthropicStreamState::new("anthropic");
+        let out = feed(
+            &mut st,
+            "content_block_delta",
+            r#"{"type":"content_block_delta","index":3,"delta":{"type":"text_delta","text":"hi"}}"#,
+        );
+        assert_eq!(out, vec![ChatEvent::TextDelta { text: "hi".into() }]);
+        match st.finish() {
+            Err(ProviderError::TruncatedStream { partial, .. }) => {
+                assert_eq!(partial.message.text_content(), "hi");
+            }
+            other => panic!("expected truncation, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn finish_reason_mapping() {
+        assert_eq!(finish_reason(Some("end_turn")), FinishReason::Stop);
+        assert_eq!(finish_reason(Some("stop_sequence")), FinishReason::Stop);
+        assert_eq!(finish_reason(Some("max_tokens")), FinishReason::Length);
+        assert_eq!(finish_reason(Some("refusal")), FinishReason::ContentFilter);
+        assert_eq!(
+            finish_reason(Some("pause_turn")),
+            FinishReason::Other("pause_turn".into())
+        );
+    }
+}

@@ -19,7 +19,7 @@ use aws_sigv4::sign::v4;
 use http::{HeaderMap, HeaderName, HeaderValue};
 use kagent_core::{
     Capabilities, ChatEvent, ChatRequest, ChatResponse, ChatStream, ModelInfo, ModelProvider,
-    ProviderError,
+    ModelSummary, ProviderError,
 };
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
@@ -27,7 +27,7 @@ use tracing::Instrument;
 
 use crate::anthropic::machine::{Machine, drive};
 use crate::http::{self as h, Timeouts};
-use crate::telemetry::{chat_span, record_error, record_response};
+use crate::telemetry::{chat_span, list_span, record_error, record_response};
 
 use request::{BodyOptions, build_request};
 use stream::{BedrockStreamState, response_from_wire};
@@ -84,6 +84,7 @@ pub struct BedrockProvider {
     client: reqwest::Client,
     region: String,
     base_url: String,
+    control_url: String,
     auth: BedrockAuth,
     model: String,
     info: ModelInfo,
@@ -118,6 +119,7 @@ impl BedrockProvider {
         BedrockProvider {
             client,
             base_url: format!("https://bedrock-runtime.{region}.amazonaws.com"),
+            control_url: format!("https://bedrock.{region}.amazonaws.com"),
             region,
             auth,
             info: ModelInfo {
@@ -140,6 +142,13 @@ impl BedrockProvider {
     /// configured region whatever the host.
     pub fn with_base_url(mut self, url: impl Into<String>) -> Self {
         self.base_url = url.into().trim_end_matches('/').to_owned();
+        self
+    }
+
+    /// Another endpoint for the control plane (`bedrock.{region}.amazonaws.com`), used by
+    /// [`ModelProvider::list_models`].
+    pub fn with_control_plane_url(mut self, url: impl Into<String>) -> Self {
+        self.control_url = url.into().trim_end_matches('/').to_owned();
         self
     }
 
@@ -230,7 +239,7 @@ impl BedrockProvider {
         };
         let mut p = BedrockProvider::new(client, region, auth, config.model.clone());
         if let Some(url) = config.base_url.clone().filter(|u| !u.is_empty()) {
-            p = p.with_base_url(url);
+            p = p.with_base_url(url.clone()).with_control_plane_url(url);
         }
         p.options.additional_fields = block.additional_model_request_fields.clone();
         p.headers = config.header_map()?;
@@ -257,6 +266,15 @@ impl BedrockProvider {
     /// Authentication headers for a POST of `body` to `url`: SigV4 (`authorization`,
     /// `x-amz-date`, `x-amz-security-token`) or the API key bearer.
     pub fn auth_headers(&self, url: &str, body: &[u8]) -> Result<HeaderMap, ProviderError> {
+        self.signed_headers("POST", url, body)
+    }
+
+    fn signed_headers(
+        &self,
+        method: &str,
+        url: &str,
+        body: &[u8],
+    ) -> Result<HeaderMap, ProviderError> {
         let provider = &self.info.provider;
         let mut headers = self.headers.clone();
         match &self.auth {
@@ -280,10 +298,15 @@ impl BedrockProvider {
                         message: format!("SigV4 parameters: {e}"),
                     })?
                     .into();
+                let content_type: &[(&str, &str)] = if method == "POST" {
+                    &[("content-type", "application/json")]
+                } else {
+                    &[]
+                };
                 let signable = SignableRequest::new(
-                    "POST",
+                    method,
                     url,
-                    [("content-type", "application/json")].into_iter(),
+                    content_type.iter().copied(),
                     SignableBody::Bytes(body),
                 )
                 .map_err(|e| ProviderError::Configuration {
@@ -395,5 +418,39 @@ impl ModelProvider for BedrockProvider {
             FrameMachine(BedrockStreamState::new(provider)),
             span,
         ))
+    }
+
+    /// `GET {control plane}/foundation-models` (ListFoundationModels). Inference profiles
+    /// (`us.anthropic.…`) are not listed there.
+    async fn list_models(&self) -> Result<Vec<ModelSummary>, ProviderError> {
+        let span = list_span(&self.info);
+        async {
+            let provider = &self.info.provider;
+            let url = format!("{}/foundation-models", self.control_url);
+            let headers = self.signed_headers("GET", &url, &[])?;
+            let response =
+                h::get(&self.client, provider, &url, headers, self.timeouts.request).await?;
+            let v: Value = h::read_json(provider, response, self.timeouts.request).await?;
+            Ok(v.get("modelSummaries")
+                .and_then(Value::as_array)
+                .map(|models| {
+                    models
+                        .iter()
+                        .filter_map(|m| {
+                            Some(ModelSummary {
+                                id: m.get("modelId")?.as_str()?.to_owned(),
+                                display_name: m
+                                    .get("modelName")
+                                    .and_then(Value::as_str)
+                                    .map(str::to_owned),
+                            })
+                        })
+                        .collect()
+                })
+                .unwrap_or_default())
+        }
+        .instrument(span.clone())
+        .await
+        .inspect_err(|e| record_error(&span, e))
     }
 }

@@ -493,3 +493,94 @@ pub(crate) fn response_from_wire(v: &Value) -> ChatResponse {
         id: None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_smithy_types::event_stream::{Header, HeaderValue};
+
+    fn msg(headers: &[(&str, &str)], payload: &str) -> Message {
+        let mut m = Message::new(bytes::Bytes::from(payload.to_owned()));
+        for (k, v) in headers {
+            m = m.add_header(Header::new(
+                k.to_string(),
+                HeaderValue::String(v.to_string().into()),
+            ));
+        }
+        m
+    }
+
+    #[test]
+    fn exception_types_map_to_typed_errors() {
+        let cases = [
+            ("throttlingException", "RateLimited"),
+            ("serviceUnavailableException", "Overloaded"),
+            ("modelStreamErrorException", "Server"),
+            ("internalServerException", "Server"),
+            ("validationException", "InvalidRequest"),
+            ("accessDeniedException", "PermissionDenied"),
+        ];
+        for (kind, want) in cases {
+            let mut st = BedrockStreamState::new("aws.bedrock");
+            let e = st
+                .on_message(&msg(
+                    &[(":message-type", "exception"), (":exception-type", kind)],
+                    r#"{"message":"boom"}"#,
+                ))
+                .unwrap_err();
+            assert!(format!("{e:?}").starts_with(want), "{kind}: {e:?}");
+        }
+    }
+
+    #[test]
+    fn error_messages_and_unknown_message_types() {
+        let mut st = BedrockStreamState::new("aws.bedrock");
+        let e = st
+            .on_message(&msg(
+                &[
+                    (":message-type", "error"),
+                    (":error-code", "InternalServerException"),
+                    (":error-message", "oops"),
+                ],
+                "",
+            ))
+            .unwrap_err();
+        assert!(matches!(e, ProviderError::Server { .. }), "{e:?}");
+        let mut st = BedrockStreamState::new("aws.bedrock");
+        assert!(
+            st.on_message(&msg(&[(":message-type", "future")], "x"))
+                .unwrap()
+                .is_empty()
+        );
+        assert!(matches!(
+            st.on_message(&msg(
+                &[
+                    (":message-type", "event"),
+                    (":event-type", "contentBlockDelta")
+                ],
+                "{oops"
+            )),
+            Err(ProviderError::Decode { .. })
+        ));
+    }
+
+    #[test]
+    fn finish_reason_and_usage_mapping() {
+        assert_eq!(
+            finish_reason(Some("guardrail_intervened")),
+            FinishReason::ContentFilter
+        );
+        assert_eq!(finish_reason(Some("max_tokens")), FinishReason::Length);
+        let u = usage(
+            &serde_json::json!({"inputTokens": 3, "outputTokens": 4, "cacheWriteInputTokens": 2}),
+        );
+        assert_eq!(
+            (
+                u.input_tokens,
+                u.output_tokens,
+                u.cache_creation_input_tokens
+            ),
+            (5, 4, Some(2))
+        );
+    }
+}

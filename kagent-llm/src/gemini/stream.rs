@@ -495,3 +495,75 @@ pub(crate) fn finish_reason(raw: &str) -> FinishReason {
         other => FinishReason::Other(other.to_owned()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_paths_build_nested_values() {
+        let mut v = json!({});
+        set_json_path(&mut v, "$.a.b", json!(1));
+        set_json_path(&mut v, "$.list[2]", json!("x"));
+        set_json_path(&mut v, "$['odd.key'][0].c", json!(true));
+        set_json_path(&mut v, "$[\"q\"]", json!(null));
+        assert_eq!(
+            v,
+            json!({"a": {"b": 1}, "list": [null, null, "x"], "odd.key": [{"c": true}], "q": null})
+        );
+        // Bad paths and huge indices change nothing.
+        let before = v.clone();
+        set_json_path(&mut v, "$.list[999999]", json!(1));
+        set_json_path(&mut v, "$.a[", json!(1));
+        set_json_path(&mut v, "$.a[x]", json!(1));
+        assert_eq!(v, before);
+    }
+
+    #[test]
+    fn array_wrapped_chunks_are_all_processed() {
+        let mut st = GeminiStreamState::new("gcp.gemini", "n");
+        let out = st
+            .on_chunk(r#"[{"candidates":[{"content":{"parts":[{"text":"a"}]}}]},{"candidates":[{"content":{"parts":[{"text":"b"}]},"finishReason":"STOP"}]}]"#)
+            .unwrap();
+        let text: String = out
+            .iter()
+            .filter_map(|e| match e {
+                ChatEvent::TextDelta { text } => Some(text.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(text, "ab");
+        assert!(matches!(
+            st.finish().unwrap().last(),
+            Some(ChatEvent::Finish { .. })
+        ));
+    }
+
+    #[test]
+    fn unfinished_streamed_arguments_are_malformed() {
+        let mut st = GeminiStreamState::new("gcp.gemini", "n");
+        st.on_chunk(r#"{"candidates":[{"content":{"parts":[{"functionCall":{"name":"f","partialArgs":[{"jsonPath":"$.a","stringValue":"x","willContinue":true}],"willContinue":true}}]},"finishReason":"MAX_TOKENS"}]}"#)
+            .unwrap();
+        let out = st.finish().unwrap();
+        assert!(out.iter().any(|e| matches!(
+            e,
+            ChatEvent::ToolCallDone {
+                call: ToolCall {
+                    arguments: ToolArguments::Malformed { .. },
+                    ..
+                },
+                ..
+            }
+        )));
+    }
+
+    #[test]
+    fn invalid_chunk_json_is_a_decode_error() {
+        let mut st = GeminiStreamState::new("gcp.gemini", "n");
+        assert!(matches!(
+            st.on_chunk("{\"candidates\": ["),
+            Err(ProviderError::Decode { .. })
+        ));
+        assert!(st.on_chunk("   ").unwrap().is_empty());
+    }
+}
