@@ -1,7 +1,13 @@
 //! PROVIDER-WIRE.md §O (OpenAI Chat Completions and compatible servers) and §E (errors),
 //! against the wire server. Chunk bodies follow the shape of the API reference's streaming
 //! examples (`chat.completion.chunk` with `system_fingerprint`, `logprobs: null`, ...).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, missing_docs)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    missing_docs
+)]
 
 mod support;
 
@@ -18,7 +24,10 @@ use serde_json::{Value, json};
 use support::*;
 
 async fn run(body: String) -> Result<kagent_core::ChatResponse, ProviderError> {
-    let server = WireServer::start(vec![Scenario::post("/v1/chat/completions").reply(Reply::sse([body]))]).await;
+    let server = WireServer::start(vec![
+        Scenario::post("/v1/chat/completions").reply(Reply::sse([body])),
+    ])
+    .await;
     let r = stream_chat(&openai(&server), &request()).await;
     server.verify();
     r
@@ -56,7 +65,12 @@ fn tool_delta(calls: Vec<Value>) -> Value {
 async fn o_1_fragments_accumulated_by_index_id_and_name_only_in_first() {
     let r = run(body_of(&[
         delta(json!({"role":"assistant","content":null})),
-        tool_delta(vec![tc(Some(0), Some("call_DdmO9pD3xa9XTPNJ32zg2hcA"), Some("get_weather"), json!(""))]),
+        tool_delta(vec![tc(
+            Some(0),
+            Some("call_DdmO9pD3xa9XTPNJ32zg2hcA"),
+            Some("get_weather"),
+            json!(""),
+        )]),
         tool_delta(vec![tc(Some(0), None, None, json!("{\""))]),
         tool_delta(vec![tc(Some(0), None, None, json!("location"))]),
         tool_delta(vec![tc(Some(0), None, None, json!("\":\""))]),
@@ -70,7 +84,10 @@ async fn o_1_fragments_accumulated_by_index_id_and_name_only_in_first() {
     let c = &r.message.tool_calls[0];
     assert_eq!(c.id, "call_DdmO9pD3xa9XTPNJ32zg2hcA");
     assert_eq!(c.name, "get_weather");
-    assert_eq!(c.arguments, ToolArguments::Json(json!({"location":"Paris, France"})));
+    assert_eq!(
+        c.arguments,
+        ToolArguments::Json(json!({"location":"Paris, France"}))
+    );
     assert_eq!(r.finish_reason, FinishReason::ToolCalls);
     assert_eq!(r.raw_finish_reason.as_deref(), Some("tool_calls"));
 }
@@ -78,26 +95,58 @@ async fn o_1_fragments_accumulated_by_index_id_and_name_only_in_first() {
 #[tokio::test]
 async fn o_2_parallel_calls_interleaved_sequential_and_in_one_chunk() {
     let interleaved = body_of(&[
-        tool_delta(vec![tc(Some(0), Some("call_a"), Some("get_weather"), json!(""))]),
-        tool_delta(vec![tc(Some(1), Some("call_b"), Some("get_weather"), json!(""))]),
+        tool_delta(vec![tc(
+            Some(0),
+            Some("call_a"),
+            Some("get_weather"),
+            json!(""),
+        )]),
+        tool_delta(vec![tc(
+            Some(1),
+            Some("call_b"),
+            Some("get_weather"),
+            json!(""),
+        )]),
         tool_delta(vec![tc(Some(0), None, None, json!("{\"location\":"))]),
         tool_delta(vec![tc(Some(1), None, None, json!("{\"location\":"))]),
         // Several tool deltas in one chunk.
-        tool_delta(vec![tc(Some(0), None, None, json!("\"Paris\"}")), tc(Some(1), None, None, json!("\"Rome\"}"))]),
+        tool_delta(vec![
+            tc(Some(0), None, None, json!("\"Paris\"}")),
+            tc(Some(1), None, None, json!("\"Rome\"}")),
+        ]),
         finish("tool_calls"),
     ]);
     let sequential = body_of(&[
-        tool_delta(vec![tc(Some(0), Some("call_a"), Some("get_weather"), json!("{\"location\":\"Paris\"}"))]),
-        tool_delta(vec![tc(Some(1), Some("call_b"), Some("get_weather"), json!("{\"location\":\"Rome\"}"))]),
+        tool_delta(vec![tc(
+            Some(0),
+            Some("call_a"),
+            Some("get_weather"),
+            json!("{\"location\":\"Paris\"}"),
+        )]),
+        tool_delta(vec![tc(
+            Some(1),
+            Some("call_b"),
+            Some("get_weather"),
+            json!("{\"location\":\"Rome\"}"),
+        )]),
         finish("tool_calls"),
     ]);
     for body in [interleaved, sequential] {
         let r = run(body).await.unwrap();
         let calls = &r.message.tool_calls;
         assert_eq!(calls.len(), 2);
-        assert_eq!((calls[0].id.as_str(), calls[1].id.as_str()), ("call_a", "call_b"));
-        assert_eq!(calls[0].arguments, ToolArguments::Json(json!({"location":"Paris"})));
-        assert_eq!(calls[1].arguments, ToolArguments::Json(json!({"location":"Rome"})));
+        assert_eq!(
+            (calls[0].id.as_str(), calls[1].id.as_str()),
+            ("call_a", "call_b")
+        );
+        assert_eq!(
+            calls[0].arguments,
+            ToolArguments::Json(json!({"location":"Paris"}))
+        );
+        assert_eq!(
+            calls[1].arguments,
+            ToolArguments::Json(json!({"location":"Rome"}))
+        );
     }
 }
 
@@ -106,8 +155,18 @@ async fn o_3_missing_index_falls_back_to_id_then_position() {
     // Gemini's OpenAI-compatible endpoint: no `index`, whole calls with ids.
     let r = run(body_of(&[
         tool_delta(vec![
-            tc(None, Some("call_x"), Some("get_weather"), json!("{\"location\":\"Paris\"}")),
-            tc(None, Some("call_y"), Some("get_weather"), json!("{\"location\":\"Rome\"}")),
+            tc(
+                None,
+                Some("call_x"),
+                Some("get_weather"),
+                json!("{\"location\":\"Paris\"}"),
+            ),
+            tc(
+                None,
+                Some("call_y"),
+                Some("get_weather"),
+                json!("{\"location\":\"Rome\"}"),
+            ),
         ]),
         finish("tool_calls"),
     ]))
@@ -117,18 +176,29 @@ async fn o_3_missing_index_falls_back_to_id_then_position() {
     assert_eq!(r.message.tool_calls[1].id, "call_y");
     // No index, id only on the first fragment: continuation by position.
     let r = run(body_of(&[
-        tool_delta(vec![tc(None, Some("call_z"), Some("get_weather"), json!("{\"location\""))]),
+        tool_delta(vec![tc(
+            None,
+            Some("call_z"),
+            Some("get_weather"),
+            json!("{\"location\""),
+        )]),
         tool_delta(vec![tc(None, None, None, json!(":\"Oslo\"}"))]),
         finish("tool_calls"),
     ]))
     .await
     .unwrap();
     assert_eq!(r.message.tool_calls.len(), 1);
-    assert_eq!(r.message.tool_calls[0].arguments, ToolArguments::Json(json!({"location":"Oslo"})));
+    assert_eq!(
+        r.message.tool_calls[0].arguments,
+        ToolArguments::Json(json!({"location":"Oslo"}))
+    );
     // No index and no id at all: one call with a synthetic id, marked as such.
-    let r = run(body_of(&[tool_delta(vec![tc(None, None, Some("get_weather"), json!("{}"))]), finish("tool_calls")]))
-        .await
-        .unwrap();
+    let r = run(body_of(&[
+        tool_delta(vec![tc(None, None, Some("get_weather"), json!("{}"))]),
+        finish("tool_calls"),
+    ]))
+    .await
+    .unwrap();
     let c = &r.message.tool_calls[0];
     assert!(c.id.starts_with("call_"), "{}", c.id);
     assert_eq!(c.provider_data, Some(json!({"synthetic_id": true})));
@@ -137,12 +207,24 @@ async fn o_3_missing_index_falls_back_to_id_then_position() {
 #[tokio::test]
 async fn o_4_reused_index_with_new_id_starts_new_call() {
     let r = run(body_of(&[
-        tool_delta(vec![tc(Some(0), Some("call_1"), Some("get_weather"), json!("{\"location\":\"Paris\"}"))]),
+        tool_delta(vec![tc(
+            Some(0),
+            Some("call_1"),
+            Some("get_weather"),
+            json!("{\"location\":\"Paris\"}"),
+        )]),
         // Continuation deltas with "" and null ids belong to the same call.
         tool_delta(vec![json!({"index":0,"id":"","function":{"arguments":""}})]),
-        tool_delta(vec![json!({"index":0,"id":null,"function":{"arguments":""}})]),
+        tool_delta(vec![
+            json!({"index":0,"id":null,"function":{"arguments":""}}),
+        ]),
         // vLLM / gateways: index 0 again, new id: a second call.
-        tool_delta(vec![tc(Some(0), Some("call_2"), Some("get_weather"), json!("{\"location\":\"Rome\"}"))]),
+        tool_delta(vec![tc(
+            Some(0),
+            Some("call_2"),
+            Some("get_weather"),
+            json!("{\"location\":\"Rome\"}"),
+        )]),
         finish("tool_calls"),
     ]))
     .await
@@ -150,23 +232,42 @@ async fn o_4_reused_index_with_new_id_starts_new_call() {
     let calls = &r.message.tool_calls;
     assert_eq!(calls.len(), 2, "{calls:?}");
     assert_eq!(calls[0].id, "call_1");
-    assert_eq!(calls[0].arguments, ToolArguments::Json(json!({"location":"Paris"})));
+    assert_eq!(
+        calls[0].arguments,
+        ToolArguments::Json(json!({"location":"Paris"}))
+    );
     assert_eq!(calls[1].id, "call_2");
-    assert_eq!(calls[1].arguments, ToolArguments::Json(json!({"location":"Rome"})));
+    assert_eq!(
+        calls[1].arguments,
+        ToolArguments::Json(json!({"location":"Rome"}))
+    );
 }
 
 #[tokio::test]
 async fn o_5_name_repeated_on_every_delta_is_not_concatenated() {
     let r = run(body_of(&[
-        tool_delta(vec![tc(Some(0), Some("call_1"), Some("get_weather"), json!("{\"location\":"))]),
-        tool_delta(vec![tc(Some(0), Some("call_1"), Some("get_weather"), json!("\"Paris\"}"))]),
+        tool_delta(vec![tc(
+            Some(0),
+            Some("call_1"),
+            Some("get_weather"),
+            json!("{\"location\":"),
+        )]),
+        tool_delta(vec![tc(
+            Some(0),
+            Some("call_1"),
+            Some("get_weather"),
+            json!("\"Paris\"}"),
+        )]),
         finish("tool_calls"),
     ]))
     .await
     .unwrap();
     assert_eq!(r.message.tool_calls.len(), 1);
     assert_eq!(r.message.tool_calls[0].name, "get_weather");
-    assert_eq!(r.message.tool_calls[0].arguments, ToolArguments::Json(json!({"location":"Paris"})));
+    assert_eq!(
+        r.message.tool_calls[0].arguments,
+        ToolArguments::Json(json!({"location":"Paris"}))
+    );
 }
 
 #[tokio::test]
@@ -185,18 +286,40 @@ async fn o_6_whole_call_with_finish_reason_and_text_in_same_delta() {
 #[tokio::test]
 async fn o_7_object_arguments_empty_arguments_and_invalid_json() {
     // Arguments as an object (some compatible servers).
-    let r = run(body_of(&[tool_delta(vec![tc(Some(0), Some("c1"), Some("get_weather"), json!({"location":"Paris"}))]), finish("tool_calls")]))
-        .await
-        .unwrap();
-    assert_eq!(r.message.tool_calls[0].arguments, ToolArguments::Json(json!({"location":"Paris"})));
+    let r = run(body_of(&[
+        tool_delta(vec![tc(
+            Some(0),
+            Some("c1"),
+            Some("get_weather"),
+            json!({"location":"Paris"}),
+        )]),
+        finish("tool_calls"),
+    ]))
+    .await
+    .unwrap();
+    assert_eq!(
+        r.message.tool_calls[0].arguments,
+        ToolArguments::Json(json!({"location":"Paris"}))
+    );
     // "" for a tool without arguments means {}.
-    let r = run(body_of(&[tool_delta(vec![tc(Some(0), Some("c1"), Some("list_pods"), json!(""))]), finish("tool_calls")]))
-        .await
-        .unwrap();
-    assert_eq!(r.message.tool_calls[0].arguments, ToolArguments::Json(json!({})));
+    let r = run(body_of(&[
+        tool_delta(vec![tc(Some(0), Some("c1"), Some("list_pods"), json!(""))]),
+        finish("tool_calls"),
+    ]))
+    .await
+    .unwrap();
+    assert_eq!(
+        r.message.tool_calls[0].arguments,
+        ToolArguments::Json(json!({}))
+    );
     // Invalid JSON at the end: reported, never `{}` nor the raw string as arguments.
     let r = run(body_of(&[
-        tool_delta(vec![tc(Some(0), Some("c1"), Some("get_weather"), json!("{\"location\": \"Par"))]),
+        tool_delta(vec![tc(
+            Some(0),
+            Some("c1"),
+            Some("get_weather"),
+            json!("{\"location\": \"Par"),
+        )]),
         finish("length"),
     ]))
     .await
@@ -209,23 +332,42 @@ async fn o_7_object_arguments_empty_arguments_and_invalid_json() {
         other => panic!("expected malformed arguments, got {other:?}"),
     }
     // The streamed ToolCallDone event carries the same verdict.
-    let server = WireServer::start(vec![Scenario::post("/v1/chat/completions").reply(Reply::sse([body_of(&[
-        tool_delta(vec![tc(Some(0), Some("c1"), Some("get_weather"), json!("not json"))]),
-        finish("tool_calls"),
-    ])]))])
+    let server = WireServer::start(vec![Scenario::post("/v1/chat/completions").reply(
+        Reply::sse([body_of(&[
+            tool_delta(vec![tc(
+                Some(0),
+                Some("c1"),
+                Some("get_weather"),
+                json!("not json"),
+            )]),
+            finish("tool_calls"),
+        ])]),
+    )])
     .await;
     let (events, err) = drain(openai(&server).chat_stream(&request()).await.unwrap()).await;
     assert!(err.is_none());
-    assert!(events.iter().any(|e| matches!(e, ChatEvent::ToolCallDone { call, .. }
-        if matches!(call.arguments, ToolArguments::Malformed { .. }))));
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, ChatEvent::ToolCallDone { call, .. }
+        if matches!(call.arguments, ToolArguments::Malformed { .. })))
+    );
 }
 
 #[tokio::test]
 async fn o_8_finish_reason_alone_and_stop_despite_tool_calls() {
     // finish_reason on its own chunk with delta {}; raw "stop" although a call was made.
-    let r = run(body_of(&[tool_delta(vec![tc(Some(0), Some("c1"), Some("get_weather"), json!("{}"))]), finish("stop")]))
-        .await
-        .unwrap();
+    let r = run(body_of(&[
+        tool_delta(vec![tc(
+            Some(0),
+            Some("c1"),
+            Some("get_weather"),
+            json!("{}"),
+        )]),
+        finish("stop"),
+    ]))
+    .await
+    .unwrap();
     assert_eq!(r.finish_reason, FinishReason::ToolCalls);
     assert_eq!(r.raw_finish_reason.as_deref(), Some("stop"));
     // "" is not a finish reason (some servers send it on every chunk).
@@ -234,9 +376,12 @@ async fn o_8_finish_reason_alone_and_stop_despite_tool_calls() {
     let r = run(body_of(&[c, finish("stop")])).await.unwrap();
     assert_eq!(r.finish_reason, FinishReason::Stop);
     // Unknown reason with a tool call: still a tool turn, raw kept.
-    let r = run(body_of(&[tool_delta(vec![tc(Some(0), Some("c1"), Some("t"), json!("{}"))]), finish("eos_token")]))
-        .await
-        .unwrap();
+    let r = run(body_of(&[
+        tool_delta(vec![tc(Some(0), Some("c1"), Some("t"), json!("{}"))]),
+        finish("eos_token"),
+    ]))
+    .await
+    .unwrap();
     assert_eq!(r.finish_reason, FinishReason::ToolCalls);
     assert_eq!(r.raw_finish_reason.as_deref(), Some("eos_token"));
 }
@@ -247,7 +392,13 @@ async fn o_9_usage_only_final_chunk_usage_with_choices_none_and_null() {
         "prompt_tokens_details":{"cached_tokens":3,"audio_tokens":0},
         "completion_tokens_details":{"reasoning_tokens":4,"audio_tokens":0}});
     let usage_only = json!({"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"m","choices":[],"usage":usage});
-    let r = run(body_of(&[delta(json!({"content":"hi"})), finish("stop"), usage_only])).await.unwrap();
+    let r = run(body_of(&[
+        delta(json!({"content":"hi"})),
+        finish("stop"),
+        usage_only,
+    ]))
+    .await
+    .unwrap();
     let u = r.usage.unwrap();
     assert_eq!((u.input_tokens, u.output_tokens), (19, 10));
     assert_eq!(u.cached_input_tokens, Some(3));
@@ -255,7 +406,9 @@ async fn o_9_usage_only_final_chunk_usage_with_choices_none_and_null() {
     // Usage on a chunk that also has choices.
     let mut fin = finish("stop");
     fin["usage"] = usage.clone();
-    let r = run(body_of(&[delta(json!({"content":"hi"})), fin])).await.unwrap();
+    let r = run(body_of(&[delta(json!({"content":"hi"})), fin]))
+        .await
+        .unwrap();
     assert_eq!(r.usage.unwrap().input_tokens, 19);
     // usage: null on every chunk, and no usage at all.
     let mut d = delta(json!({"content":"hi"}));
@@ -273,7 +426,15 @@ async fn o_10_azure_filter_chunks_skipped_and_empty_id_ignored() {
         "created":0,"id":"","model":"","object":""});
     let mut text = delta(json!({"content":"Hello"}));
     text["id"] = json!("chatcmpl-real");
-    let r = run(body_of(&[prompt_filter, text, async_filter.clone(), finish("stop"), async_filter])).await.unwrap();
+    let r = run(body_of(&[
+        prompt_filter,
+        text,
+        async_filter.clone(),
+        finish("stop"),
+        async_filter,
+    ]))
+    .await
+    .unwrap();
     assert_eq!(r.message.text_content(), "Hello");
     assert_eq!(r.id.as_deref(), Some("chatcmpl-real"));
     assert_eq!(r.finish_reason, FinishReason::Stop);
@@ -285,7 +446,15 @@ async fn o_11_n_greater_than_one_uses_choice_zero() {
         json!({"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"m",
                "choices":[{"index":i,"delta":{"content":text},"finish_reason":null}]})
     };
-    let r = run(body_of(&[c(0, "A1 "), c(1, "B1 "), c(1, "B2"), c(0, "A2"), finish("stop")])).await.unwrap();
+    let r = run(body_of(&[
+        c(0, "A1 "),
+        c(1, "B1 "),
+        c(1, "B2"),
+        c(0, "A2"),
+        finish("stop"),
+    ]))
+    .await
+    .unwrap();
     assert_eq!(r.message.text_content(), "A1 A2");
 }
 
@@ -332,9 +501,17 @@ fn conversation() -> ChatRequest {
     req.messages.push(Message::Assistant(AssistantMessage {
         content: vec![],
         reasoning: vec![],
-        tool_calls: vec![ToolCall::new("call_1", "get_weather", json!({"location":"Paris"}))],
+        tool_calls: vec![ToolCall::new(
+            "call_1",
+            "get_weather",
+            json!({"location":"Paris"}),
+        )],
     }));
-    req.messages.push(Message::Tool(ToolResult::ok("call_1", "get_weather", "sunny, 21°C")));
+    req.messages.push(Message::Tool(ToolResult::ok(
+        "call_1",
+        "get_weather",
+        "sunny, 21°C",
+    )));
     req.max_tokens = Some(256);
     req.tool_choice = ToolChoice::Required;
     req
@@ -405,12 +582,18 @@ async fn o_14_images_and_non_streamed_chat() {
     let req = ChatRequest::new(vec![Message::User {
         content: vec![
             ContentPart::text("what is this?"),
-            ContentPart::Image { media_type: "image/png".into(), data: "iVBORw0KGgo=".into() },
+            ContentPart::Image {
+                media_type: "image/png".into(),
+                data: "iVBORw0KGgo=".into(),
+            },
         ],
     }]);
     let r = openai(&server).chat(&req).await.unwrap();
     server.verify();
-    assert_eq!(r.message.tool_calls[0].arguments, ToolArguments::Json(json!({"location":"Boston, MA"})));
+    assert_eq!(
+        r.message.tool_calls[0].arguments,
+        ToolArguments::Json(json!({"location":"Boston, MA"}))
+    );
     assert_eq!(r.finish_reason, FinishReason::ToolCalls);
     assert_eq!(r.usage.unwrap().total(), 99);
     assert_eq!(r.id.as_deref(), Some("chatcmpl-123"));
@@ -418,24 +601,39 @@ async fn o_14_images_and_non_streamed_chat() {
 
 #[tokio::test]
 async fn list_models_reads_data_ids() {
-    let server = WireServer::start(vec![Scenario::get("/v1/models").header("authorization", "Bearer sk-test").reply(
-        Reply::json(200, &json!({"object":"list","data":[
+    let server = WireServer::start(vec![
+        Scenario::get("/v1/models")
+            .header("authorization", "Bearer sk-test")
+            .reply(Reply::json(
+                200,
+                &json!({"object":"list","data":[
             {"id":"gpt-4o","object":"model","created":1686935002,"owned_by":"openai"},
-            {"id":"o3-mini","object":"model","created":1686935002,"owned_by":"openai"}]})),
-    )])
+            {"id":"o3-mini","object":"model","created":1686935002,"owned_by":"openai"}]}),
+            )),
+    ])
     .await;
     let models = openai(&server).list_models().await.unwrap();
-    assert_eq!(models.iter().map(|m| m.id.as_str()).collect::<Vec<_>>(), ["gpt-4o", "o3-mini"]);
+    assert_eq!(
+        models.iter().map(|m| m.id.as_str()).collect::<Vec<_>>(),
+        ["gpt-4o", "o3-mini"]
+    );
     server.verify();
 }
 
 #[tokio::test]
 async fn factory_builds_an_openai_compatible_provider_from_config() {
-    let server = WireServer::start(vec![Scenario::post("/v1/chat/completions")
-        .header("authorization", "Bearer sk-cfg")
-        .header("x-team", "sre")
-        .body_includes(json!({"model":"llama-3.1-8b","temperature":0.2,"max_tokens":100,"seed":7}))
-        .reply(Reply::sse([body_of(&[delta(json!({"content":"ok"})), finish("stop")])]))])
+    let server = WireServer::start(vec![
+        Scenario::post("/v1/chat/completions")
+            .header("authorization", "Bearer sk-cfg")
+            .header("x-team", "sre")
+            .body_includes(
+                json!({"model":"llama-3.1-8b","temperature":0.2,"max_tokens":100,"seed":7}),
+            )
+            .reply(Reply::sse([body_of(&[
+                delta(json!({"content":"ok"})),
+                finish("stop"),
+            ])])),
+    ])
     .await;
     let config: ModelConfig = serde_json::from_value(json!({
         "provider": "openai", "model": "llama-3.1-8b", "apiKey": "sk-cfg",
@@ -465,7 +663,12 @@ async fn error_for(status: u16, headers: &[(&str, &str)], body: Value) -> Provid
 async fn e_1_retryable_statuses_and_retry_hints() {
     // Providers never retry themselves; the engine reads is_retryable()/retry_after().
     for status in [408, 409, 500, 502, 504] {
-        let e = error_for(status, &[], json!({"error":{"message":"boom","type":"server_error"}})).await;
+        let e = error_for(
+            status,
+            &[],
+            json!({"error":{"message":"boom","type":"server_error"}}),
+        )
+        .await;
         assert!(e.is_retryable(), "{status}: {e:?}");
         assert_eq!(e.status(), Some(status));
     }
@@ -478,9 +681,19 @@ async fn e_1_retryable_statuses_and_retry_hints() {
         json!({"error":{"message":"Rate limit reached for requests","type":"requests","code":"rate_limit_exceeded"}})).await;
     assert!(matches!(e, ProviderError::RateLimited { .. }));
     assert_eq!(e.retry_after(), Some(Duration::from_millis(1500)));
-    let e = error_for(429, &[("retry-after", "7")], json!({"error":{"message":"slow down"}})).await;
+    let e = error_for(
+        429,
+        &[("retry-after", "7")],
+        json!({"error":{"message":"slow down"}}),
+    )
+    .await;
     assert_eq!(e.retry_after(), Some(Duration::from_secs(7)));
-    let e = error_for(429, &[("retry-after", "Wed, 21 Oct 2015 07:28:00 GMT")], json!({"error":{"message":"slow down"}})).await;
+    let e = error_for(
+        429,
+        &[("retry-after", "Wed, 21 Oct 2015 07:28:00 GMT")],
+        json!({"error":{"message":"slow down"}}),
+    )
+    .await;
     assert_eq!(e.retry_after(), Some(Duration::ZERO));
     let e = error_for(429, &[], json!({"error":{"message":"slow down"}})).await;
     assert!(e.is_retryable());
@@ -491,12 +704,18 @@ async fn e_1_retryable_statuses_and_retry_hints() {
 async fn e_1_no_retry_signal_once_output_was_streamed() {
     // After the first event reached the caller, a broken stream is reported through the stream
     // (never by chat_stream itself); the engine must not retry it (documented contract).
-    let server = WireServer::start(vec![Scenario::post("/v1/chat/completions")
-        .reply(Reply::sse([data(&delta(json!({"content":"partial"})))]).then_cut())])
-    .await;
+    let server =
+        WireServer::start(vec![Scenario::post("/v1/chat/completions").reply(
+            Reply::sse([data(&delta(json!({"content":"partial"})))]).then_cut(),
+        )])
+        .await;
     let s = openai(&server).chat_stream(&request()).await.unwrap();
     let (events, err) = drain(s).await;
-    assert!(events.iter().any(|e| matches!(e, ChatEvent::TextDelta { .. })));
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, ChatEvent::TextDelta { .. }))
+    );
     assert!(err.is_some());
 }
 
@@ -514,7 +733,12 @@ async fn e_2_not_retried_quota_spend_cap_and_client_errors() {
         (403, "PermissionDenied"),
         (404, "NotFound"),
     ] {
-        let e = error_for(status, &[], json!({"error":{"message":"no","type":"invalid_request_error"}})).await;
+        let e = error_for(
+            status,
+            &[],
+            json!({"error":{"message":"no","type":"invalid_request_error"}}),
+        )
+        .await;
         assert!(!e.is_retryable(), "{status}");
         assert!(format!("{e:?}").starts_with(check), "{status}: {e:?}");
     }
@@ -536,6 +760,8 @@ async fn e_3_error_keeps_status_type_code_message_and_request_id_but_never_the_k
     assert!(matches!(e, ProviderError::Authentication { .. }));
     // Our own Debug of the provider never shows the key.
     let server = WireServer::start(vec![]).await;
-    let p = OpenAIProvider::new(reqwest::Client::new(), "m").with_api_key("sk-super-secret").with_base_url(server.url());
+    let p = OpenAIProvider::new(reqwest::Client::new(), "m")
+        .with_api_key("sk-super-secret")
+        .with_base_url(server.url());
     assert!(!format!("{p:?}").contains("sk-super-secret"));
 }
