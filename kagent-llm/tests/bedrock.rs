@@ -323,7 +323,7 @@ async fn stream_result(
 }
 
 #[tokio::test]
-async fn bedrock_converse_stream_event_stream_body_assembled() {
+async fn t_1_bedrock_converse_stream_event_stream_body_assembled() {
     let frames = [
         event(
             "messageStart",
@@ -391,7 +391,7 @@ async fn bedrock_converse_stream_event_stream_body_assembled() {
 }
 
 #[tokio::test]
-async fn bedrock_stream_exception_frame_is_typed_and_retryable() {
+async fn t_9_bedrock_stream_exception_frame_is_typed_and_retryable() {
     let body = concat(&[
         event("messageStart", json!({"role": "assistant"})),
         event(
@@ -427,7 +427,7 @@ async fn bedrock_stream_exception_frame_is_typed_and_retryable() {
 }
 
 #[tokio::test]
-async fn bedrock_stream_truncated_without_message_stop_and_corrupt_frame() {
+async fn t_7_bedrock_stream_truncated_without_message_stop_and_corrupt_frame() {
     let frames = [
         event("messageStart", json!({"role": "assistant"})),
         event(
@@ -505,7 +505,7 @@ async fn bedrock_max_tokens_mid_tool_input_is_incomplete_call() {
 }
 
 #[tokio::test]
-async fn bedrock_http_errors_are_typed_with_request_id() {
+async fn e_3_bedrock_http_errors_are_typed_with_request_id() {
     let server = WireServer::start(vec![
         Scenario::post(CONVERSE).reply(
             Reply::json(403, &json!({"message": "User: arn:aws:iam::123:user/x is not authorized to perform: bedrock:InvokeModel"}))
@@ -542,7 +542,7 @@ async fn bedrock_http_errors_are_typed_with_request_id() {
 }
 
 #[tokio::test]
-async fn bedrock_idle_stream_times_out() {
+async fn e_1_bedrock_idle_stream_times_out() {
     let body = concat(&[event("messageStart", json!({"role": "assistant"}))]);
     let server = WireServer::start(vec![
         Scenario::post(CONVERSE_STREAM).reply(event_stream(vec![Bytes::from(body)]).then_hang()),
@@ -577,7 +577,7 @@ fn bedrock_debug_never_shows_secrets() {
 }
 
 #[tokio::test]
-async fn bedrock_dropping_the_stream_closes_the_connection() {
+async fn t_10_bedrock_dropping_the_stream_closes_the_connection() {
     let body = concat(&[
         event("messageStart", json!({"role": "assistant"})),
         event(

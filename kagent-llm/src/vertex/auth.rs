@@ -18,6 +18,8 @@ const CLOUD_PLATFORM_SCOPE: &str = "https://www.googleapis.com/auth/cloud-platfo
 const JWT_BEARER_GRANT: &str = "urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer";
 /// Lifetime asked for in the assertion (Google's maximum).
 const ASSERTION_LIFETIME_SECS: i64 = 3600;
+/// The longest a token exchange may take.
+const TOKEN_TIMEOUT: Duration = Duration::from_secs(30);
 /// Refresh this long before the token expires.
 const DEFAULT_REFRESH_MARGIN: Duration = Duration::from_secs(300);
 
@@ -254,7 +256,14 @@ impl ServiceAccountAuth {
     async fn fetch(&self) -> Result<(SecretString, u64), ProviderError> {
         use tracing::Instrument;
         let span = tracing::debug_span!("vertex_token_exchange", token_uri = %self.key.token_uri);
-        self.fetch_inner().instrument(span).await
+        match tokio::time::timeout(TOKEN_TIMEOUT, self.fetch_inner().instrument(span)).await {
+            Ok(r) => r,
+            Err(_) => Err(ProviderError::Timeout {
+                provider: "gcp.vertex_ai".into(),
+                phase: "token exchange".into(),
+                after: TOKEN_TIMEOUT,
+            }),
+        }
     }
 
     async fn fetch_inner(&self) -> Result<(SecretString, u64), ProviderError> {
