@@ -702,3 +702,50 @@ async fn cascading_delete_and_deletecollection() {
     assert_eq!(deleted.left().unwrap().items.len(), 2);
     assert!(pods.list(&cart).await.unwrap().items.is_empty());
 }
+
+#[tokio::test]
+async fn exec_over_websocket() {
+    use tokio::io::AsyncReadExt;
+    let fake = FakeCluster::start_with_scenario().unwrap();
+    let pods: Api<Pod> = Api::namespaced(fake.client().unwrap(), "shop");
+    let ap = kube::api::AttachParams::default().stderr(true);
+
+    let mut attached = timeout(pods.exec("cart-66b8d7c9f5-5mzsq", ["echo", "hello", "world"], &ap))
+        .await
+        .unwrap();
+    let mut out = String::new();
+    attached
+        .stdout()
+        .unwrap()
+        .read_to_string(&mut out)
+        .await
+        .unwrap();
+    assert_eq!(out, "hello world\n");
+    let status = attached.take_status().unwrap().await.unwrap();
+    assert_eq!(status.status.as_deref(), Some("Success"));
+
+    fake.set_exec_handler(|req| {
+        assert_eq!(req.container, "cart");
+        kagent_k8s::testing::ExecResult::failed(format!("cannot run {:?}\n", req.command), 2)
+    });
+    let mut attached = timeout(pods.exec("cart-66b8d7c9f5-5mzsq", ["ls", "/nope"], &ap))
+        .await
+        .unwrap();
+    let mut err = String::new();
+    attached
+        .stderr()
+        .unwrap()
+        .read_to_string(&mut err)
+        .await
+        .unwrap();
+    assert_eq!(err, "cannot run [\"ls\", \"/nope\"]\n");
+    let status = attached.take_status().unwrap().await.unwrap();
+    assert_eq!(status.reason.as_deref(), Some("NonZeroExitCode"));
+    assert_eq!(status.status.as_deref(), Some("Failure"));
+
+    // a container that is not running cannot be exec'd into
+    let e = timeout(pods.exec("checkout-6d8f7b9c5d-x7k2p", ["true"], &ap)).await;
+    assert!(e.is_err(), "exec into a crash-looping container must fail");
+    let e = timeout(pods.exec("nope", ["true"], &ap)).await;
+    assert!(e.is_err());
+}

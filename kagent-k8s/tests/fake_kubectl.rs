@@ -426,3 +426,29 @@ fn custom_resources_added_at_run_time() {
     k.ok(&["delete", "agent", "k8s-agent"]);
     assert!(k.ok(&["get", "agents", "-o", "name"]).trim().is_empty());
 }
+
+#[test]
+fn exec_runs_the_handler() {
+    let k = Kubectl::new();
+    let out = k.ok(&[
+        "exec",
+        "-n",
+        "shop",
+        "cart-66b8d7c9f5-5mzsq",
+        "--",
+        "printenv",
+    ]);
+    assert!(
+        out.contains("REDIS_ADDR=redis.shop.svc.cluster.local:6379"),
+        "{out}"
+    );
+    let failed = k.run(&["exec", "-n", "shop", "cart-66b8d7c9f5-5mzsq", "--", "false"]);
+    assert!(!failed.ok);
+    assert!(
+        failed
+            .stderr
+            .contains("command terminated with exit code 1"),
+        "{}",
+        failed.stderr
+    );
+}

@@ -27,6 +27,7 @@
 //! What the fake approximates (no controllers, no admission, simplified patch semantics) is
 //! listed in the crate README's section on the fake API server.
 
+mod exec;
 mod fixtures;
 mod patch;
 mod resources;
@@ -42,6 +43,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
+pub use exec::{ExecRequest, ExecResult};
 pub use fixtures::{SCENARIO_NOW, SCENARIO_YAML};
 pub use store::RecordedRequest;
 
@@ -193,6 +195,7 @@ impl FakeClusterBuilder {
             state: Mutex::new(state),
             bookmark_interval: self.bookmark_interval,
             addr: addr.to_string(),
+            exec_handler: Mutex::new(None),
         });
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -386,6 +389,20 @@ impl FakeCluster {
         self.shared
             .lock()
             .set_log(namespace, pod, container, true, text.into());
+    }
+
+    /// Answers `pods/exec` with `handler` instead of the built-in one. The built-in handler
+    /// knows `echo`, `hostname`, `env`/`printenv`, `true`, `false`, `cat /etc/hostname` and
+    /// `sh -c 'echo ...'`; anything else fails with exit code 127 like a missing binary.
+    pub fn set_exec_handler<F>(&self, handler: F)
+    where
+        F: Fn(&ExecRequest) -> ExecResult + Send + Sync + 'static,
+    {
+        *self
+            .shared
+            .exec_handler
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(handler));
     }
 
     /// Reads an object directly from the store (`api_version` like `apps/v1`; `namespace`

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
-use axum::extract::State as AxState;
+use axum::extract::{Request, State as AxState};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use futures::StreamExt as _;
@@ -26,6 +26,7 @@ pub(crate) struct Shared {
     pub(crate) state: Mutex<State>,
     pub(crate) bookmark_interval: Duration,
     pub(crate) addr: String,
+    pub(crate) exec_handler: Mutex<Option<super::exec::ExecHandler>>,
 }
 
 impl Shared {
@@ -242,13 +243,18 @@ fn discovery_response(body: &Value, content_type: &'static str) -> Response {
     resp
 }
 
-async fn handle(
-    AxState(sh): AxState<Arc<Shared>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
+async fn handle(AxState(sh): AxState<Arc<Shared>>, req: Request) -> Response {
+    let (mut parts, body) = req.into_parts();
+    let upgrade = parts.extensions.remove::<hyper::upgrade::OnUpgrade>();
+    let body = match axum::body::to_bytes(body, 64 * 1024 * 1024).await {
+        Ok(b) => b,
+        Err(e) => {
+            return error_response(&ApiError::bad_request(format!(
+                "failed to read the request body: {e}"
+            )));
+        }
+    };
+    let (method, uri, headers) = (parts.method, parts.uri, parts.headers);
     let path = uri.path().to_string();
     let query = parse_query(&uri);
     tracing::debug!(%method, %uri, "fake apiserver request");
@@ -262,9 +268,11 @@ async fn handle(
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_string();
-    let wants_aggregated = accept.contains("as=APIGroupDiscoveryList") && accept.contains("v=v2;")
-        || accept.contains("as=APIGroupDiscoveryList") && accept.contains("v=v2,")
-        || accept.ends_with("v=v2;as=APIGroupDiscoveryList");
+    // e.g. "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json"
+    let wants_aggregated = accept.split(',').any(|media| {
+        let params: Vec<&str> = media.split(';').map(str::trim).collect();
+        params.contains(&"as=APIGroupDiscoveryList") && params.contains(&"v=v2")
+    });
     let wants_table = accept.contains("as=Table");
     match parse_path(&path) {
         Route::Version => json_response(
@@ -355,7 +363,16 @@ async fn handle(
             }
         }
         Route::Resource(rp) => {
-            match resource(&sh, method, rp, &query, &headers, &body, wants_table).await {
+            let req = Req {
+                method,
+                uri: &uri,
+                q: &query,
+                headers: &headers,
+                body: &body,
+                wants_table,
+                upgrade,
+            };
+            match resource(&sh, rp, req).await {
                 Ok(r) => r,
                 Err(e) => error_response(&e),
             }
@@ -403,15 +420,27 @@ fn selectors(
     Ok((ls, fs))
 }
 
-async fn resource(
-    sh: &Arc<Shared>,
+/// The parts of a request that resource handlers need.
+struct Req<'a> {
     method: Method,
-    rp: ResPath,
-    q: &HashMap<String, String>,
-    headers: &HeaderMap,
-    body: &Bytes,
+    uri: &'a Uri,
+    q: &'a HashMap<String, String>,
+    headers: &'a HeaderMap,
+    body: &'a Bytes,
     wants_table: bool,
-) -> Result<Response, ApiError> {
+    upgrade: Option<hyper::upgrade::OnUpgrade>,
+}
+
+async fn resource(sh: &Arc<Shared>, rp: ResPath, req: Req<'_>) -> Result<Response, ApiError> {
+    let Req {
+        method,
+        uri,
+        q,
+        headers,
+        body,
+        wants_table,
+        upgrade,
+    } = req;
     let ri = sh
         .lock()
         .find(&rp.group, &rp.version, &rp.plural)
@@ -431,7 +460,17 @@ async fn resource(
             }
             return pod_log(sh, &rp, q);
         }
-        // unknown subresources (and exec/attach/portforward, which the fake does not serve)
+        Some("exec") if ri.kind == "Pod" && !ri.custom => {
+            return super::exec::exec(
+                sh,
+                &rp.ns.unwrap_or_default(),
+                rp.name.as_deref().unwrap_or_default(),
+                uri,
+                headers,
+                upgrade,
+            );
+        }
+        // unknown subresources (and attach/portforward, which the fake does not serve)
         Some(_) => return Err(ApiError::no_resource()),
     };
     let ns = rp.ns.clone().unwrap_or_default();
