@@ -257,3 +257,44 @@ async fn vertex_concurrent_callers_share_one_token_refresh() {
     assert_eq!(token_requests, 1);
     server.verify_all_used();
 }
+
+#[tokio::test]
+async fn gemini_vertex_stop_sequences_mime_type_and_bedrock_prompt_caching_from_config() {
+    let server = WireServer::start(vec![
+        Scenario::post("/v1/projects/p/locations/global/publishers/google/models/gemini-2.5-pro:streamGenerateContent")
+            .body_includes(json!({"generationConfig": {"stopSequences": ["END"], "responseMimeType": "application/json"}}))
+            .reply(Reply::sse([gemini_done()])),
+        Scenario::post("/model/anthropic.claude-3-5-haiku-20241022-v1%3A0/converse")
+            .body_includes(json!({
+                "system": [{"text": "sys"}, {"cachePoint": {"type": "default"}}],
+                "toolConfig": {"tools": [{"toolSpec": {"name": "t"}}, {"cachePoint": {"type": "default"}}]}
+            }))
+            .reply(Reply::json(200, &json!({"output": {"message": {"role": "assistant", "content": [{"text": "ok"}]}}, "stopReason": "end_turn"}))),
+    ])
+    .await;
+    let gemini = config(json!({
+        "provider": "GeminiVertexAI", "model": "gemini-2.5-pro", "apiKey": "ya29.t", "baseUrl": server.url(),
+        "geminiVertexAI": {"projectID": "p", "location": "global", "stopSequences": ["END"], "responseMimeType": "application/json"}
+    }));
+    let p = build_provider(&gemini, reqwest::Client::new()).unwrap();
+    collect_stream("v", p.chat_stream(&ask()).await.unwrap())
+        .await
+        .unwrap();
+    let bedrock = config(json!({
+        "provider": "Bedrock", "model": "anthropic.claude-3-5-haiku-20241022-v1:0", "apiKey": "br-key", "baseUrl": server.url(),
+        "bedrock": {"region": "us-east-1", "promptCaching": true, "accessKeyID": "AKID", "secretAccessKey": "s"}
+    }));
+    let p = build_provider(&bedrock, reqwest::Client::new()).unwrap();
+    let mut req = ask();
+    req.system = Some("sys".into());
+    req.tools.push(kagent_core::ToolSpec {
+        name: "t".into(),
+        description: "d".into(),
+        input_schema: json!({"type": "object"}),
+        output_schema: None,
+        effect: kagent_core::ToolEffect::ReadOnly,
+        idempotent: true,
+    });
+    p.chat(&req).await.unwrap();
+    server.verify_all_used();
+}

@@ -177,6 +177,13 @@ impl BedrockProvider {
         self
     }
 
+    /// Adds `cachePoint` blocks after the system prompt and the tool list, so Bedrock caches
+    /// that prefix (models that support prompt caching).
+    pub fn with_prompt_caching(mut self, on: bool) -> Self {
+        self.options.prompt_caching = on;
+        self
+    }
+
     /// Request and stream-idle timeouts.
     pub fn with_timeouts(mut self, timeouts: Timeouts) -> Self {
         self.timeouts = timeouts;
@@ -242,6 +249,7 @@ impl BedrockProvider {
             p = p.with_base_url(url.clone()).with_control_plane_url(url);
         }
         p.options.additional_fields = block.additional_model_request_fields.clone();
+        p.options.prompt_caching = block.prompt_caching;
         p.headers = config.header_map()?;
         p.timeouts = config.effective_timeouts();
         Ok(p)

@@ -15,6 +15,9 @@ pub(crate) struct BodyOptions {
     pub top_p: Option<f32>,
     /// `additionalModelRequestFields`, passed through (e.g. Claude's `thinking`).
     pub additional_fields: Option<Value>,
+    /// Adds `cachePoint` blocks after the system prompt and the tool list (kagent's
+    /// `bedrock.promptCaching`).
+    pub prompt_caching: bool,
 }
 
 /// The Converse / ConverseStream body (the model id is in the URL).
@@ -25,7 +28,11 @@ pub(crate) fn build_request(req: &ChatRequest, opts: &BodyOptions) -> Value {
         Value::Array(build_messages(&req.messages)),
     );
     if let Some(system) = req.system.as_ref().filter(|s| !s.is_empty()) {
-        body.insert("system".into(), json!([{ "text": system }]));
+        let mut blocks = vec![json!({ "text": system })];
+        if opts.prompt_caching {
+            blocks.push(json!({"cachePoint": {"type": "default"}}));
+        }
+        body.insert("system".into(), Value::Array(blocks));
     }
     let mut inference = Map::new();
     if let Some(m) = req.max_tokens.or(opts.max_tokens) {
@@ -44,7 +51,7 @@ pub(crate) fn build_request(req: &ChatRequest, opts: &BodyOptions) -> Value {
         body.insert("inferenceConfig".into(), Value::Object(inference));
     }
     if !req.tools.is_empty() {
-        let tools: Vec<Value> = req
+        let mut tools: Vec<Value> = req
             .tools
             .iter()
             .map(|t| {
@@ -55,6 +62,9 @@ pub(crate) fn build_request(req: &ChatRequest, opts: &BodyOptions) -> Value {
                 }})
             })
             .collect();
+        if opts.prompt_caching {
+            tools.push(json!({"cachePoint": {"type": "default"}}));
+        }
         let mut config = Map::new();
         config.insert("tools".into(), Value::Array(tools));
         // Converse has no "none": with `ToolChoice::None` the tools stay declared (the history

@@ -295,6 +295,8 @@ impl GeminiProvider {
                 crate::vertex::from_config(config, &block.base, "geminiVertexAI", &client)?;
             let mut p = GeminiProvider::vertex(client, location, auth, config.model.clone());
             p.options.max_output_tokens = block.max_output_tokens;
+            p.options.stop_sequences = block.base.stop_sequences.clone();
+            p.options.response_mime_type = block.response_mime_type.clone();
             p.options.temperature = block.base.temperature;
             p.options.top_p = block.base.top_p;
             #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]

@@ -27,6 +27,10 @@ pub(crate) struct BodyOptions {
     pub top_k: Option<u32>,
     /// `generationConfig.thinkingConfig`, passed through.
     pub thinking_config: Option<Value>,
+    /// Stop sequences when the request sets none.
+    pub stop_sequences: Vec<String>,
+    /// `generationConfig.responseMimeType` (e.g. `application/json`).
+    pub response_mime_type: Option<String>,
 }
 
 /// The request body.
@@ -71,15 +75,21 @@ pub(crate) fn build_request(req: &ChatRequest, opts: &BodyOptions) -> GenerateCo
         temperature: req.temperature.or(opts.temperature),
         top_p: req.top_p.or(opts.top_p),
         top_k: opts.top_k,
-        stop_sequences: req.stop.clone(),
+        stop_sequences: if req.stop.is_empty() {
+            opts.stop_sequences.clone()
+        } else {
+            req.stop.clone()
+        },
         thinking_config: opts.thinking_config.clone(),
+        response_mime_type: opts.response_mime_type.clone(),
     };
     let has_config = generation_config.max_output_tokens.is_some()
         || generation_config.temperature.is_some()
         || generation_config.top_p.is_some()
         || generation_config.top_k.is_some()
         || !generation_config.stop_sequences.is_empty()
-        || generation_config.thinking_config.is_some();
+        || generation_config.thinking_config.is_some()
+        || generation_config.response_mime_type.is_some();
     GenerateContentRequest {
         contents: build_contents(&req.messages),
         system_instruction: req

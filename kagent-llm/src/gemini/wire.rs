@@ -116,6 +116,8 @@ pub(crate) struct GenerationConfig {
     pub stop_sequences: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub thinking_config: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub response_mime_type: Option<String>,
 }
 
 /// A `generateContent` response, or one chunk of a stream.
