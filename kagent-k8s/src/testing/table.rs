@@ -436,6 +436,10 @@ fn columns_and_cells(ri: &ResourceInfo, o: &Value) -> (Vec<Value>, Vec<Value>) {
                     col("Age", "string", 0),
                     col("Version", "string", 0),
                     col("Internal-IP", "string", 1),
+                    col("External-IP", "string", 1),
+                    col("OS-Image", "string", 1),
+                    col("Kernel-Version", "string", 1),
+                    col("Container-Runtime", "string", 1),
                 ],
                 vec![
                     name,
@@ -454,6 +458,16 @@ fn columns_and_cells(ri: &ResourceInfo, o: &Value) -> (Vec<Value>, Vec<Value>) {
                             .map(|x| s(x, "/address").to_string())
                             .unwrap_or_else(|| "<none>".into())
                     ),
+                    json!(
+                        o.pointer("/status/addresses")
+                            .and_then(Value::as_array)
+                            .and_then(|a| a.iter().find(|x| s(x, "/type") == "ExternalIP"))
+                            .map(|x| s(x, "/address").to_string())
+                            .unwrap_or_else(|| "<none>".into())
+                    ),
+                    json!(or_none(s(o, "/status/nodeInfo/osImage"))),
+                    json!(or_none(s(o, "/status/nodeInfo/kernelVersion"))),
+                    json!(or_none(s(o, "/status/nodeInfo/containerRuntimeVersion"))),
                 ],
             )
         }
