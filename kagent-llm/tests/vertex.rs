@@ -163,7 +163,6 @@ fn missing_fields_are_configuration_errors_without_secrets() {
         json!({"provider": "Anthropic", "model": "claude"}),
         json!({"provider": "Gemini", "model": "gemini"}),
         json!({"provider": "GeminiVertexAI", "model": "gemini", "geminiVertexAI": {"location": "global", "accessToken": "t"}}),
-        json!({"provider": "AnthropicVertexAI", "model": "claude", "anthropicVertexAI": {"projectID": "p", "location": "us-east5"}}),
     ];
     for spec in cases {
         let err = build_provider(&config(spec.clone()), reqwest::Client::new())
@@ -297,4 +296,48 @@ async fn gemini_vertex_stop_sequences_mime_type_and_bedrock_prompt_caching_from_
     });
     p.chat(&req).await.unwrap();
     server.verify_all_used();
+}
+
+#[tokio::test]
+async fn vertex_metadata_server_tokens_are_cached() {
+    let path =
+        "/v1/projects/p/locations/us-east5/publishers/anthropic/models/claude-x:streamRawPredict";
+    let server = WireServer::start(vec![
+        Scenario::get("/computeMetadata/v1/instance/service-accounts/default/token")
+            .header("metadata-flavor", "Google")
+            .reply(Reply::json(
+                200,
+                &json!({"access_token": "ya29.gke", "expires_in": 3599, "token_type": "Bearer"}),
+            )),
+        Scenario::post(path)
+            .header("authorization", "Bearer ya29.gke")
+            .reply(Reply::sse([sse_body(ANTHROPIC_DONE.iter().copied())])),
+        Scenario::post(path)
+            .header("authorization", "Bearer ya29.gke")
+            .reply(Reply::sse([sse_body(ANTHROPIC_DONE.iter().copied())])),
+    ])
+    .await;
+    let auth = GoogleAuth::metadata_server_at(reqwest::Client::new(), server.url());
+    assert!(format!("{auth:?}").contains("MetadataServer"));
+    let p = kagent_llm::anthropic::AnthropicProvider::vertex(
+        reqwest::Client::new(),
+        VertexLocation::new("p", "us-east5").with_base_url(server.url()),
+        auth,
+        "claude-x",
+    );
+    for _ in 0..2 {
+        collect_stream("v", p.chat_stream(&ask()).await.unwrap())
+            .await
+            .unwrap();
+    }
+    server.verify_all_used();
+}
+
+#[test]
+fn vertex_without_credentials_falls_back_to_application_default_credentials() {
+    // Assumes GOOGLE_APPLICATION_CREDENTIALS is unset (then the metadata server is used).
+    let c = config(json!({"provider": "AnthropicVertexAI", "model": "claude",
+        "anthropicVertexAI": {"projectID": "p", "location": "us-east5"}}));
+    let p = build_provider(&c, reqwest::Client::new()).unwrap();
+    assert_eq!(p.info().provider, "gcp.vertex_ai");
 }

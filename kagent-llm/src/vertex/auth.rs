@@ -95,12 +95,21 @@ pub struct GoogleAuth {
 enum AuthInner {
     Static(SecretString),
     ServiceAccount(Box<ServiceAccountAuth>),
+    Metadata(Box<MetadataAuth>),
     Source(Arc<dyn TokenSource>),
 }
 
 struct ServiceAccountAuth {
     key: ServiceAccountKey,
     encoding_key: jsonwebtoken::EncodingKey,
+    client: reqwest::Client,
+    refresh_margin: Duration,
+    cache: Mutex<Option<CachedToken>>,
+}
+
+/// Tokens from the GCE/GKE metadata server (workload identity, the node's service account).
+struct MetadataAuth {
+    url: String,
     client: reqwest::Client,
     refresh_margin: Duration,
     cache: Mutex<Option<CachedToken>>,
@@ -121,6 +130,10 @@ impl fmt::Debug for GoogleAuth {
                 .field("token_uri", &sa.key.token_uri)
                 .finish_non_exhaustive(),
             AuthInner::Source(_) => f.write_str("GoogleAuth::Source(..)"),
+            AuthInner::Metadata(m) => f
+                .debug_struct("GoogleAuth::MetadataServer")
+                .field("url", &m.url)
+                .finish_non_exhaustive(),
         }
     }
 }
@@ -174,6 +187,34 @@ impl GoogleAuth {
         })
     }
 
+    /// Tokens from the GCE/GKE metadata server (GKE workload identity, or the VM's service
+    /// account): `GET http://metadata.google.internal/computeMetadata/v1/instance/service-accounts/default/token`
+    /// with `Metadata-Flavor: Google`, cached like service-account tokens. The host comes from
+    /// `GCE_METADATA_HOST` when set.
+    pub fn metadata_server(client: reqwest::Client) -> Self {
+        let host = std::env::var("GCE_METADATA_HOST")
+            .ok()
+            .filter(|h| !h.is_empty())
+            .unwrap_or_else(|| "metadata.google.internal".to_owned());
+        Self::metadata_server_at(client, format!("http://{host}"))
+    }
+
+    /// [`GoogleAuth::metadata_server`] at another base URL (tests, proxies).
+    pub fn metadata_server_at(client: reqwest::Client, base_url: impl Into<String>) -> Self {
+        let base = base_url.into();
+        GoogleAuth {
+            inner: Arc::new(AuthInner::Metadata(Box::new(MetadataAuth {
+                url: format!(
+                    "{}/computeMetadata/v1/instance/service-accounts/default/token",
+                    base.trim_end_matches('/')
+                ),
+                client,
+                refresh_margin: DEFAULT_REFRESH_MARGIN,
+                cache: Mutex::new(None),
+            }))),
+        }
+    }
+
     /// Tokens from any [`TokenSource`].
     pub fn source(source: Arc<dyn TokenSource>) -> Self {
         GoogleAuth {
@@ -191,6 +232,12 @@ impl GoogleAuth {
                     inner: Arc::new(AuthInner::ServiceAccount(sa)),
                 }
             }
+            Ok(AuthInner::Metadata(mut m)) => {
+                m.refresh_margin = margin;
+                GoogleAuth {
+                    inner: Arc::new(AuthInner::Metadata(m)),
+                }
+            }
             Ok(other) => GoogleAuth {
                 inner: Arc::new(other),
             },
@@ -204,7 +251,10 @@ impl GoogleAuth {
         match &*self.inner {
             AuthInner::Static(t) => Ok(t.clone()),
             AuthInner::Source(s) => s.token().await,
-            AuthInner::ServiceAccount(sa) => sa.token().await,
+            AuthInner::ServiceAccount(sa) => {
+                cached(&sa.cache, sa.refresh_margin, || sa.fetch()).await
+            }
+            AuthInner::Metadata(m) => cached(&m.cache, m.refresh_margin, || m.fetch()).await,
         }
     }
 }
@@ -216,24 +266,88 @@ impl TokenSource for GoogleAuth {
     }
 }
 
-impl ServiceAccountAuth {
-    async fn token(&self) -> Result<SecretString, ProviderError> {
-        let mut cache = self.cache.lock().await;
-        if let Some(c) = cache.as_ref()
-            && Instant::now() < c.refresh_at
-        {
-            return Ok(c.token.clone());
-        }
-        let fetched_at = Instant::now();
-        let (token, expires_in) = self.fetch().await?;
-        let lifetime = Duration::from_secs(expires_in);
-        *cache = Some(CachedToken {
-            token: token.clone(),
-            refresh_at: fetched_at + lifetime.saturating_sub(self.refresh_margin),
-        });
-        Ok(token)
+/// The cached token, or a fresh one from `fetch` when the cached one is within `margin` of
+/// expiry. The lock is held during the fetch, so concurrent callers share one refresh.
+async fn cached<F, Fut>(
+    cache: &Mutex<Option<CachedToken>>,
+    margin: Duration,
+    fetch: F,
+) -> Result<SecretString, ProviderError>
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = Result<(SecretString, u64), ProviderError>>,
+{
+    let mut cache = cache.lock().await;
+    if let Some(c) = cache.as_ref()
+        && Instant::now() < c.refresh_at
+    {
+        return Ok(c.token.clone());
     }
+    let fetched_at = Instant::now();
+    let (token, expires_in) = fetch().await?;
+    let lifetime = Duration::from_secs(expires_in);
+    *cache = Some(CachedToken {
+        token: token.clone(),
+        refresh_at: fetched_at + lifetime.saturating_sub(margin),
+    });
+    Ok(token)
+}
 
+impl MetadataAuth {
+    async fn fetch(&self) -> Result<(SecretString, u64), ProviderError> {
+        const PROVIDER: &str = "gcp.vertex_ai";
+        let request = self
+            .client
+            .get(&self.url)
+            .header("metadata-flavor", "Google");
+        let response = match tokio::time::timeout(TOKEN_TIMEOUT, request.send()).await {
+            Ok(r) => r.map_err(|e| {
+                crate::error::from_reqwest(PROVIDER, e, "fetching a metadata server token")
+            })?,
+            Err(_) => {
+                return Err(ProviderError::Timeout {
+                    provider: PROVIDER.into(),
+                    phase: "token exchange".into(),
+                    after: TOKEN_TIMEOUT,
+                });
+            }
+        };
+        let status = response.status();
+        let bytes = response.bytes().await.map_err(|e| {
+            crate::error::from_reqwest(PROVIDER, e, "fetching a metadata server token")
+        })?;
+        if !status.is_success() {
+            let details = ApiErrorDetails {
+                status: Some(status.as_u16()),
+                message: format!(
+                    "metadata server token request failed: {}",
+                    String::from_utf8_lossy(bytes.get(..bytes.len().min(200)).unwrap_or_default())
+                ),
+                ..Default::default()
+            };
+            return Err(if status.is_server_error() {
+                ProviderError::Server {
+                    provider: PROVIDER.into(),
+                    details,
+                }
+            } else {
+                ProviderError::Authentication {
+                    provider: PROVIDER.into(),
+                    details,
+                }
+            });
+        }
+        let parsed: TokenResponse =
+            serde_json::from_slice(&bytes).map_err(|e| ProviderError::Decode {
+                provider: PROVIDER.into(),
+                message: format!("invalid metadata server token response: {e}"),
+                source: None,
+            })?;
+        Ok((parsed.access_token, parsed.expires_in.unwrap_or(3600)))
+    }
+}
+
+impl ServiceAccountAuth {
     fn assertion(&self) -> Result<String, ProviderError> {
         let now = jiff::Timestamp::now().as_second();
         let claims = Claims {

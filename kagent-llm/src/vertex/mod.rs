@@ -89,7 +89,9 @@ pub(crate) fn google_rate_limit(e: kagent_core::ProviderError) -> kagent_core::P
 
 /// Vertex location and credentials from a kagent `VertexBaseConfig`: `credentialsJson` (a
 /// service-account key), `accessToken`, or the API key field (kagent keeps the service-account
-/// JSON in `apiKeySecret`: JSON is used as a key, anything else as an access token).
+/// JSON in `apiKeySecret`: JSON is used as a key, anything else as an access token); without
+/// any of these, application default credentials (`GOOGLE_APPLICATION_CREDENTIALS`, then the
+/// metadata server).
 pub(crate) fn from_config(
     config: &crate::config::ModelConfig,
     base: &crate::config::VertexBaseConfig,
@@ -132,7 +134,23 @@ pub(crate) fn from_config(
             GoogleAuth::token(key.to_owned())
         }
     } else {
-        return Err(config.missing(&format!("{block}.credentialsJson")));
+        // Application default credentials: a key file named by GOOGLE_APPLICATION_CREDENTIALS,
+        // else the metadata server (GKE workload identity, GCE).
+        match std::env::var("GOOGLE_APPLICATION_CREDENTIALS")
+            .ok()
+            .filter(|p| !p.is_empty())
+        {
+            Some(path) => {
+                let json = std::fs::read_to_string(&path).map_err(|source| {
+                    crate::config::ConfigError::Io {
+                        path: path.into(),
+                        source,
+                    }
+                })?;
+                sa(&json)?
+            }
+            None => GoogleAuth::metadata_server(client.clone()),
+        }
     };
     Ok((location, auth))
 }
