@@ -541,3 +541,56 @@ fn fixture_loading_errors() {
     );
     assert_eq!(fake.objects("v1", "Pod").len(), 1);
 }
+
+#[tokio::test]
+async fn service_proxy_needs_ready_endpoints() {
+    let h = Http::new(FakeCluster::start_with_scenario().unwrap());
+    let (code, _, body) = h
+        .send(
+            h.client
+                .get(h.url("/api/v1/namespaces/shop/services/payments:443/proxy/healthz")),
+        )
+        .await;
+    assert_eq!(code, 503);
+    assert_eq!(body["reason"], "ServiceUnavailable");
+    assert_eq!(
+        body["message"],
+        "no endpoints available for service \"payments:443\""
+    );
+    // only a not-ready address
+    let (code, _, _) = h
+        .send(
+            h.client
+                .get(h.url("/api/v1/namespaces/shop/services/search:9200/proxy/")),
+        )
+        .await;
+    assert_eq!(code, 503);
+    let (code, _, body) = h
+        .send(
+            h.client
+                .get(h.url("/api/v1/namespaces/shop/services/http:web:80/proxy/ready")),
+        )
+        .await;
+    assert_eq!(code, 200);
+    assert!(
+        body.as_str()
+            .unwrap()
+            .starts_with("fake response from pod web-"),
+        "{body}"
+    );
+    // no Endpoints object: the selector's ready pods decide
+    let (code, _, _) = h
+        .send(
+            h.client
+                .get(h.url("/api/v1/namespaces/shop/services/api-gateway/proxy")),
+        )
+        .await;
+    assert_eq!(code, 200);
+    let (code, _, _) = h
+        .send(
+            h.client
+                .get(h.url("/api/v1/namespaces/shop/services/nope:80/proxy/")),
+        )
+        .await;
+    assert_eq!(code, 404);
+}

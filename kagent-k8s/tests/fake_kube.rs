@@ -749,3 +749,65 @@ async fn exec_over_websocket() {
     let e = timeout(pods.exec("nope", ["true"], &ap)).await;
     assert!(e.is_err());
 }
+
+#[tokio::test]
+async fn metadata_calls_and_streaming_list_watcher() {
+    let fake = FakeCluster::start_with_scenario().unwrap();
+    let client = fake.client().unwrap();
+    let pods: Api<Pod> = Api::namespaced(client.clone(), "shop");
+    let metas = pods
+        .list_metadata(&ListParams::default().labels("app=web"))
+        .await
+        .unwrap();
+    assert_eq!(metas.items.len(), 5);
+    assert!(
+        metas.items[0]
+            .metadata
+            .name
+            .as_deref()
+            .unwrap()
+            .starts_with("web-")
+    );
+    let one = pods.get_metadata("postgres-0").await.unwrap();
+    assert_eq!(
+        one.metadata.labels.unwrap()["statefulset.kubernetes.io/pod-name"],
+        "postgres-0"
+    );
+
+    // kube's streaming lists: sendInitialEvents + the initial-events-end bookmark
+    let cfg = watcher::Config::default()
+        .labels("app=cart")
+        .streaming_lists();
+    let mut stream = watcher(pods.clone(), cfg).boxed();
+    let mut names = Vec::new();
+    loop {
+        match timeout(stream.try_next()).await.unwrap().unwrap() {
+            watcher::Event::Init => {}
+            watcher::Event::InitApply(p) => names.push(p.metadata.name.unwrap()),
+            watcher::Event::InitDone => break,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    names.sort();
+    assert_eq!(names, ["cart-66b8d7c9f5-5mzsq", "cart-66b8d7c9f5-9wkdl"]);
+
+    // metadata watcher sees a live label change
+    let meta_api: Api<kube::core::PartialObjectMeta<Pod>> = Api::namespaced(client.clone(), "shop");
+    let mut meta_stream = watcher(meta_api, watcher::Config::default().labels("app=cart")).boxed();
+    loop {
+        if let watcher::Event::InitDone = timeout(meta_stream.try_next()).await.unwrap().unwrap() {
+            break;
+        }
+    }
+    pods.patch(
+        "cart-66b8d7c9f5-5mzsq",
+        &PatchParams::default(),
+        &Patch::Merge(json!({"metadata": {"labels": {"canary": "true"}}})),
+    )
+    .await
+    .unwrap();
+    match timeout(meta_stream.try_next()).await.unwrap().unwrap() {
+        watcher::Event::Apply(m) => assert_eq!(m.metadata.labels.unwrap()["canary"], "true"),
+        other => panic!("unexpected {other:?}"),
+    }
+}

@@ -436,7 +436,8 @@ impl FakeCluster {
         self.shared.lock().rv
     }
 
-    /// Every request served so far, in order.
+    /// The requests served so far, in order (the most recent 50,000–100,000 once there
+    /// have been more).
     pub fn requests(&self) -> Vec<RecordedRequest> {
         self.shared.lock().requests.clone()
     }

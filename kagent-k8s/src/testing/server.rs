@@ -112,7 +112,9 @@ fn parse_rest(group: &str, version: &str, rest: &[&str]) -> Route {
         }
         other => (None, other.to_vec()),
     };
-    if rest.is_empty() || rest.len() > 3 {
+    // services/<name>:<port>/proxy/<path...>: the tail is the proxied path
+    let proxied = rest.get(2) == Some(&"proxy");
+    if rest.is_empty() || (rest.len() > 3 && !proxied) {
         return Route::NotFound;
     }
     Route::Resource(ResPath {
@@ -258,11 +260,18 @@ async fn handle(AxState(sh): AxState<Arc<Shared>>, req: Request) -> Response {
     let path = uri.path().to_string();
     let query = parse_query(&uri);
     tracing::debug!(%method, %uri, "fake apiserver request");
-    sh.lock().requests.push(super::store::RecordedRequest {
-        method: method.to_string(),
-        path: path.clone(),
-        query: uri.query().unwrap_or_default().to_string(),
-    });
+    {
+        let mut st = sh.lock();
+        // bounded, so benches that send millions of requests do not grow without limit
+        if st.requests.len() >= 100_000 {
+            st.requests.drain(..50_000);
+        }
+        st.requests.push(super::store::RecordedRequest {
+            method: method.to_string(),
+            path: path.clone(),
+            query: uri.query().unwrap_or_default().to_string(),
+        });
+    }
     let accept = headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
@@ -273,7 +282,13 @@ async fn handle(AxState(sh): AxState<Arc<Shared>>, req: Request) -> Response {
         let params: Vec<&str> = media.split(';').map(str::trim).collect();
         params.contains(&"as=APIGroupDiscoveryList") && params.contains(&"v=v2")
     });
-    let wants_table = accept.contains("as=Table");
+    let shape = if accept.contains("as=Table") {
+        Shape::Table
+    } else if accept.contains("as=PartialObjectMetadata") {
+        Shape::Metadata
+    } else {
+        Shape::Full
+    };
     match parse_path(&path) {
         Route::Version => json_response(
             200,
@@ -369,7 +384,7 @@ async fn handle(AxState(sh): AxState<Arc<Shared>>, req: Request) -> Response {
                 q: &query,
                 headers: &headers,
                 body: &body,
-                wants_table,
+                shape,
                 upgrade,
             };
             match resource(&sh, rp, req).await {
@@ -420,6 +435,39 @@ fn selectors(
     Ok((ls, fs))
 }
 
+/// The representation a client asked for with its `Accept` header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    /// The objects themselves.
+    Full,
+    /// A `meta.k8s.io/v1` `Table` (kubectl get).
+    Table,
+    /// `PartialObjectMetadata` / `PartialObjectMetadataList` (kube's `*_metadata` calls).
+    Metadata,
+}
+
+fn partial(obj: &Value) -> Value {
+    json!({
+        "kind": "PartialObjectMetadata",
+        "apiVersion": "meta.k8s.io/v1",
+        "metadata": obj.get("metadata").cloned().unwrap_or_else(|| json!({})),
+    })
+}
+
+fn partial_list(list: &Value) -> Value {
+    let items: Vec<Value> = list
+        .get("items")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().map(partial).collect())
+        .unwrap_or_default();
+    json!({
+        "kind": "PartialObjectMetadataList",
+        "apiVersion": "meta.k8s.io/v1",
+        "metadata": list.get("metadata").cloned().unwrap_or_else(|| json!({})),
+        "items": items,
+    })
+}
+
 /// The parts of a request that resource handlers need.
 struct Req<'a> {
     method: Method,
@@ -427,7 +475,7 @@ struct Req<'a> {
     q: &'a HashMap<String, String>,
     headers: &'a HeaderMap,
     body: &'a Bytes,
-    wants_table: bool,
+    shape: Shape,
     upgrade: Option<hyper::upgrade::OnUpgrade>,
 }
 
@@ -438,7 +486,7 @@ async fn resource(sh: &Arc<Shared>, rp: ResPath, req: Req<'_>) -> Result<Respons
         q,
         headers,
         body,
-        wants_table,
+        shape,
         upgrade,
     } = req;
     let ri = sh
@@ -460,6 +508,15 @@ async fn resource(sh: &Arc<Shared>, rp: ResPath, req: Req<'_>) -> Result<Respons
             }
             return pod_log(sh, &rp, q);
         }
+        Some("proxy") if ri.kind == "Service" && !ri.custom => {
+            return service_proxy(
+                sh,
+                &ri,
+                rp.ns.as_deref().unwrap_or_default(),
+                rp.name.as_deref().unwrap_or_default(),
+                uri,
+            );
+        }
         Some("exec") if ri.kind == "Pod" && !ri.custom => {
             return super::exec::exec(
                 sh,
@@ -479,7 +536,7 @@ async fn resource(sh: &Arc<Shared>, rp: ResPath, req: Req<'_>) -> Result<Respons
         (Method::GET, None) => {
             let (ls, fs) = selectors(q, &ri)?;
             if truthy(q, "watch") {
-                return watch(sh, &ri, ns_opt, ls, fs, q, wants_table);
+                return watch(sh, &ri, ns_opt, ls, fs, q, shape);
             }
             let limit = q.get("limit").and_then(|l| l.parse::<usize>().ok());
             let list = sh.lock().list(
@@ -490,7 +547,10 @@ async fn resource(sh: &Arc<Shared>, rp: ResPath, req: Req<'_>) -> Result<Respons
                 limit,
                 q.get("continue").map(String::as_str),
             )?;
-            if wants_table {
+            if shape == Shape::Metadata {
+                return Ok(json_response(200, &partial_list(&list)));
+            }
+            if shape == Shape::Table {
                 let include = q
                     .get("includeObject")
                     .map(String::as_str)
@@ -505,7 +565,10 @@ async fn resource(sh: &Arc<Shared>, rp: ResPath, req: Req<'_>) -> Result<Respons
                 Sub::Scale => st.get_scale(&ri, &ns, name)?,
                 _ => st.get(&ri, &ns, name)?,
             };
-            if wants_table && sub == Sub::Main {
+            if shape == Shape::Metadata && sub == Sub::Main {
+                return Ok(json_response(200, &partial(&obj)));
+            }
+            if shape == Shape::Table && sub == Sub::Main {
                 let include = q
                     .get("includeObject")
                     .map(String::as_str)
@@ -606,6 +669,103 @@ async fn resource(sh: &Arc<Shared>, rp: ResPath, req: Req<'_>) -> Result<Respons
     }
 }
 
+fn pod_ready(pod: &Value) -> bool {
+    pod.pointer("/status/phase").and_then(Value::as_str) == Some("Running")
+        && pod
+            .pointer("/status/conditions")
+            .and_then(Value::as_array)
+            .is_some_and(|cs| {
+                cs.iter().any(|c| {
+                    c.get("type").and_then(Value::as_str) == Some("Ready")
+                        && c.get("status").and_then(Value::as_str) == Some("True")
+                })
+            })
+}
+
+/// `services/<[scheme:]name[:port]>/proxy/<path>`: 503 when no ready endpoint backs the
+/// Service (its Endpoints object when there is one, else the ready pods its selector
+/// matches), else 200 with a short text naming the pod that "answered".
+fn service_proxy(
+    sh: &Arc<Shared>,
+    ri: &ResourceInfo,
+    ns: &str,
+    name_port: &str,
+    uri: &Uri,
+) -> Result<Response, ApiError> {
+    let parts: Vec<&str> = name_port.split(':').collect();
+    let name = match parts.as_slice() {
+        [_, name, _] => *name,
+        [name, ..] => *name,
+        [] => "",
+    };
+    let st = sh.lock();
+    let svc = st.get(ri, ns, name)?;
+    let endpoints = st
+        .find("", "v1", "endpoints")
+        .and_then(|ep| st.get(&ep, ns, name).ok());
+    let ready: Vec<String> = match endpoints {
+        Some(ep) => ep
+            .get("subsets")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|s| s.get("addresses").and_then(Value::as_array))
+            .flatten()
+            .map(|a| {
+                a.pointer("/targetRef/name")
+                    .or_else(|| a.get("ip"))
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string()
+            })
+            .collect(),
+        None => match svc.pointer("/spec/selector") {
+            Some(sel) if sel.as_object().is_some_and(|m| !m.is_empty()) => {
+                let ls = LabelSelector::from_label_selector_object(&json!({"matchLabels": sel}));
+                let pods = st
+                    .find("", "v1", "pods")
+                    .ok_or_else(ApiError::no_resource)?;
+                let list = st.list(&pods, Some(ns), &ls, &FieldSelector::default(), None, None)?;
+                list.get("items")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter(|p| pod_ready(p))
+                    .filter_map(|p| {
+                        p.pointer("/metadata/name")
+                            .and_then(Value::as_str)
+                            .map(str::to_string)
+                    })
+                    .collect()
+            }
+            _ => Vec::new(),
+        },
+    };
+    let Some(first) = ready.first() else {
+        return Err(ApiError {
+            code: 503,
+            reason: "ServiceUnavailable",
+            message: format!("no endpoints available for service \"{name_port}\""),
+            details: None,
+        });
+    };
+    let path = uri
+        .path()
+        .split_once("/proxy")
+        .map(|(_, p)| if p.is_empty() { "/" } else { p })
+        .unwrap_or("/");
+    let mut resp = (
+        StatusCode::OK,
+        format!("fake response from pod {first} for {path}\n"),
+    )
+        .into_response();
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    Ok(resp)
+}
+
 fn pod_log(
     sh: &Arc<Shared>,
     rp: &ResPath,
@@ -652,7 +812,7 @@ struct WatchFilter {
     ns: Option<String>,
     labels: LabelSelector,
     fields: FieldSelector,
-    table: bool,
+    shape: Shape,
 }
 
 impl WatchFilter {
@@ -668,10 +828,10 @@ impl WatchFilter {
 
     fn render(&self, obj: &Value) -> Value {
         let o = State::present(&self.ri, obj);
-        if self.table {
-            table::objects_table(&self.ri, &[o], "Object", None)
-        } else {
-            o
+        match self.shape {
+            Shape::Table => table::objects_table(&self.ri, &[o], "Object", None),
+            Shape::Metadata => partial(&o),
+            Shape::Full => o,
         }
     }
 
@@ -715,7 +875,7 @@ fn watch(
     labels: LabelSelector,
     fields: FieldSelector,
     q: &HashMap<String, String>,
-    wants_table: bool,
+    shape: Shape,
 ) -> Result<Response, ApiError> {
     let send_initial = truthy(q, "sendInitialEvents");
     let since = match q.get("resourceVersion").map(String::as_str) {
@@ -741,7 +901,7 @@ fn watch(
         ns: ns.map(str::to_string),
         labels,
         fields,
-        table: wants_table,
+        shape,
     };
     let interval = sh.bookmark_interval;
     let (tx, body_rx) = futures::channel::mpsc::unbounded::<Bytes>();
