@@ -640,6 +640,295 @@ fn columns_and_cells(ri: &ResourceInfo, o: &Value) -> (Vec<Value>, Vec<Value>) {
                 age,
             ],
         ),
+        "Job" => {
+            let cond = |t: &str| {
+                o.pointer("/status/conditions")
+                    .and_then(Value::as_array)
+                    .is_some_and(|cs| {
+                        cs.iter()
+                            .any(|c| s(c, "/type") == t && s(c, "/status") == "True")
+                    })
+            };
+            let status = if cond("Complete") {
+                "Complete"
+            } else if cond("Failed") {
+                "Failed"
+            } else if cond("FailureTarget") {
+                "FailureTarget"
+            } else if o.pointer("/spec/suspend").and_then(Value::as_bool) == Some(true) {
+                "Suspended"
+            } else {
+                "Running"
+            };
+            let start = o
+                .pointer("/status/startTime")
+                .and_then(Value::as_str)
+                .and_then(|t| t.parse::<jiff::Timestamp>().ok());
+            let end = o
+                .pointer("/status/completionTime")
+                .and_then(Value::as_str)
+                .and_then(|t| t.parse::<jiff::Timestamp>().ok())
+                .unwrap_or_else(jiff::Timestamp::now);
+            let duration = start.map_or(String::new(), |st| {
+                human_duration(end.as_second() - st.as_second())
+            });
+            (
+                vec![
+                    col("Name", "string", 0),
+                    col("Status", "string", 0),
+                    col("Completions", "string", 0),
+                    col("Duration", "string", 0),
+                    col("Age", "string", 0),
+                ],
+                vec![
+                    name,
+                    json!(status),
+                    json!(format!(
+                        "{}/{}",
+                        i(o, "/status/succeeded"),
+                        o.pointer("/spec/completions")
+                            .and_then(Value::as_i64)
+                            .unwrap_or(1)
+                    )),
+                    json!(duration),
+                    age,
+                ],
+            )
+        }
+        "CronJob" => (
+            vec![
+                col("Name", "string", 0),
+                col("Schedule", "string", 0),
+                col("Timezone", "string", 0),
+                col("Suspend", "boolean", 0),
+                col("Active", "integer", 0),
+                col("Last Schedule", "string", 0),
+                col("Age", "string", 0),
+            ],
+            vec![
+                name,
+                json!(s(o, "/spec/schedule")),
+                json!(or_none(s(o, "/spec/timeZone"))),
+                json!(
+                    if o.pointer("/spec/suspend").and_then(Value::as_bool) == Some(true) {
+                        "True"
+                    } else {
+                        "False"
+                    }
+                ),
+                json!(
+                    o.pointer("/status/active")
+                        .and_then(Value::as_array)
+                        .map_or(0, Vec::len)
+                ),
+                json!(
+                    o.pointer("/status/lastScheduleTime")
+                        .map_or("<none>".to_string(), |t| age_of(Some(t)))
+                ),
+                age,
+            ],
+        ),
+        "PodDisruptionBudget" => {
+            let opt = |p: &str| {
+                o.pointer(p).map_or("N/A".to_string(), |v| {
+                    v.as_str().map_or_else(|| v.to_string(), str::to_string)
+                })
+            };
+            (
+                vec![
+                    col("Name", "string", 0),
+                    col("Min Available", "string", 0),
+                    col("Max Unavailable", "string", 0),
+                    col("Allowed Disruptions", "integer", 0),
+                    col("Age", "string", 0),
+                ],
+                vec![
+                    name,
+                    json!(opt("/spec/minAvailable")),
+                    json!(opt("/spec/maxUnavailable")),
+                    json!(i(o, "/status/disruptionsAllowed")),
+                    age,
+                ],
+            )
+        }
+        "PersistentVolume" => {
+            let claim = if s(o, "/spec/claimRef/name").is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "{}/{}",
+                    s(o, "/spec/claimRef/namespace"),
+                    s(o, "/spec/claimRef/name")
+                )
+            };
+            (
+                vec![
+                    col("Name", "string", 0),
+                    col("Capacity", "string", 0),
+                    col("Access Modes", "string", 0),
+                    col("Reclaim Policy", "string", 0),
+                    col("Status", "string", 0),
+                    col("Claim", "string", 0),
+                    col("StorageClass", "string", 0),
+                    col("VolumeAttributesClass", "string", 0),
+                    col("Reason", "string", 0),
+                    col("Age", "string", 0),
+                ],
+                vec![
+                    name,
+                    json!(s(o, "/spec/capacity/storage")),
+                    json!(access_modes(o.pointer("/spec/accessModes"))),
+                    json!(s(o, "/spec/persistentVolumeReclaimPolicy")),
+                    json!(s(o, "/status/phase")),
+                    json!(claim),
+                    json!(s(o, "/spec/storageClassName")),
+                    json!("<unset>"),
+                    json!(s(o, "/status/reason")),
+                    age,
+                ],
+            )
+        }
+        "StorageClass" => {
+            let default = o
+                .pointer("/metadata/annotations/storageclass.kubernetes.io~1is-default-class")
+                .and_then(Value::as_str)
+                == Some("true");
+            (
+                vec![
+                    col("Name", "string", 0),
+                    col("Provisioner", "string", 0),
+                    col("ReclaimPolicy", "string", 0),
+                    col("VolumeBindingMode", "string", 0),
+                    col("AllowVolumeExpansion", "string", 0),
+                    col("Age", "string", 0),
+                ],
+                vec![
+                    json!(if default {
+                        format!("{} (default)", s(o, "/metadata/name"))
+                    } else {
+                        s(o, "/metadata/name").to_string()
+                    }),
+                    json!(s(o, "/provisioner")),
+                    json!(
+                        o.get("reclaimPolicy")
+                            .and_then(Value::as_str)
+                            .unwrap_or("Delete")
+                    ),
+                    json!(
+                        o.get("volumeBindingMode")
+                            .and_then(Value::as_str)
+                            .unwrap_or("Immediate")
+                    ),
+                    json!(
+                        o.get("allowVolumeExpansion")
+                            .and_then(Value::as_bool)
+                            .unwrap_or(false)
+                    ),
+                    age,
+                ],
+            )
+        }
+        "Endpoints" => {
+            let addrs: Vec<String> = o
+                .get("subsets")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .flat_map(|sub| {
+                    let ports: Vec<i64> = sub
+                        .get("ports")
+                        .and_then(Value::as_array)
+                        .map(|ps| ps.iter().map(|p| i(p, "/port")).collect())
+                        .unwrap_or_default();
+                    sub.get("addresses")
+                        .and_then(Value::as_array)
+                        .into_iter()
+                        .flatten()
+                        .flat_map(move |a| {
+                            let ip = s(a, "/ip").to_string();
+                            let ports = ports.clone();
+                            if ports.is_empty() {
+                                vec![ip]
+                            } else {
+                                ports.into_iter().map(|p| format!("{ip}:{p}")).collect()
+                            }
+                        })
+                        .collect::<Vec<_>>()
+                })
+                .collect();
+            let shown = if addrs.is_empty() {
+                "<none>".to_string()
+            } else if addrs.len() > 3 {
+                format!(
+                    "{} + {} more...",
+                    addrs.iter().take(3).cloned().collect::<Vec<_>>().join(","),
+                    addrs.len() - 3
+                )
+            } else {
+                addrs.join(",")
+            };
+            (
+                vec![
+                    col("Name", "string", 0),
+                    col("Endpoints", "string", 0),
+                    col("Age", "string", 0),
+                ],
+                vec![name, json!(shown), age],
+            )
+        }
+        "Ingress" => {
+            let hosts: Vec<&str> = o
+                .pointer("/spec/rules")
+                .and_then(Value::as_array)
+                .map(|rs| {
+                    rs.iter()
+                        .map(|r| s(r, "/host"))
+                        .filter(|h| !h.is_empty())
+                        .collect()
+                })
+                .unwrap_or_default();
+            let address: Vec<&str> = o
+                .pointer("/status/loadBalancer/ingress")
+                .and_then(Value::as_array)
+                .map(|a| {
+                    a.iter()
+                        .map(|x| {
+                            if s(x, "/ip").is_empty() {
+                                s(x, "/hostname")
+                            } else {
+                                s(x, "/ip")
+                            }
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            (
+                vec![
+                    col("Name", "string", 0),
+                    col("Class", "string", 0),
+                    col("Hosts", "string", 0),
+                    col("Address", "string", 0),
+                    col("Ports", "string", 0),
+                    col("Age", "string", 0),
+                ],
+                vec![
+                    name,
+                    json!(or_none(s(o, "/spec/ingressClassName"))),
+                    json!(if hosts.is_empty() {
+                        "*".to_string()
+                    } else {
+                        hosts.join(",")
+                    }),
+                    json!(address.join(",")),
+                    json!(if o.pointer("/spec/tls").is_some() {
+                        "80, 443"
+                    } else {
+                        "80"
+                    }),
+                    age,
+                ],
+            )
+        }
         "CustomResourceDefinition" => (
             vec![col("Name", "string", 0), col("Created At", "date", 0)],
             vec![name, json!(s(o, "/metadata/creationTimestamp"))],
@@ -754,6 +1043,38 @@ mod tests {
         assert_eq!(human_duration(3 * 86400 + 3600), "3d1h");
         assert_eq!(human_duration(100 * 86400), "100d");
         assert_eq!(human_duration(-5), "<invalid>");
+    }
+
+    fn ri(kind: &str) -> ResourceInfo {
+        crate::testing::resources::builtins()
+            .into_iter()
+            .find(|r| r.kind == kind)
+            .unwrap()
+    }
+
+    #[test]
+    fn job_endpoints_and_storage_class_rows() {
+        let job = json!({"metadata": {"name": "j"}, "spec": {"completions": 1},
+            "status": {"succeeded": 1, "startTime": "2020-01-01T00:00:00Z", "completionTime": "2020-01-01T00:02:30Z",
+                       "conditions": [{"type": "Complete", "status": "True"}]}});
+        let (_, cells) = columns_and_cells(&ri("Job"), &job);
+        assert_eq!(
+            cells[1..4],
+            [json!("Complete"), json!("1/1"), json!("2m30s")]
+        );
+        let ep = json!({"metadata": {"name": "e"}, "subsets": [{"addresses": [{"ip": "10.0.0.1"}, {"ip": "10.0.0.2"}], "ports": [{"port": 80}]}]});
+        assert_eq!(
+            columns_and_cells(&ri("Endpoints"), &ep).1[1],
+            "10.0.0.1:80,10.0.0.2:80"
+        );
+        let empty = json!({"metadata": {"name": "e"}});
+        assert_eq!(columns_and_cells(&ri("Endpoints"), &empty).1[1], "<none>");
+        let sc = json!({"metadata": {"name": "gp3", "annotations": {"storageclass.kubernetes.io/is-default-class": "true"}}, "provisioner": "ebs.csi.aws.com"});
+        let (cols, cells) = columns_and_cells(&ri("StorageClass"), &sc);
+        assert_eq!(cells[0], "gp3 (default)");
+        assert_eq!(cols.len(), cells.len());
+        let table = objects_table(&ri("Pod"), &[], "None", None);
+        assert_eq!(table["columnDefinitions"].as_array().unwrap().len(), 9);
     }
 
     #[test]
