@@ -82,7 +82,9 @@ impl Connection {
     }
 
     fn is_usable(&self) -> bool {
-        !self.service.is_closed() && !self.peer().is_transport_closed() && self.fault.get().is_none()
+        !self.service.is_closed()
+            && !self.peer().is_transport_closed()
+            && self.fault.get().is_none()
     }
 }
 
@@ -186,31 +188,39 @@ impl McpClient {
 
     /// Lists every tool, following pagination cursors.
     pub async fn list_tools(&self) -> Result<Vec<RemoteTool>, McpError> {
-        self.paginate("tools/list", |cursor| {
-            ClientRequest::ListToolsRequest(ListToolsRequest {
-                method: Default::default(),
-                params: Some(PaginatedRequestParams::default().with_cursor(cursor)),
-                extensions: Default::default(),
-            })
-        }, |result| match result {
-            ServerResult::ListToolsResult(r) => Some((r.tools, r.next_cursor)),
-            _ => None,
-        })
+        self.paginate(
+            "tools/list",
+            |cursor| {
+                ClientRequest::ListToolsRequest(ListToolsRequest {
+                    method: Default::default(),
+                    params: Some(PaginatedRequestParams::default().with_cursor(cursor)),
+                    extensions: Default::default(),
+                })
+            },
+            |result| match result {
+                ServerResult::ListToolsResult(r) => Some((r.tools, r.next_cursor)),
+                _ => None,
+            },
+        )
         .await
     }
 
     /// Lists every prompt.
     pub async fn list_prompts(&self) -> Result<Vec<Prompt>, McpError> {
-        self.paginate("prompts/list", |cursor| {
-            ClientRequest::ListPromptsRequest(ListPromptsRequest {
-                method: Default::default(),
-                params: Some(PaginatedRequestParams::default().with_cursor(cursor)),
-                extensions: Default::default(),
-            })
-        }, |result| match result {
-            ServerResult::ListPromptsResult(r) => Some((r.prompts, r.next_cursor)),
-            _ => None,
-        })
+        self.paginate(
+            "prompts/list",
+            |cursor| {
+                ClientRequest::ListPromptsRequest(ListPromptsRequest {
+                    method: Default::default(),
+                    params: Some(PaginatedRequestParams::default().with_cursor(cursor)),
+                    extensions: Default::default(),
+                })
+            },
+            |result| match result {
+                ServerResult::ListPromptsResult(r) => Some((r.prompts, r.next_cursor)),
+                _ => None,
+            },
+        )
         .await
     }
 
@@ -233,41 +243,48 @@ impl McpClient {
 
     /// Lists every resource.
     pub async fn list_resources(&self) -> Result<Vec<Resource>, McpError> {
-        self.paginate("resources/list", |cursor| {
-            ClientRequest::ListResourcesRequest(ListResourcesRequest {
-                method: Default::default(),
-                params: Some(PaginatedRequestParams::default().with_cursor(cursor)),
-                extensions: Default::default(),
-            })
-        }, |result| match result {
-            ServerResult::ListResourcesResult(r) => Some((r.resources, r.next_cursor)),
-            _ => None,
-        })
+        self.paginate(
+            "resources/list",
+            |cursor| {
+                ClientRequest::ListResourcesRequest(ListResourcesRequest {
+                    method: Default::default(),
+                    params: Some(PaginatedRequestParams::default().with_cursor(cursor)),
+                    extensions: Default::default(),
+                })
+            },
+            |result| match result {
+                ServerResult::ListResourcesResult(r) => Some((r.resources, r.next_cursor)),
+                _ => None,
+            },
+        )
         .await
     }
 
     /// Lists every resource template.
     pub async fn list_resource_templates(&self) -> Result<Vec<ResourceTemplate>, McpError> {
-        self.paginate("resources/templates/list", |cursor| {
-            ClientRequest::ListResourceTemplatesRequest(ListResourceTemplatesRequest {
-                method: Default::default(),
-                params: Some(PaginatedRequestParams::default().with_cursor(cursor)),
-                extensions: Default::default(),
-            })
-        }, |result| match result {
-            ServerResult::ListResourceTemplatesResult(r) => {
-                Some((r.resource_templates, r.next_cursor))
-            }
-            _ => None,
-        })
+        self.paginate(
+            "resources/templates/list",
+            |cursor| {
+                ClientRequest::ListResourceTemplatesRequest(ListResourceTemplatesRequest {
+                    method: Default::default(),
+                    params: Some(PaginatedRequestParams::default().with_cursor(cursor)),
+                    extensions: Default::default(),
+                })
+            },
+            |result| match result {
+                ServerResult::ListResourceTemplatesResult(r) => {
+                    Some((r.resource_templates, r.next_cursor))
+                }
+                _ => None,
+            },
+        )
         .await
     }
 
     /// Reads a resource.
     pub async fn read_resource(&self, uri: &str) -> Result<ReadResourceResult, McpError> {
-        let req = ClientRequest::ReadResourceRequest(Request::new(ReadResourceRequestParams::new(
-            uri,
-        )));
+        let req =
+            ClientRequest::ReadResourceRequest(Request::new(ReadResourceRequestParams::new(uri)));
         match self.request("resources/read", req, None).await? {
             ServerResult::ReadResourceResult(r) => Ok(r),
             other => Err(self.unexpected("resources/read", &other)),
@@ -538,7 +555,12 @@ impl McpClient {
                         McpProtocol::StreamableHttp => {
                             let transport_config =
                                 StreamableHttpClientTransportConfig::with_uri(http.url.as_str())
-                                    .custom_headers(headers.into_iter().filter_map(|(k, v)| Some((k?, v))).collect());
+                                    .custom_headers(
+                                        headers
+                                            .into_iter()
+                                            .filter_map(|(k, v)| Some((k?, v)))
+                                            .collect(),
+                                    );
                             let transport = StreamableHttpClientTransport::with_client(
                                 StreamableClient {
                                     inner: client,
@@ -616,10 +638,13 @@ impl McpClient {
             headers.insert(name.clone(), value.clone());
         }
         if let Some(provider) = &http.headers_from {
-            let resolved = provider.headers().await.map_err(|source| McpError::Headers {
-                server: self.inner.config.name.clone(),
-                source,
-            })?;
+            let resolved = provider
+                .headers()
+                .await
+                .map_err(|source| McpError::Headers {
+                    server: self.inner.config.name.clone(),
+                    source,
+                })?;
             for (name, mut value) in resolved {
                 value.set_sensitive(true);
                 headers.insert(name, value);

@@ -24,7 +24,9 @@ pub const DEFAULT_SSE_READ_TIMEOUT: Duration = Duration::from_secs(300);
 type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 /// Wire protocol of a remote server, as kagent's `RemoteMCPServer.spec.protocol` spells it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
 pub enum McpProtocol {
     /// MCP streamable HTTP (one endpoint, `POST` + optional SSE responses, `Mcp-Session-Id`).
     #[default]
@@ -311,6 +313,10 @@ mod tests {
             .header("X-Key", "line\nbreak-secret")
             .unwrap_err();
         assert!(!err.to_string().contains("secret"), "{err}");
-        assert!(HttpServerConfig::streamable_http("u").header("bad name", "v").is_err());
+        assert!(
+            HttpServerConfig::streamable_http("u")
+                .header("bad name", "v")
+                .is_err()
+        );
     }
 }

@@ -2,8 +2,7 @@
 
 use kagent_core::{ToolContent, ToolEffect, ToolError, ToolOutput, ToolSpec};
 use rmcp::model::{
-    CallToolResult, ContentBlock, Resource, ResourceContents, Tool as RemoteTool,
-    ToolAnnotations,
+    CallToolResult, ContentBlock, Resource, ResourceContents, Tool as RemoteTool, ToolAnnotations,
 };
 use serde_json::Value;
 
@@ -147,7 +146,9 @@ pub fn output_from_result(tool: &str, result: CallToolResult) -> Result<ToolOutp
 pub fn block_from_content(content: &ToolContent) -> ContentBlock {
     match content {
         ToolContent::Text { text } => ContentBlock::text(text.clone()),
-        ToolContent::Image { media_type, data } => ContentBlock::image(data.clone(), media_type.clone()),
+        ToolContent::Image { media_type, data } => {
+            ContentBlock::image(data.clone(), media_type.clone())
+        }
         ToolContent::Resource {
             uri,
             name,
@@ -202,18 +203,29 @@ mod tests {
     #[test]
     fn annotations_map_to_effects() {
         let t = |a: Value| {
-            spec_from_remote(&remote(json!({"name": "t", "inputSchema": {"type": "object"}, "annotations": a})))
-                .unwrap()
+            spec_from_remote(&remote(
+                json!({"name": "t", "inputSchema": {"type": "object"}, "annotations": a}),
+            ))
+            .unwrap()
         };
-        assert_eq!(t(json!({"readOnlyHint": true})).effect, ToolEffect::ReadOnly);
+        assert_eq!(
+            t(json!({"readOnlyHint": true})).effect,
+            ToolEffect::ReadOnly
+        );
         assert!(t(json!({"readOnlyHint": true})).idempotent);
-        assert_eq!(t(json!({"destructiveHint": true})).effect, ToolEffect::Destructive);
+        assert_eq!(
+            t(json!({"destructiveHint": true})).effect,
+            ToolEffect::Destructive
+        );
         assert_eq!(
             t(json!({"readOnlyHint": false, "destructiveHint": false})).effect,
             ToolEffect::Mutating
         );
         assert!(t(json!({"idempotentHint": true})).idempotent);
-        let bare = spec_from_remote(&remote(json!({"name": "t", "inputSchema": {"type": "object"}}))).unwrap();
+        let bare = spec_from_remote(&remote(
+            json!({"name": "t", "inputSchema": {"type": "object"}}),
+        ))
+        .unwrap();
         assert_eq!(bare.effect, ToolEffect::Mutating);
         assert!(!bare.idempotent);
     }
@@ -248,13 +260,28 @@ mod tests {
         let out = output_from_result("t", result).unwrap();
         assert_eq!(out.structured, Some(json!({"n": 1})));
         assert_eq!(out.content[0], ToolContent::text("hello"));
-        assert_eq!(out.content[1], ToolContent::Image { media_type: "image/png".into(), data: "aGk=".into() });
+        assert_eq!(
+            out.content[1],
+            ToolContent::Image {
+                media_type: "image/png".into(),
+                data: "aGk=".into()
+            }
+        );
         assert_eq!(
             out.content[2],
-            ToolContent::Resource { uri: "file:///a".into(), name: Some("a".into()), mime_type: Some("text/plain".into()), text: None }
+            ToolContent::Resource {
+                uri: "file:///a".into(),
+                name: Some("a".into()),
+                mime_type: Some("text/plain".into()),
+                text: None
+            }
         );
-        assert!(matches!(&out.content[3], ToolContent::Resource { text: Some(t), .. } if t == "inline"));
-        assert!(matches!(&out.content[4], ToolContent::Text { text } if text.contains("audio/wav")));
+        assert!(
+            matches!(&out.content[3], ToolContent::Resource { text: Some(t), .. } if t == "inline")
+        );
+        assert!(
+            matches!(&out.content[4], ToolContent::Text { text } if text.contains("audio/wav"))
+        );
     }
 
     #[test]
@@ -266,14 +293,21 @@ mod tests {
         let err = output_from_result("t", result).unwrap_err();
         assert!(!err.is_fault());
         assert_eq!(err.to_string(), "pod not found");
-        let empty: CallToolResult = serde_json::from_value(json!({"content": [], "isError": true})).unwrap();
-        assert!(output_from_result("t", empty).unwrap_err().to_string().contains("t reported an error"));
+        let empty: CallToolResult =
+            serde_json::from_value(json!({"content": [], "isError": true})).unwrap();
+        assert!(
+            output_from_result("t", empty)
+                .unwrap_err()
+                .to_string()
+                .contains("t reported an error")
+        );
     }
 
     #[test]
     fn structured_only_results_get_text_for_the_model() {
         let result: CallToolResult =
-            serde_json::from_value(json!({"content": [], "structuredContent": {"ok": true}})).unwrap();
+            serde_json::from_value(json!({"content": [], "structuredContent": {"ok": true}}))
+                .unwrap();
         let out = output_from_result("t", result).unwrap();
         assert_eq!(out.content, vec![ToolContent::text("{\"ok\":true}")]);
     }
@@ -286,12 +320,19 @@ mod tests {
         let back = output_from_result("t", ok).unwrap();
         assert_eq!(back.structured, Some(json!({"a": 1})));
 
-        let err = result_from_outcome(Err(ToolError::NotFound { message: "no pod web".into() }));
+        let err = result_from_outcome(Err(ToolError::NotFound {
+            message: "no pod web".into(),
+        }));
         assert_eq!(err.is_error, Some(true));
         let text = serde_json::to_value(&err).unwrap()["content"][0]["text"].clone();
         assert_eq!(text, "Error: not found: no pod web");
 
-        let link = block_from_content(&ToolContent::Resource { uri: "u://x".into(), name: None, mime_type: None, text: None });
+        let link = block_from_content(&ToolContent::Resource {
+            uri: "u://x".into(),
+            name: None,
+            mime_type: None,
+            text: None,
+        });
         assert!(matches!(link, ContentBlock::ResourceLink(_)));
     }
 

@@ -125,8 +125,10 @@ impl McpError {
                 after,
             },
             McpError::Server {
-                code, ref message, ..
-            } if code == -32602 => ToolError::invalid_arguments(tool, message.clone()),
+                code: -32602,
+                ref message,
+                ..
+            } => ToolError::invalid_arguments(tool, message.clone()),
             McpError::Server { .. } => ToolError::failed(self.to_string()),
             McpError::Closed { .. } => ToolError::Transport {
                 tool: tool.to_owned(),

@@ -78,8 +78,7 @@ pub fn http_client_builder(tls: &TlsOptions) -> Result<reqwest::ClientBuilder, H
         builder = builder.tls_danger_accept_invalid_certs(true);
     }
     if let Some(pem) = &tls.ca_cert_pem {
-        let certs =
-            reqwest::Certificate::from_pem_bundle(pem).map_err(HttpClientError::CaCert)?;
+        let certs = reqwest::Certificate::from_pem_bundle(pem).map_err(HttpClientError::CaCert)?;
         builder = if tls.disable_system_cas {
             builder.tls_certs_only(certs)
         } else {

@@ -93,14 +93,14 @@ impl ToolsetServer {
 
     /// Serves over this process's stdin/stdout until the client closes stdin.
     pub async fn serve_stdio(self) -> Result<(), McpError> {
-        let running = self
-            .serve(rmcp::transport::stdio())
-            .await
-            .map_err(|e| McpError::Connect {
-                server: "stdio client".into(),
-                message: format!("initialize failed: {e}"),
-                source: Some(Box::new(e)),
-            })?;
+        let running =
+            self.serve(rmcp::transport::stdio())
+                .await
+                .map_err(|e| McpError::Connect {
+                    server: "stdio client".into(),
+                    message: format!("initialize failed: {e}"),
+                    source: Some(Box::new(e)),
+                })?;
         let _ = running.waiting().await;
         Ok(())
     }
@@ -119,7 +119,9 @@ impl ServerHandler for ToolsetServer {
         _request: Option<PaginatedRequestParams>,
         _context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, ErrorData> {
-        Ok(ListToolsResult::with_all_items(self.listed.as_ref().clone()))
+        Ok(ListToolsResult::with_all_items(
+            self.listed.as_ref().clone(),
+        ))
     }
 
     fn get_tool(&self, name: &str) -> Option<RemoteTool> {
@@ -161,11 +163,7 @@ impl ServerHandler for ToolsetServer {
             cancellation: context.ct.clone(),
             dry_run: false,
         };
-        let outcome = self
-            .tools
-            .call(name, arguments, ctx)
-            .instrument(span)
-            .await;
+        let outcome = self.tools.call(name, arguments, ctx).instrument(span).await;
         if let Err(e) = &outcome {
             tracing::debug!(tool = %name, error = %e, fault = e.is_fault(), "tool call failed");
         }
@@ -193,7 +191,10 @@ pub struct HttpServeOptions {
 impl std::fmt::Debug for HttpServeOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("HttpServeOptions")
-            .field("bearer_token", &self.bearer_token.as_ref().map(|_| "<redacted>"))
+            .field(
+                "bearer_token",
+                &self.bearer_token.as_ref().map(|_| "<redacted>"),
+            )
             .field("allowed_hosts", &self.allowed_hosts)
             .field("stateless_json", &self.stateless_json)
             .finish()
@@ -250,9 +251,7 @@ pub fn router(server: ToolsetServer, options: HttpServeOptions) -> Router {
     let tools = server.tools.len();
     mcp.route(
         "/healthz",
-        get(move || async move {
-            axum::Json(serde_json::json!({"status": "ok", "tools": tools}))
-        }),
+        get(move || async move { axum::Json(serde_json::json!({"status": "ok", "tools": tools})) }),
     )
 }
 
@@ -381,11 +380,16 @@ async fn sse_connect(
     let cancellation = state.cancellation.child_token();
     let session = id.clone();
     tokio::spawn(async move {
-        match server.serve_with_ct((to_client, from_client), cancellation).await {
+        match server
+            .serve_with_ct((to_client, from_client), cancellation)
+            .await
+        {
             Ok(running) => {
                 let _ = running.waiting().await;
             }
-            Err(e) => tracing::debug!(session = %session, error = %e, "legacy SSE session ended before initialize"),
+            Err(e) => {
+                tracing::debug!(session = %session, error = %e, "legacy SSE session ended before initialize")
+            }
         }
     });
     let guard = SessionGuard {
@@ -422,12 +426,20 @@ async fn sse_message(
         .and_then(|v| v.to_str().ok())
         .is_none_or(|v| v.starts_with("application/json"));
     if !json {
-        return (StatusCode::UNSUPPORTED_MEDIA_TYPE, "expected application/json").into_response();
+        return (
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "expected application/json",
+        )
+            .into_response();
     }
     let message: ClientJsonRpcMessage = match serde_json::from_slice(&body) {
         Ok(m) => m,
         Err(e) => {
-            return (StatusCode::BAD_REQUEST, format!("invalid JSON-RPC message: {e}")).into_response();
+            return (
+                StatusCode::BAD_REQUEST,
+                format!("invalid JSON-RPC message: {e}"),
+            )
+                .into_response();
         }
     };
     let sender = state
@@ -451,7 +463,11 @@ mod tests {
 
     #[test]
     fn host_allow_list() {
-        let loopback = ["localhost".to_owned(), "127.0.0.1".to_owned(), "::1".to_owned()];
+        let loopback = [
+            "localhost".to_owned(),
+            "127.0.0.1".to_owned(),
+            "::1".to_owned(),
+        ];
         assert!(host_allowed("127.0.0.1:8084", &loopback));
         assert!(host_allowed("localhost", &loopback));
         assert!(host_allowed("[::1]:80", &loopback));

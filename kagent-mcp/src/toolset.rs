@@ -1,6 +1,6 @@
 //! [`McpToolset`]: the tools of one MCP server as kagent [`Tool`]s.
 
-use std::sync::{Arc, RwLock, PoisonError, Weak};
+use std::sync::{Arc, PoisonError, RwLock, Weak};
 
 use async_trait::async_trait;
 use kagent_core::{Tool, ToolContext, ToolError, ToolOutput, ToolSpec, Toolset};
@@ -187,11 +187,7 @@ async fn load(
         return Ok(all);
     };
     let missing: Vec<String> = {
-        let mut m: Vec<String> = names
-            .iter()
-            .filter(|n| !all.contains(n))
-            .cloned()
-            .collect();
+        let mut m: Vec<String> = names.iter().filter(|n| !all.contains(n)).cloned().collect();
         m.sort();
         m.dedup();
         m
@@ -214,7 +210,11 @@ async fn load(
 
 /// Refreshes the list after every `notifications/tools/list_changed`, until the toolset is
 /// dropped.
-async fn watch_list_changes(client: McpClient, filter: Option<Arc<[String]>>, state: Weak<RwLock<State>>) {
+async fn watch_list_changes(
+    client: McpClient,
+    filter: Option<Arc<[String]>>,
+    state: Weak<RwLock<State>>,
+) {
     let mut changes = client.tools_changed();
     while changes.changed().await.is_ok() {
         let generation = *changes.borrow_and_update();

@@ -110,12 +110,19 @@ mod tests {
     #[test]
     fn inject_writes_meta_and_skips_garbage() {
         let mut meta = rmcp::model::MetaObject::new();
-        inject(&mut meta, &TraceContext {
-            traceparent: "bogus".into(),
-            tracestate: None,
-        });
+        inject(
+            &mut meta,
+            &TraceContext {
+                traceparent: "bogus".into(),
+                tracestate: None,
+            },
+        );
         assert!(meta.0.is_empty());
-        let mut cx = TraceContext::new("4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7", false);
+        let mut cx = TraceContext::new(
+            "4bf92f3577b34da6a3ce929d0e0e4736",
+            "00f067aa0ba902b7",
+            false,
+        );
         cx.tracestate = Some("k=v".into());
         inject(&mut meta, &cx);
         assert_eq!(meta.0["traceparent"], cx.traceparent.as_str());

@@ -1,12 +1,20 @@
 //! Fault handling: servers that die, hang, send garbage, or restart mid-session.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, missing_docs)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    missing_docs
+)]
 
 mod support;
 
 use std::time::Duration;
 
 use kagent_core::{ToolContext, ToolError};
-use kagent_mcp::{HttpServerConfig, McpClient, McpError, McpServerConfig, McpToolset, ReconnectPolicy};
+use kagent_mcp::{
+    HttpServerConfig, McpClient, McpError, McpServerConfig, McpToolset, ReconnectPolicy,
+};
 use serde_json::json;
 use support::*;
 
@@ -33,7 +41,9 @@ async fn tool_lists_are_paginated() {
     let tools = bounded("list", client.list_tools()).await.unwrap();
     let names: Vec<_> = tools.iter().map(|t| t.name.to_string()).collect();
     assert_eq!(names, ["a1", "a2", "b1", "c1", "c2"]);
-    let set = McpToolset::with_tool_names(client.clone(), &["c2", "a1"]).await.unwrap();
+    let set = McpToolset::with_tool_names(client.clone(), &["c2", "a1"])
+        .await
+        .unwrap();
     assert_eq!(set.toolset().names().collect::<Vec<_>>(), ["c2", "a1"]);
     client.close().await;
 }
@@ -43,9 +53,12 @@ async fn malformed_json_rpc_is_a_protocol_error_and_the_next_call_reconnects() {
     init_tracing();
     let client = McpClient::new(fake_server("garbage"));
     let set = McpToolset::connect(client.clone()).await.unwrap().toolset();
-    let err = bounded("garbage call", set.call("work", json!({}), ToolContext::detached("1")))
-        .await
-        .unwrap_err();
+    let err = bounded(
+        "garbage call",
+        set.call("work", json!({}), ToolContext::detached("1")),
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(err, ToolError::Transport { .. }), "{err}");
     assert!(err.to_string().contains("malformed JSON-RPC"), "{err}");
     assert!(err.is_fault());
@@ -69,9 +82,12 @@ async fn a_server_that_never_answers_hits_the_timeout() {
     init_tracing();
     let client = McpClient::new(fake_server("silent").timeout(Duration::from_secs(1)));
     let set = McpToolset::connect(client.clone()).await.unwrap().toolset();
-    let err = bounded("silent call", set.call("work", json!({}), ToolContext::detached("1")))
-        .await
-        .unwrap_err();
+    let err = bounded(
+        "silent call",
+        set.call("work", json!({}), ToolContext::detached("1")),
+    )
+    .await
+    .unwrap_err();
     match &err {
         ToolError::Timeout { tool, after } => {
             assert_eq!(tool, "work");
@@ -95,7 +111,9 @@ async fn cancelling_a_call_returns_promptly() {
         tokio::time::sleep(Duration::from_millis(200)).await;
         token.cancel();
     });
-    let err = bounded("cancelled call", set.call("work", json!({}), ctx)).await.unwrap_err();
+    let err = bounded("cancelled call", set.call("work", json!({}), ctx))
+        .await
+        .unwrap_err();
     assert!(matches!(err, ToolError::Cancelled), "{err}");
     client.close().await;
 }
@@ -105,13 +123,19 @@ async fn a_server_dying_mid_call_is_a_transport_error_and_the_next_call_restarts
     init_tracing();
     let client = McpClient::new(fake_server("crash"));
     let set = McpToolset::connect(client.clone()).await.unwrap().toolset();
-    let err = bounded("crashing call", set.call("work", json!({}), ToolContext::detached("1")))
-        .await
-        .unwrap_err();
+    let err = bounded(
+        "crashing call",
+        set.call("work", json!({}), ToolContext::detached("1")),
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(err, ToolError::Transport { .. }), "{err}");
     assert!(err.to_string().contains("exited"), "{err}");
     // The next call starts a new process (which crashes again on tools/call, but lists fine).
-    assert_eq!(bounded("relist", client.list_tools()).await.unwrap().len(), 1);
+    assert_eq!(
+        bounded("relist", client.list_tools()).await.unwrap().len(),
+        1
+    );
     client.close().await;
 }
 
@@ -133,14 +157,21 @@ async fn killing_a_stdio_server_during_a_long_call_fails_that_call_fast() {
     let call = tokio::spawn({
         let set = set.clone();
         async move {
-            set.call("trigger-long-running-operation", json!({"duration": 20, "steps": 2}), ToolContext::detached("long"))
-                .await
+            set.call(
+                "trigger-long-running-operation",
+                json!({"duration": 20, "steps": 2}),
+                ToolContext::detached("long"),
+            )
+            .await
         }
     });
     tokio::time::sleep(Duration::from_millis(500)).await;
     // Kill the server process (its pid was written by the wrapper shell before `exec`).
     let pid = std::fs::read_to_string(&pidfile).unwrap();
-    let status = std::process::Command::new("kill").args(["-KILL", pid.trim()]).status().unwrap();
+    let status = std::process::Command::new("kill")
+        .args(["-KILL", pid.trim()])
+        .status()
+        .unwrap();
     assert!(status.success(), "kill {pid} failed");
     let err = tokio::time::timeout(Duration::from_secs(10), call)
         .await
@@ -148,9 +179,16 @@ async fn killing_a_stdio_server_during_a_long_call_fails_that_call_fast() {
         .unwrap()
         .unwrap_err();
     assert!(matches!(err, ToolError::Transport { .. }), "{err}");
-    let out = bounded("echo after restart", set.call("echo", json!({"message": "again"}), ToolContext::detached("2")))
-        .await
-        .unwrap();
+    let out = bounded(
+        "echo after restart",
+        set.call(
+            "echo",
+            json!({"message": "again"}),
+            ToolContext::detached("2"),
+        ),
+    )
+    .await
+    .unwrap();
     assert!(format!("{out:?}").contains("again"));
     client.close().await;
 }
@@ -168,18 +206,38 @@ async fn restarting_a_streamable_http_server_mid_session_reconnects() {
         http(),
     );
     let set = McpToolset::connect(client.clone()).await.unwrap().toolset();
-    set.call("echo", json!({"message": "one"}), ToolContext::detached("1")).await.unwrap();
+    set.call(
+        "echo",
+        json!({"message": "one"}),
+        ToolContext::detached("1"),
+    )
+    .await
+    .unwrap();
 
     server.kill().await;
-    let err = bounded("call to a dead server", set.call("echo", json!({"message": "two"}), ToolContext::detached("2")))
-        .await
-        .unwrap_err();
+    let err = bounded(
+        "call to a dead server",
+        set.call(
+            "echo",
+            json!({"message": "two"}),
+            ToolContext::detached("2"),
+        ),
+    )
+    .await
+    .unwrap_err();
     assert!(err.is_fault(), "{err}");
 
     let _server = start_everything("streamableHttp", port).await;
-    let out = bounded("call after restart", set.call("echo", json!({"message": "three"}), ToolContext::detached("3")))
-        .await
-        .unwrap();
+    let out = bounded(
+        "call after restart",
+        set.call(
+            "echo",
+            json!({"message": "three"}),
+            ToolContext::detached("3"),
+        ),
+    )
+    .await
+    .unwrap();
     assert!(format!("{out:?}").contains("three"), "{out:?}");
     client.close().await;
 }
@@ -190,20 +248,43 @@ async fn restarting_a_legacy_sse_server_mid_session_reconnects() {
     let port = free_port();
     let mut server = start_everything("sse", port).await;
     let client = McpClient::with_http_client(
-        quick(McpServerConfig::http("everything-sse", HttpServerConfig::sse(format!("http://127.0.0.1:{port}/sse")))),
+        quick(McpServerConfig::http(
+            "everything-sse",
+            HttpServerConfig::sse(format!("http://127.0.0.1:{port}/sse")),
+        )),
         http(),
     );
     let set = McpToolset::connect(client.clone()).await.unwrap().toolset();
-    set.call("echo", json!({"message": "one"}), ToolContext::detached("1")).await.unwrap();
+    set.call(
+        "echo",
+        json!({"message": "one"}),
+        ToolContext::detached("1"),
+    )
+    .await
+    .unwrap();
     server.kill().await;
-    let err = bounded("call to a dead server", set.call("echo", json!({"message": "two"}), ToolContext::detached("2")))
-        .await
-        .unwrap_err();
+    let err = bounded(
+        "call to a dead server",
+        set.call(
+            "echo",
+            json!({"message": "two"}),
+            ToolContext::detached("2"),
+        ),
+    )
+    .await
+    .unwrap_err();
     assert!(err.is_fault(), "{err}");
     let _server = start_everything("sse", port).await;
-    let out = bounded("call after restart", set.call("echo", json!({"message": "three"}), ToolContext::detached("3")))
-        .await
-        .unwrap();
+    let out = bounded(
+        "call after restart",
+        set.call(
+            "echo",
+            json!({"message": "three"}),
+            ToolContext::detached("3"),
+        ),
+    )
+    .await
+    .unwrap();
     assert!(format!("{out:?}").contains("three"), "{out:?}");
     client.close().await;
 }
@@ -213,16 +294,25 @@ async fn nothing_listening_is_a_connect_error_after_retries() {
     init_tracing();
     let port = free_port();
     let client = McpClient::with_http_client(
-        quick(McpServerConfig::http("nobody", HttpServerConfig::streamable_http(format!("http://127.0.0.1:{port}/mcp")))),
+        quick(McpServerConfig::http(
+            "nobody",
+            HttpServerConfig::streamable_http(format!("http://127.0.0.1:{port}/mcp")),
+        )),
         http(),
     );
     let err = bounded("connect", client.connect()).await.unwrap_err();
     assert!(matches!(err, McpError::Connect { .. }), "{err}");
     let sse = McpClient::with_http_client(
-        quick(McpServerConfig::http("nobody-sse", HttpServerConfig::sse(format!("http://127.0.0.1:{port}/sse")))),
+        quick(McpServerConfig::http(
+            "nobody-sse",
+            HttpServerConfig::sse(format!("http://127.0.0.1:{port}/sse")),
+        )),
         http(),
     );
-    assert!(matches!(bounded("connect", sse.connect()).await.unwrap_err(), McpError::Connect { .. }));
+    assert!(matches!(
+        bounded("connect", sse.connect()).await.unwrap_err(),
+        McpError::Connect { .. }
+    ));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -237,7 +327,10 @@ async fn a_missing_command_is_a_spawn_error() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn remote_servers_need_an_injected_http_client() {
-    let client = McpClient::new(McpServerConfig::http("x", HttpServerConfig::streamable_http("http://127.0.0.1:1/mcp")));
+    let client = McpClient::new(McpServerConfig::http(
+        "x",
+        HttpServerConfig::streamable_http("http://127.0.0.1:1/mcp"),
+    ));
     let err = client.connect().await.unwrap_err();
     assert!(matches!(err, McpError::InvalidConfig { .. }), "{err}");
 }
@@ -247,7 +340,10 @@ async fn stdio_servers_get_args_env_and_working_dir() {
     init_tracing();
     let dir = tempfile::tempdir().unwrap();
     // The wrapper writes its working directory to a relative path, then becomes the server.
-    let script = format!("pwd > cwd.txt; exec node '{}' \"$@\"", everything_js().display());
+    let script = format!(
+        "pwd > cwd.txt; exec node '{}' \"$@\"",
+        everything_js().display()
+    );
     let mut stdio = kagent_mcp::StdioServerConfig::new("sh")
         .args(["-c".to_owned(), script, "sh".to_owned(), "stdio".to_owned()])
         .env("KAGENT_TEST_MARKER", "marker-42")
@@ -255,8 +351,14 @@ async fn stdio_servers_get_args_env_and_working_dir() {
     stdio.shutdown_grace = Duration::from_millis(500);
     let client = McpClient::new(McpServerConfig::stdio("everything-env", stdio));
     let set = McpToolset::connect(client.clone()).await.unwrap().toolset();
-    let out = set.call("get-env", json!({}), ToolContext::detached("e")).await.unwrap();
-    assert!(format!("{out:?}").contains("marker-42"), "env not passed: {out:?}");
+    let out = set
+        .call("get-env", json!({}), ToolContext::detached("e"))
+        .await
+        .unwrap();
+    assert!(
+        format!("{out:?}").contains("marker-42"),
+        "env not passed: {out:?}"
+    );
     let cwd = std::fs::read_to_string(dir.path().join("cwd.txt")).unwrap();
     assert_eq!(
         std::path::Path::new(cwd.trim()).canonicalize().unwrap(),
@@ -269,20 +371,33 @@ async fn stdio_servers_get_args_env_and_working_dir() {
 async fn trace_context_travels_in_meta_only_when_configured() {
     init_tracing();
     let traced = McpClient::new(fake_server("meta").trace_context(std::sync::Arc::new(|| {
-        let mut cx = kagent_mcp::TraceContext::new("4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7", true);
+        let mut cx = kagent_mcp::TraceContext::new(
+            "4bf92f3577b34da6a3ce929d0e0e4736",
+            "00f067aa0ba902b7",
+            true,
+        );
         cx.tracestate = Some("kagent=1".into());
         Some(cx)
     })));
     let out = traced.call_tool("work", None, None).await.unwrap();
-    let text = serde_json::to_value(&out.content).unwrap()[0]["text"].as_str().unwrap().to_owned();
+    let text = serde_json::to_value(&out.content).unwrap()[0]["text"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let meta: serde_json::Value = serde_json::from_str(&text).unwrap();
-    assert_eq!(meta["traceparent"], "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+    assert_eq!(
+        meta["traceparent"],
+        "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+    );
     assert_eq!(meta["tracestate"], "kagent=1");
     traced.close().await;
 
     let plain = McpClient::new(fake_server("meta"));
     let out = plain.call_tool("work", None, None).await.unwrap();
-    let text = serde_json::to_value(&out.content).unwrap()[0]["text"].as_str().unwrap().to_owned();
+    let text = serde_json::to_value(&out.content).unwrap()[0]["text"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let meta: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert!(meta.get("traceparent").is_none(), "{meta}");
     plain.close().await;

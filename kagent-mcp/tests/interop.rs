@@ -1,6 +1,12 @@
 //! Interop with the official Python SDK (PyPI `mcp`): our client against a Python server, and
 //! our server driven by the Python client; plus our own client against our own server.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, missing_docs)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    missing_docs
+)]
 
 mod support;
 
@@ -8,7 +14,8 @@ use std::time::Duration;
 
 use kagent_core::{ToolContent, ToolContext, ToolEffect, ToolError};
 use kagent_mcp::{
-    HttpServeOptions, HttpServerConfig, McpClient, McpError, McpServerConfig, McpToolset, TraceContext,
+    HttpServeOptions, HttpServerConfig, McpClient, McpError, McpServerConfig, McpToolset,
+    TraceContext,
 };
 use serde_json::{Value, json};
 use support::*;
@@ -19,63 +26,138 @@ async fn our_client_against_a_python_sdk_server() {
     let port = free_port();
     let _server = start_python_server(port).await;
     let client = McpClient::with_http_client(
-        McpServerConfig::http("py", HttpServerConfig::streamable_http(format!("http://127.0.0.1:{port}/mcp")))
-            .timeout(Duration::from_secs(2)),
+        McpServerConfig::http(
+            "py",
+            HttpServerConfig::streamable_http(format!("http://127.0.0.1:{port}/mcp")),
+        )
+        .timeout(Duration::from_secs(2)),
         http(),
     );
     let tools = McpToolset::connect(client.clone()).await.unwrap();
     let set = tools.toolset();
     assert_eq!(set.get("add").unwrap().spec().effect, ToolEffect::ReadOnly);
-    assert_eq!(set.get("delete_pod").unwrap().spec().effect, ToolEffect::Destructive);
-    assert_eq!(set.get("scale").unwrap().spec().effect, ToolEffect::Mutating, "no annotations: mutating");
+    assert_eq!(
+        set.get("delete_pod").unwrap().spec().effect,
+        ToolEffect::Destructive
+    );
+    assert_eq!(
+        set.get("scale").unwrap().spec().effect,
+        ToolEffect::Mutating,
+        "no annotations: mutating"
+    );
 
-    let out = set.call("add", json!({"a": 2, "b": 3}), ToolContext::detached("1")).await.unwrap();
-    assert!(matches!(&out.content[0], ToolContent::Text { text } if text == "5"), "{out:?}");
+    let out = set
+        .call("add", json!({"a": 2, "b": 3}), ToolContext::detached("1"))
+        .await
+        .unwrap();
+    assert!(
+        matches!(&out.content[0], ToolContent::Text { text } if text == "5"),
+        "{out:?}"
+    );
 
-    let weather = set.call("weather", json!({"city": "Oslo"}), ToolContext::detached("2")).await.unwrap();
-    assert_eq!(weather.structured, Some(json!({"city": "Oslo", "temperature_c": 21})));
+    let weather = set
+        .call(
+            "weather",
+            json!({"city": "Oslo"}),
+            ToolContext::detached("2"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        weather.structured,
+        Some(json!({"city": "Oslo", "temperature_c": 21}))
+    );
 
     // A raised exception is an isError result: data for the model, not a fault.
-    let err = set.call("fail", json!({"reason": "quota"}), ToolContext::detached("3")).await.unwrap_err();
+    let err = set
+        .call(
+            "fail",
+            json!({"reason": "quota"}),
+            ToolContext::detached("3"),
+        )
+        .await
+        .unwrap_err();
     assert!(matches!(err, ToolError::Failed { .. }), "{err}");
     assert!(err.to_string().contains("cannot do it: quota"), "{err}");
     assert!(!err.is_fault());
 
     // Slower than the 2 s timeout.
-    let err = set.call("slow", json!({"seconds": 5}), ToolContext::detached("4")).await.unwrap_err();
+    let err = set
+        .call("slow", json!({"seconds": 5}), ToolContext::detached("4"))
+        .await
+        .unwrap_err();
     assert!(matches!(err, ToolError::Timeout { .. }), "{err}");
     // ... and the session still works afterwards.
-    set.call("add", json!({"a": 1, "b": 1}), ToolContext::detached("5")).await.unwrap();
+    set.call("add", json!({"a": 1, "b": 1}), ToolContext::detached("5"))
+        .await
+        .unwrap();
 
     let prompts = client.list_prompts().await.unwrap();
     assert!(prompts.iter().any(|p| p.name == "greet"));
     let resources = client.list_resources().await.unwrap();
-    let readme = resources.iter().find(|r| r.uri == "kagent://notes/readme").expect("readme resource");
+    let readme = resources
+        .iter()
+        .find(|r| r.uri == "kagent://notes/readme")
+        .expect("readme resource");
     let read = client.read_resource(&readme.uri).await.unwrap();
-    assert!(serde_json::to_string(&read.contents).unwrap().contains("kagent notes"));
+    assert!(
+        serde_json::to_string(&read.contents)
+            .unwrap()
+            .contains("kagent notes")
+    );
 
-    let err = McpToolset::with_tool_names(client.clone(), &["add", "nope"]).await.unwrap_err();
-    assert!(matches!(err, McpError::UnknownTools { ref names, .. } if names == &["nope"]), "{err}");
+    let err = McpToolset::with_tool_names(client.clone(), &["add", "nope"])
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, McpError::UnknownTools { ref names, .. } if names == &["nope"]),
+        "{err}"
+    );
     client.close().await;
 }
 
 fn check_python_report(report: &Value) {
     let tools = report["tools"].as_array().unwrap();
-    let by_name = |n: &str| tools.iter().find(|t| t["name"] == n).unwrap_or_else(|| panic!("{n} missing: {report}"));
+    let by_name = |n: &str| {
+        tools
+            .iter()
+            .find(|t| t["name"] == n)
+            .unwrap_or_else(|| panic!("{n} missing: {report}"))
+    };
     assert_eq!(by_name("count_pods")["annotations"]["readOnlyHint"], true);
     assert_eq!(by_name("count_pods")["required"], json!(["namespace"]));
-    assert_eq!(by_name("delete_namespace")["annotations"]["destructiveHint"], true);
-    assert_eq!(by_name("delete_namespace")["annotations"]["readOnlyHint"], false);
+    assert_eq!(
+        by_name("delete_namespace")["annotations"]["destructiveHint"],
+        true
+    );
+    assert_eq!(
+        by_name("delete_namespace")["annotations"]["readOnlyHint"],
+        false
+    );
 
     let calls = &report["calls"];
     assert_eq!(calls["count_pods"][0]["is_error"], false);
-    assert_eq!(calls["count_pods"][0]["content"][0]["text"], "3 pods in default");
+    assert_eq!(
+        calls["count_pods"][0]["content"][0]["text"],
+        "3 pods in default"
+    );
     // Schema violations reach the client as isError results the model can read.
     assert_eq!(calls["count_pods"][1]["is_error"], true, "{report}");
-    assert!(calls["count_pods"][1]["content"][0]["text"].as_str().unwrap().contains("invalid arguments"));
+    assert!(
+        calls["count_pods"][1]["content"][0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("invalid arguments")
+    );
     assert_eq!(calls["delete_namespace"][0]["is_error"], true);
-    assert_eq!(calls["delete_namespace"][0]["content"][0]["text"], "Error: forbidden: namespace prod is protected");
-    assert_eq!(calls["report"][0]["structured"], json!({"nodes": 3, "ready": true}));
+    assert_eq!(
+        calls["delete_namespace"][0]["content"][0]["text"],
+        "Error: forbidden: namespace prod is protected"
+    );
+    assert_eq!(
+        calls["report"][0]["structured"],
+        json!({"nodes": 3, "ready": true})
+    );
 }
 
 async fn run_python_driver(args: &[&str]) -> Value {
@@ -96,7 +178,12 @@ async fn run_python_driver(args: &[&str]) -> Value {
         out.status,
         String::from_utf8_lossy(&out.stderr)
     );
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("bad driver output ({e}): {}", String::from_utf8_lossy(&out.stdout)))
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "bad driver output ({e}): {}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    })
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -127,26 +214,54 @@ async fn bearer_token_is_required_when_configured_and_health_stays_open() {
     })
     .await;
     let http = http();
-    let health: Value = http.get(format!("{base}/healthz")).send().await.unwrap().json().await.unwrap();
+    let health: Value = http
+        .get(format!("{base}/healthz"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(health, json!({"status": "ok", "tools": 3}));
 
-    let denied = http.post(format!("{base}/mcp")).body("{}").send().await.unwrap();
+    let denied = http
+        .post(format!("{base}/mcp"))
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(denied.status(), 401);
-    let denied = http.get(format!("{base}/sse")).bearer_auth("wrong").send().await.unwrap();
+    let denied = http
+        .get(format!("{base}/sse"))
+        .bearer_auth("wrong")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(denied.status(), 401);
 
     // Without the token our client cannot connect; with it, it can.
     let no_token = McpClient::with_http_client(
-        McpServerConfig::http("ours", HttpServerConfig::streamable_http(format!("{base}/mcp")))
-            .reconnect(kagent_mcp::ReconnectPolicy { max_attempts: 1, ..Default::default() }),
+        McpServerConfig::http(
+            "ours",
+            HttpServerConfig::streamable_http(format!("{base}/mcp")),
+        )
+        .reconnect(kagent_mcp::ReconnectPolicy {
+            max_attempts: 1,
+            ..Default::default()
+        }),
         http.clone(),
     );
     assert!(no_token.connect().await.is_err());
     let with_token = remote(
         "ours",
-        HttpServerConfig::streamable_http(format!("{base}/mcp")).header("Authorization", "Bearer t0ken-abc").unwrap(),
+        HttpServerConfig::streamable_http(format!("{base}/mcp"))
+            .header("Authorization", "Bearer t0ken-abc")
+            .unwrap(),
     );
-    let set = McpToolset::connect(with_token.clone()).await.unwrap().toolset();
+    let set = McpToolset::connect(with_token.clone())
+        .await
+        .unwrap()
+        .toolset();
     assert_eq!(set.len(), 3);
 
     // The Python client with the token, too.
@@ -162,8 +277,12 @@ struct SecretHeaders;
 impl kagent_mcp::HeaderProvider for SecretHeaders {
     async fn headers(
         &self,
-    ) -> Result<Vec<(http::HeaderName, http::HeaderValue)>, Box<dyn std::error::Error + Send + Sync>> {
-        Ok(vec![(http::header::AUTHORIZATION, http::HeaderValue::from_static("Bearer from-secret"))])
+    ) -> Result<Vec<(http::HeaderName, http::HeaderValue)>, Box<dyn std::error::Error + Send + Sync>>
+    {
+        Ok(vec![(
+            http::header::AUTHORIZATION,
+            http::HeaderValue::from_static("Bearer from-secret"),
+        )])
     }
 }
 
@@ -173,7 +292,8 @@ struct FailingHeaders;
 impl kagent_mcp::HeaderProvider for FailingHeaders {
     async fn headers(
         &self,
-    ) -> Result<Vec<(http::HeaderName, http::HeaderValue)>, Box<dyn std::error::Error + Send + Sync>> {
+    ) -> Result<Vec<(http::HeaderName, http::HeaderValue)>, Box<dyn std::error::Error + Send + Sync>>
+    {
         Err("secret kagent/mcp-token not found".into())
     }
 }
@@ -188,14 +308,23 @@ async fn headers_are_resolved_at_connect_time() {
     .await;
     let client = remote(
         "ours",
-        HttpServerConfig::streamable_http(format!("{base}/mcp")).headers_from(std::sync::Arc::new(SecretHeaders)),
+        HttpServerConfig::streamable_http(format!("{base}/mcp"))
+            .headers_from(std::sync::Arc::new(SecretHeaders)),
     );
-    assert_eq!(McpToolset::connect(client.clone()).await.unwrap().toolset().len(), 3);
+    assert_eq!(
+        McpToolset::connect(client.clone())
+            .await
+            .unwrap()
+            .toolset()
+            .len(),
+        3
+    );
     client.close().await;
 
     let failing = remote(
         "ours",
-        HttpServerConfig::streamable_http(format!("{base}/mcp")).headers_from(std::sync::Arc::new(FailingHeaders)),
+        HttpServerConfig::streamable_http(format!("{base}/mcp"))
+            .headers_from(std::sync::Arc::new(FailingHeaders)),
     );
     let err = failing.connect().await.unwrap_err();
     assert!(matches!(err, McpError::Headers { .. }), "{err}");
@@ -213,22 +342,57 @@ async fn our_client_and_server_over_streamable_http_and_legacy_sse() {
         let protocol = config.protocol;
         let client = McpClient::with_http_client(
             McpServerConfig::http("ours", config).trace_context(std::sync::Arc::new(|| {
-                Some(TraceContext::new("4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7", true))
+                Some(TraceContext::new(
+                    "4bf92f3577b34da6a3ce929d0e0e4736",
+                    "00f067aa0ba902b7",
+                    true,
+                ))
             })),
             http(),
         );
         let set = McpToolset::connect(client.clone()).await.unwrap().toolset();
-        assert_eq!(set.get("delete_namespace").unwrap().spec().effect, ToolEffect::Destructive, "{protocol:?}");
-        assert_eq!(set.get("count_pods").unwrap().spec().effect, ToolEffect::ReadOnly);
-        let out = set.call("count_pods", json!({"namespace": "kube-system"}), ToolContext::detached("1")).await.unwrap();
-        assert_eq!(out, kagent_core::ToolOutput::text("3 pods in kube-system"), "{protocol:?}");
-        let err = set.call("delete_namespace", json!({"namespace": "prod"}), ToolContext::detached("2")).await.unwrap_err();
+        assert_eq!(
+            set.get("delete_namespace").unwrap().spec().effect,
+            ToolEffect::Destructive,
+            "{protocol:?}"
+        );
+        assert_eq!(
+            set.get("count_pods").unwrap().spec().effect,
+            ToolEffect::ReadOnly
+        );
+        let out = set
+            .call(
+                "count_pods",
+                json!({"namespace": "kube-system"}),
+                ToolContext::detached("1"),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            out,
+            kagent_core::ToolOutput::text("3 pods in kube-system"),
+            "{protocol:?}"
+        );
+        let err = set
+            .call(
+                "delete_namespace",
+                json!({"namespace": "prod"}),
+                ToolContext::detached("2"),
+            )
+            .await
+            .unwrap_err();
         assert!(err.to_string().contains("protected"), "{err}");
-        let report = set.call("report", json!({}), ToolContext::detached("3")).await.unwrap();
+        let report = set
+            .call("report", json!({}), ToolContext::detached("3"))
+            .await
+            .unwrap();
         assert_eq!(report.structured, Some(json!({"nodes": 3, "ready": true})));
         // An unknown tool is a JSON-RPC error from the server (the toolset never sends one).
         let err = client.call_tool("nope", None, None).await.unwrap_err();
-        assert!(matches!(err, McpError::Server { code: -32602, .. }), "{err}");
+        assert!(
+            matches!(err, McpError::Server { code: -32602, .. }),
+            "{err}"
+        );
         client.close().await;
     }
     stop.cancel();

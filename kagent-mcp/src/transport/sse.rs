@@ -48,13 +48,14 @@ impl SseTransport {
         read_timeout: Duration,
         fault: FaultSlot,
     ) -> Result<Self, McpError> {
-        let connect_err = |message: String, source: Option<Box<dyn std::error::Error + Send + Sync>>| {
-            McpError::Connect {
-                server: server.to_owned(),
-                message,
-                source,
-            }
-        };
+        let connect_err =
+            |message: String, source: Option<Box<dyn std::error::Error + Send + Sync>>| {
+                McpError::Connect {
+                    server: server.to_owned(),
+                    message,
+                    source,
+                }
+            };
         let base = reqwest::Url::parse(url).map_err(|e| McpError::InvalidConfig {
             server: server.to_owned(),
             message: format!("invalid url: {e}"),
@@ -68,7 +69,10 @@ impl SseTransport {
             .map_err(|e| connect_err("GET of the SSE stream failed".into(), Some(Box::new(e))))?;
         let status = response.status();
         if !status.is_success() {
-            return Err(connect_err(format!("SSE stream answered HTTP {status}"), None));
+            return Err(connect_err(
+                format!("SSE stream answered HTTP {status}"),
+                None,
+            ));
         }
         let is_sse = response
             .headers()
@@ -82,25 +86,28 @@ impl SseTransport {
             ));
         }
 
-        let mut events = Box::pin(tokio_stream::StreamExt::timeout(response.bytes_stream(), read_timeout)
-            .map(move |item| {
-                item.map_err(|_| {
+        let mut events =
+            Box::pin(
+                tokio_stream::StreamExt::timeout(response.bytes_stream(), read_timeout)
+                    .map(move |item| {
+                        item.map_err(|_| {
                     std::io::Error::new(
                         std::io::ErrorKind::TimedOut,
                         format!("no data on the SSE stream for {read_timeout:?} (sseReadTimeout)"),
                     )
                 })
                 .and_then(|r| r.map_err(std::io::Error::other))
-            })
-            .eventsource());
+                    })
+                    .eventsource(),
+            );
 
         // The first event names the message endpoint, relative to the stream's URL.
         let endpoint = loop {
             match events.next().await {
                 Some(Ok(ev)) if ev.event == "endpoint" => {
-                    let endpoint = base.join(ev.data.trim()).map_err(|e| {
-                        connect_err(format!("invalid endpoint event: {e}"), None)
-                    })?;
+                    let endpoint = base
+                        .join(ev.data.trim())
+                        .map_err(|e| connect_err(format!("invalid endpoint event: {e}"), None))?;
                     if endpoint.origin() != base.origin() {
                         // Our headers (credentials) must not go to another origin.
                         return Err(connect_err(

@@ -1,5 +1,12 @@
 //! A small kagent Toolset used by the server tests, the bench and the `tool_server` example.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, missing_docs, dead_code)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    missing_docs,
+    dead_code
+)]
 
 use kagent_core::{IntoTool, ToolContext, ToolEffect, ToolError, ToolOutput, Toolset, TypedTool};
 use schemars::JsonSchema;
@@ -69,7 +76,9 @@ impl TypedTool for Report {
         ToolEffect::ReadOnly
     }
     async fn run(&self, _args: NoArgs, _ctx: ToolContext) -> Result<ToolOutput, ToolError> {
-        Ok(ToolOutput::json(serde_json::json!({"nodes": 3, "ready": true})))
+        Ok(ToolOutput::json(
+            serde_json::json!({"nodes": 3, "ready": true}),
+        ))
     }
 }
 

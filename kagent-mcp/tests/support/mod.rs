@@ -1,6 +1,13 @@
 //! Shared helpers for kagent-mcp integration tests: finding and starting the real MCP
 //! components that `scripts/setup/mcp.sh` installs.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, missing_docs, dead_code)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    missing_docs,
+    dead_code
+)]
 
 pub mod demo_tools;
 
@@ -10,8 +17,8 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use kagent_mcp::{
-    HttpServeOptions, HttpServerConfig, McpClient, McpServerConfig, StdioServerConfig,
-    TlsOptions, ToolsetServer, http_client, serve_http,
+    HttpServeOptions, HttpServerConfig, McpClient, McpServerConfig, StdioServerConfig, TlsOptions,
+    ToolsetServer, http_client, serve_http,
 };
 use tokio::process::{Child, Command};
 use tokio_util::sync::CancellationToken;
@@ -36,19 +43,30 @@ pub fn components() -> PathBuf {
 }
 
 pub fn everything_js() -> PathBuf {
-    let js = components().join("node_modules/@modelcontextprotocol/server-everything/dist/index.js");
-    assert!(js.exists(), "server-everything is not installed at {}: {INSTALL}", js.display());
+    let js =
+        components().join("node_modules/@modelcontextprotocol/server-everything/dist/index.js");
+    assert!(
+        js.exists(),
+        "server-everything is not installed at {}: {INSTALL}",
+        js.display()
+    );
     js
 }
 
 pub fn python() -> PathBuf {
     let py = components().join("mcp-venv/bin/python");
-    assert!(py.exists(), "python mcp is not installed at {}: {INSTALL}", py.display());
+    assert!(
+        py.exists(),
+        "python mcp is not installed at {}: {INSTALL}",
+        py.display()
+    );
     py
 }
 
 pub fn python_script(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/python")
+        .join(name)
 }
 
 /// The `tool_server` example binary. `cargo test` builds examples; `cargo nextest` does not,
@@ -73,7 +91,11 @@ pub fn tool_server_example() -> PathBuf {
 }
 
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// A child process killed on drop.
@@ -87,7 +109,10 @@ impl Proc {
 
 async fn wait_for_port(port: u16, child: &mut Child) {
     for _ in 0..300 {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
             return;
         }
         if let Ok(Some(status)) = child.try_wait() {
@@ -133,15 +158,22 @@ pub async fn start_python_server(port: u16) -> Proc {
 pub fn everything_stdio_config() -> McpServerConfig {
     McpServerConfig::stdio(
         "everything-stdio",
-        StdioServerConfig::new("node").args([everything_js().to_string_lossy().into_owned(), "stdio".into()]),
+        StdioServerConfig::new("node").args([
+            everything_js().to_string_lossy().into_owned(),
+            "stdio".into(),
+        ]),
     )
 }
 
 pub fn fake_server(mode: &str) -> McpServerConfig {
     McpServerConfig::stdio(
         format!("fake-{mode}"),
-        StdioServerConfig::new(python().to_string_lossy().into_owned())
-            .args([python_script("fake_server.py").to_string_lossy().into_owned(), mode.to_owned()]),
+        StdioServerConfig::new(python().to_string_lossy().into_owned()).args([
+            python_script("fake_server.py")
+                .to_string_lossy()
+                .into_owned(),
+            mode.to_owned(),
+        ]),
     )
 }
 
@@ -164,5 +196,3 @@ pub async fn start_our_server(options: HttpServeOptions) -> (String, Cancellatio
     });
     (format!("http://{addr}"), cancel)
 }
-
-
