@@ -247,6 +247,8 @@ pub(crate) struct State {
     pub(crate) requests: Vec<RecordedRequest>,
     pub(crate) tx: broadcast::Sender<Arc<Change>>,
     next_ip: u32,
+    /// owner uid -> (storage key, namespace, name) of the objects whose ownerReferences name it
+    owned: HashMap<String, std::collections::BTreeSet<(String, String, String)>>,
 }
 
 pub(crate) fn now_rfc3339() -> String {
@@ -276,6 +278,17 @@ fn meta(obj: &Value, field: &str) -> Option<String> {
         .and_then(|m| m.get(field))
         .and_then(Value::as_str)
         .map(str::to_string)
+}
+
+fn owner_uids(obj: &Value) -> Vec<String> {
+    obj.pointer("/metadata/ownerReferences")
+        .and_then(Value::as_array)
+        .map(|refs| {
+            refs.iter()
+                .filter_map(|r| r.get("uid").and_then(Value::as_str).map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 fn meta_mut(obj: &mut Value) -> Option<&mut Map<String, Value>> {
@@ -374,6 +387,7 @@ impl State {
             requests: Vec::new(),
             tx,
             next_ip: 10,
+            owned: HashMap::new(),
         }
     }
 
@@ -866,10 +880,7 @@ impl State {
         self.rv += 1;
         set_meta(&mut obj, "resourceVersion", json!(self.rv.to_string()));
         let stored = Self::present(ri, &obj);
-        self.objects
-            .entry(ri.storage_key())
-            .or_default()
-            .insert((ns, name), stored.clone());
+        self.put_object(ri.storage_key(), (ns, name), stored.clone());
         self.record(ri.storage_key(), ChangeKind::Added, None, stored.clone());
         Ok(stored)
     }
@@ -1038,10 +1049,7 @@ impl State {
                 .pointer("/metadata/finalizers")
                 .and_then(Value::as_array)
                 .is_none_or(Vec::is_empty);
-        self.objects
-            .entry(ri.storage_key())
-            .or_default()
-            .insert(key.clone(), new.clone());
+        self.put_object(ri.storage_key(), key.clone(), new.clone());
         self.record(
             ri.storage_key(),
             ChangeKind::Modified,
@@ -1429,11 +1437,7 @@ impl State {
     /// Removes an object now, then its dependents (namespace contents, CRD instances, owned objects).
     fn remove_object(&mut self, ri: &ResourceInfo, ns: &str, name: &str, propagation: &str) {
         let key = ri.storage_key();
-        let Some(obj) = self
-            .objects
-            .get_mut(&key)
-            .and_then(|m| m.remove(&(ns.to_string(), name.to_string())))
-        else {
+        let Some(obj) = self.take_object(&key, &(ns.to_string(), name.to_string())) else {
             return;
         };
         self.rv += 1;
@@ -1471,20 +1475,17 @@ impl State {
             return;
         }
         if let Some(uid) = obj.pointer("/metadata/uid").and_then(Value::as_str) {
-            for r in self.served_storage() {
-                if let Some(m) = self.objects.get(&r.storage_key()) {
-                    for (k, v) in m {
-                        let owned = v
-                            .pointer("/metadata/ownerReferences")
-                            .and_then(Value::as_array)
-                            .is_some_and(|refs| {
-                                refs.iter()
-                                    .any(|o| o.get("uid").and_then(Value::as_str) == Some(uid))
-                            });
-                        if owned && (k.0 == ns || ns.is_empty()) {
-                            dependents.push((r.clone(), k.0.clone(), k.1.clone()));
-                        }
-                    }
+            let owned: Vec<(String, String, String)> = self
+                .owned
+                .get(uid)
+                .map(|set| set.iter().cloned().collect())
+                .unwrap_or_default();
+            for (skey, dns, dn) in owned {
+                if dns != ns && !ns.is_empty() {
+                    continue;
+                }
+                if let Some(r) = self.resources.iter().find(|r| r.storage_key() == skey) {
+                    dependents.push((r.clone(), dns, dn));
                 }
             }
             if propagation == "Orphan" {
@@ -1504,6 +1505,45 @@ impl State {
         for (r, dns, dn) in dependents {
             self.remove_object(&r, &dns, &dn, propagation);
         }
+    }
+
+    /// Stores an object and keeps the owner index (ownerReferences uid -> dependents) current.
+    fn put_object(&mut self, skey: String, key: (String, String), obj: Value) {
+        let new_owners = owner_uids(&obj);
+        let old = self
+            .objects
+            .entry(skey.clone())
+            .or_default()
+            .insert(key.clone(), obj);
+        let entry = (skey, key.0, key.1);
+        if let Some(old) = old {
+            for uid in owner_uids(&old) {
+                if let Some(set) = self.owned.get_mut(&uid) {
+                    set.remove(&entry);
+                    if set.is_empty() {
+                        self.owned.remove(&uid);
+                    }
+                }
+            }
+        }
+        for uid in new_owners {
+            self.owned.entry(uid).or_default().insert(entry.clone());
+        }
+    }
+
+    /// Removes an object from storage and from the owner index.
+    fn take_object(&mut self, skey: &str, key: &(String, String)) -> Option<Value> {
+        let obj = self.objects.get_mut(skey).and_then(|m| m.remove(key))?;
+        let entry = (skey.to_string(), key.0.clone(), key.1.clone());
+        for uid in owner_uids(&obj) {
+            if let Some(set) = self.owned.get_mut(&uid) {
+                set.remove(&entry);
+                if set.is_empty() {
+                    self.owned.remove(&uid);
+                }
+            }
+        }
+        Some(obj)
     }
 
     /// One `ResourceInfo` per storage key (the first served version).
@@ -1935,6 +1975,46 @@ mod tests {
             .unwrap();
         assert!(s.get_raw(&cm, "default", "owner").is_none());
         assert!(s.get_raw(&cm, "default", "child").is_none());
+    }
+
+    #[test]
+    fn owner_index_follows_updates_and_orphaning() {
+        let mut s = state();
+        let cm = s.find("", "v1", "configmaps").unwrap();
+        let a = s
+            .create(
+                &cm,
+                Some("default"),
+                json!({"metadata": {"name": "a"}}),
+                &api(),
+            )
+            .unwrap();
+        let owned = json!([{"apiVersion": "v1", "kind": "ConfigMap", "name": "a", "uid": a["metadata"]["uid"]}]);
+        for n in ["b", "c"] {
+            s.create(
+                &cm,
+                Some("default"),
+                json!({"metadata": {"name": n, "ownerReferences": owned}}),
+                &api(),
+            )
+            .unwrap();
+        }
+        // b stops being owned
+        let mut b = s.get(&cm, "default", "b").unwrap();
+        b["metadata"]
+            .as_object_mut()
+            .unwrap()
+            .remove("ownerReferences");
+        s.update(&cm, "default", "b", b, Sub::Main, &api()).unwrap();
+        let orphan = DeleteOpts {
+            propagation: Some("Orphan".into()),
+            ..Default::default()
+        };
+        s.delete(&cm, "default", "a", &orphan).unwrap();
+        assert!(s.get_raw(&cm, "default", "b").is_some());
+        let c = s.get(&cm, "default", "c").unwrap();
+        assert_eq!(c["metadata"]["ownerReferences"], json!([]));
+        assert!(s.owned.is_empty(), "{:?}", s.owned);
     }
 
     #[test]
