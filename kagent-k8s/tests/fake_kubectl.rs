@@ -409,18 +409,23 @@ fn custom_resources_added_at_run_time() {
                 "versions": [{
                     "name": "v1alpha2", "served": true, "storage": true,
                     "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}},
-                    "additionalPrinterColumns": [{"name": "Type", "type": "string", "jsonPath": ".spec.type"}]
+                    "additionalPrinterColumns": [{"name": "Type", "type": "string", "jsonPath": ".spec.type"},
+                        {"name": "Ready", "type": "string", "jsonPath": ".status.conditions[?(@.type==\"Ready\")].status"}
+                    ]
                 }]
             }
         }))
         .unwrap();
     let out = k.run_stdin(
         &["apply", "-f", "-"],
-        Some("apiVersion: kagent.dev/v1alpha2\nkind: Agent\nmetadata:\n  name: k8s-agent\nspec:\n  type: Declarative\n"),
+        Some("apiVersion: kagent.dev/v1alpha2\nkind: Agent\nmetadata:\n  name: k8s-agent\nspec:\n  type: Declarative\nstatus:\n  conditions:\n  - {type: Accepted, status: \"True\"}\n  - {type: Ready, status: \"False\"}\n"),
     );
     assert!(out.ok, "{}", out.stderr);
     let table = k.ok(&["get", "ag"]);
-    assert_eq!(&row(&table, "k8s-agent")[..2], ["k8s-agent", "Declarative"]);
+    assert_eq!(
+        &row(&table, "k8s-agent")[..3],
+        ["k8s-agent", "Declarative", "False"]
+    );
     let res = k.ok(&["api-resources", "--api-group=kagent.dev", "-o", "name"]);
     assert_eq!(res.trim(), "agents.kagent.dev");
     k.ok(&["delete", "agent", "k8s-agent"]);

@@ -220,15 +220,104 @@ fn selector_string(sel: Option<&Value>) -> String {
     }
 }
 
-fn jsonpath_simple(obj: &Value, path: &str) -> Value {
-    let mut cur = Some(obj);
-    for seg in path.trim_start_matches('.').split('.') {
-        if seg.contains('[') {
-            return Value::Null;
+/// The JSONPath subset CRDs use in `additionalPrinterColumns`: `.a.b`, `.a[0]`, `.a[*].b` and
+/// `.a[?(@.type=="Ready")].status`. Several matches are joined with commas.
+pub(crate) fn jsonpath(obj: &Value, path: &str) -> Value {
+    let mut nodes: Vec<&Value> = vec![obj];
+    let chars: Vec<char> = path.trim().chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        match chars.get(i) {
+            Some('.') => i += 1,
+            Some('[') => {
+                let mut depth = 0;
+                let mut quote: Option<char> = None;
+                let mut j = i;
+                while let Some(&c) = chars.get(j) {
+                    match (c, quote) {
+                        ('"' | '\'', None) => quote = Some(c),
+                        (q, Some(open)) if q == open => quote = None,
+                        ('[', None) => depth += 1,
+                        (']', None) => {
+                            depth -= 1;
+                            if depth == 0 {
+                                break;
+                            }
+                        }
+                        _ => {}
+                    }
+                    j += 1;
+                }
+                let inner: String = chars
+                    .get(i + 1..j)
+                    .map(|c| c.iter().collect())
+                    .unwrap_or_default();
+                nodes = select(nodes, inner.trim());
+                i = j + 1;
+            }
+            Some(_) => {
+                let mut j = i;
+                while chars.get(j).is_some_and(|c| *c != '.' && *c != '[') {
+                    j += 1;
+                }
+                let key: String = chars
+                    .get(i..j)
+                    .map(|c| c.iter().collect())
+                    .unwrap_or_default();
+                nodes = nodes
+                    .into_iter()
+                    .filter_map(|n| n.get(key.as_str()))
+                    .collect();
+                i = j;
+            }
+            None => break,
         }
-        cur = cur.and_then(|c| c.get(seg));
     }
-    cur.cloned().unwrap_or(Value::Null)
+    match nodes.as_slice() {
+        [] => Value::Null,
+        [one] => (*one).clone(),
+        many => Value::String(
+            many.iter()
+                .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string))
+                .collect::<Vec<_>>()
+                .join(","),
+        ),
+    }
+}
+
+fn select<'a>(nodes: Vec<&'a Value>, sel: &str) -> Vec<&'a Value> {
+    let items = nodes.into_iter().filter_map(Value::as_array).flatten();
+    if sel == "*" {
+        return items.collect();
+    }
+    if let Ok(n) = sel.parse::<usize>() {
+        return items.skip(n).take(1).collect();
+    }
+    let Some(expr) = sel
+        .strip_prefix("?(")
+        .and_then(|e| e.strip_suffix(')'))
+        .and_then(|e| e.trim().strip_prefix("@."))
+    else {
+        return Vec::new();
+    };
+    let Some((field, want)) = expr.split_once("==").or_else(|| expr.split_once('=')) else {
+        // `?(@.field)`: the field exists
+        return items.filter(|it| it.get(expr.trim()).is_some()).collect();
+    };
+    let want = want.trim().trim_matches(|c| c == '"' || c == '\'');
+    items
+        .filter(|it| {
+            let mut cur = Some(*it);
+            for seg in field.trim().split('.') {
+                cur = cur.and_then(|c| c.get(seg));
+            }
+            match cur {
+                Some(Value::String(s)) => s == want,
+                Some(other) => other.to_string() == want,
+                None => false,
+            }
+        })
+        .collect()
 }
 
 fn columns_and_cells(ri: &ResourceInfo, o: &Value) -> (Vec<Value>, Vec<Value>) {
@@ -239,7 +328,7 @@ fn columns_and_cells(ri: &ResourceInfo, o: &Value) -> (Vec<Value>, Vec<Value>) {
         let mut cells = vec![name];
         for (n, t, p) in &ri.printer_columns {
             cols.push(col(n, t, 0));
-            let v = jsonpath_simple(o, p);
+            let v = jsonpath(o, p);
             cells.push(if t == "date" {
                 json!(age_of(Some(&v)))
             } else {
@@ -1075,6 +1164,25 @@ mod tests {
         assert_eq!(cols.len(), cells.len());
         let table = objects_table(&ri("Pod"), &[], "None", None);
         assert_eq!(table["columnDefinitions"].as_array().unwrap().len(), 9);
+    }
+
+    #[test]
+    fn printer_column_json_paths() {
+        let o = json!({"spec": {"type": "Declarative", "ports": [{"port": 80}, {"port": 443}]},
+                       "status": {"conditions": [{"type": "Accepted", "status": "True"}, {"type": "Ready", "status": "False"}]}});
+        assert_eq!(jsonpath(&o, ".spec.type"), "Declarative");
+        assert_eq!(jsonpath(&o, ".spec.ports[1].port"), 443);
+        assert_eq!(jsonpath(&o, ".spec.ports[*].port"), "80,443");
+        assert_eq!(
+            jsonpath(&o, ".status.conditions[?(@.type==\"Ready\")].status"),
+            "False"
+        );
+        assert_eq!(
+            jsonpath(&o, ".status.conditions[?(@.type=='Accepted')].status"),
+            "True"
+        );
+        assert_eq!(jsonpath(&o, ".status.missing[0]"), Value::Null);
+        assert_eq!(jsonpath(&o, ".spec.ports[9].port"), Value::Null);
     }
 
     #[test]
