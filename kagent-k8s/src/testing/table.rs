@@ -313,7 +313,9 @@ fn select<'a>(nodes: Vec<&'a Value>, sel: &str) -> Vec<&'a Value> {
             }
             match cur {
                 Some(Value::String(s)) => s == want,
-                Some(other) => other.to_string() == want,
+                Some(Value::Number(n)) => want.parse::<f64>().ok() == n.as_f64(),
+                Some(Value::Bool(b)) => want.parse::<bool>().ok() == Some(*b),
+                Some(_) => false,
                 None => false,
             }
         })
