@@ -1184,6 +1184,7 @@ mod tests {
             "True"
         );
         assert_eq!(jsonpath(&o, ".status.missing[0]"), Value::Null);
+        assert_eq!(jsonpath(&o, ".spec.ports[?(@.port==443)].port"), 443);
         assert_eq!(jsonpath(&o, ".spec.ports[9].port"), Value::Null);
     }
 
