@@ -811,3 +811,36 @@ async fn metadata_calls_and_streaming_list_watcher() {
         other => panic!("unexpected {other:?}"),
     }
 }
+
+#[tokio::test]
+async fn client_from_generated_kubeconfig_and_shutdown_on_drop() {
+    let fake = FakeCluster::start().unwrap();
+    let config = kube::Config::from_custom_kubeconfig(
+        fake.kubeconfig(),
+        &kube::config::KubeConfigOptions::default(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(config.default_namespace, "default");
+    let client = kube::Client::try_from(config).unwrap();
+    let namespaces: Api<Namespace> = Api::all(client.clone());
+    let names: Vec<String> = namespaces
+        .list(&ListParams::default())
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|n| n.metadata.name.unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["default", "kube-node-lease", "kube-public", "kube-system"]
+    );
+
+    drop(fake);
+    let err = timeout(namespaces.list(&ListParams::default())).await;
+    assert!(
+        err.is_err(),
+        "the server is gone once the FakeCluster is dropped"
+    );
+}
