@@ -348,6 +348,18 @@ data:
         .unwrap();
     assert_eq!(cm["data"]["greeting"], "hello");
 
+    // kubectl diff: a server-side dry-run patch, then a local diff (exit code 1 = differences)
+    let diff = k.run_stdin(
+        &["diff", "-f", "-"],
+        Some(&changed.replace("replicas: 3", "replicas: 4")),
+    );
+    assert!(
+        diff.stdout.contains("-  replicas: 3") && diff.stdout.contains("+  replicas: 4"),
+        "{}\n{}",
+        diff.stdout,
+        diff.stderr
+    );
+
     // dry run leaves the cluster alone
     let out = k.run_stdin(
         &["apply", "--dry-run=server", "-f", "-"],
