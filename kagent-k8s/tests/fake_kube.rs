@@ -301,7 +301,25 @@ async fn patches_and_server_side_apply() {
         .await
         .unwrap();
     let data = applied.data.unwrap();
-    assert_eq!((data["a"].as_str(), data["b"].as_str()), ("1", "2"));
+    // the same manager stopped applying `a`: it is removed, as server-side apply does
+    assert_eq!(data.get("a"), None);
+    assert_eq!(data["b"], "2");
+    // a field set by someone else (merge patch) survives the next apply
+    cms.patch("applied", &pp, &Patch::Merge(json!({"data": {"c": "3"}})))
+        .await
+        .unwrap();
+    let applied = cms
+        .patch(
+            "applied",
+            &ssa,
+            &Patch::Apply(json!({
+                "apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "applied"}, "data": {"b": "2"}
+            })),
+        )
+        .await
+        .unwrap();
+    let data = applied.data.unwrap();
+    assert_eq!((data["b"].as_str(), data["c"].as_str()), ("2", "3"));
     // apply needs a field manager
     let (code, _, _) = api_err(
         cms.patch(
@@ -320,17 +338,17 @@ async fn patches_and_server_side_apply() {
         ..Default::default()
     };
     let would = cms
-        .patch("applied", &dry, &Patch::Merge(json!({"data": {"c": "3"}})))
+        .patch("applied", &dry, &Patch::Merge(json!({"data": {"d": "4"}})))
         .await
         .unwrap();
-    assert!(would.data.unwrap().contains_key("c"));
+    assert!(would.data.unwrap().contains_key("d"));
     assert!(
         !cms.get("applied")
             .await
             .unwrap()
             .data
             .unwrap()
-            .contains_key("c")
+            .contains_key("d")
     );
 }
 

@@ -198,6 +198,65 @@ fn merge_list(slot: &mut Value, items: &[Value], field: &str) {
     *slot = Value::Array(cur);
 }
 
+/// Server-side apply's removal rule, approximated: a strategic patch that deletes what the
+/// same field manager applied last time (`prev`) but no longer applies (`now`) — map keys
+/// become `null`, keyed list items get `$patch: delete`.
+pub(crate) fn removal_patch(prev: &Value, now: &Value) -> Value {
+    let mut out = Map::new();
+    let (Some(p), Some(n)) = (prev.as_object(), now.as_object()) else {
+        return Value::Object(out);
+    };
+    for (k, pv) in p {
+        if k.starts_with('$') {
+            continue;
+        }
+        let Some(nv) = n.get(k) else {
+            out.insert(k.clone(), Value::Null);
+            continue;
+        };
+        match (pv, nv) {
+            (Value::Object(_), Value::Object(_)) => {
+                let sub = removal_patch(pv, nv);
+                if sub.as_object().is_some_and(|m| !m.is_empty()) {
+                    out.insert(k.clone(), sub);
+                }
+            }
+            (Value::Array(pa), Value::Array(na)) => {
+                let Some(key) = merge_key(k, pa) else {
+                    continue;
+                };
+                let mut items = Vec::new();
+                for old in pa {
+                    let Some(id) = old.get(key) else {
+                        continue;
+                    };
+                    match na.iter().find(|x| x.get(key) == Some(id)) {
+                        None => {
+                            let mut m = Map::new();
+                            m.insert(key.to_string(), id.clone());
+                            m.insert("$patch".into(), Value::String("delete".into()));
+                            items.push(Value::Object(m));
+                        }
+                        Some(new) => {
+                            if let Value::Object(mut m) = removal_patch(old, new)
+                                && !m.is_empty()
+                            {
+                                m.insert(key.to_string(), id.clone());
+                                items.push(Value::Object(m));
+                            }
+                        }
+                    }
+                }
+                if !items.is_empty() {
+                    out.insert(k.clone(), Value::Array(items));
+                }
+            }
+            _ => {}
+        }
+    }
+    Value::Object(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -263,6 +322,28 @@ mod tests {
         );
         assert!(apply_patch(PatchKind::Json, &target, &json!({"op": "x"})).is_err());
         assert!(apply_patch(PatchKind::Merge, &target, &json!([1])).is_err());
+    }
+
+    #[test]
+    fn apply_removes_what_the_manager_stopped_applying() {
+        let prev = json!({"metadata": {"labels": {"a": "1", "b": "2"}}, "spec": {"containers": [
+            {"name": "app", "image": "x", "args": ["-v"]}, {"name": "side", "image": "y"}]}});
+        let now = json!({"metadata": {"labels": {"a": "1"}}, "spec": {"containers": [{"name": "app", "image": "x"}]}});
+        let rm = removal_patch(&prev, &now);
+        assert_eq!(
+            rm,
+            json!({"metadata": {"labels": {"b": null}}, "spec": {"containers": [
+                {"args": null, "name": "app"}, {"name": "side", "$patch": "delete"}]}})
+        );
+        let mut live = json!({"metadata": {"labels": {"a": "1", "b": "2", "other": "kept"}}, "spec": {"containers": [
+            {"name": "app", "image": "x", "args": ["-v"], "resources": {}}, {"name": "side", "image": "y"}]}});
+        strategic_merge(&mut live, &rm, "");
+        assert_eq!(
+            live,
+            json!({"metadata": {"labels": {"a": "1", "other": "kept"}}, "spec": {"containers": [
+                {"name": "app", "image": "x", "resources": {}}]}})
+        );
+        assert_eq!(removal_patch(&json!(1), &json!({})), json!({}));
     }
 
     #[test]

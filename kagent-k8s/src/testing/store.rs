@@ -9,7 +9,7 @@ use base64::Engine as _;
 use serde_json::{Map, Value, json};
 use tokio::sync::broadcast;
 
-use super::patch::{PatchKind, apply_patch};
+use super::patch::{PatchKind, apply_patch, removal_patch, strategic_merge};
 use super::resources::{ResourceInfo, builtins};
 use super::selector::{FieldSelector, LabelSelector, valid_value};
 
@@ -247,6 +247,8 @@ pub(crate) struct State {
     pub(crate) requests: Vec<RecordedRequest>,
     pub(crate) tx: broadcast::Sender<Arc<Change>>,
     next_ip: u32,
+    /// (storage key, namespace, name, field manager) -> the configuration it last applied
+    applied: HashMap<(String, String, String, String), Value>,
     /// owner uid -> (storage key, namespace, name) of the objects whose ownerReferences name it
     owned: HashMap<String, std::collections::BTreeSet<(String, String, String)>>,
 }
@@ -388,6 +390,7 @@ impl State {
             tx,
             next_ip: 10,
             owned: HashMap::new(),
+            applied: HashMap::new(),
         }
     }
 
@@ -1244,6 +1247,9 @@ impl State {
                 let mut o2 = o.clone();
                 o2.from_api = true;
                 let mut created = self.create(ri, ns, obj, &o2)?;
+                if !o.dry_run {
+                    self.remember_applied(ri, ns.unwrap_or_default(), name, o, patch);
+                }
                 if let Some(m) = meta_mut(&mut created)
                     && let Some(Value::Array(mf)) = m.get_mut("managedFields")
                     && let Some(first) = mf.first_mut()
@@ -1278,13 +1284,50 @@ impl State {
             // patches without a resourceVersion are unconditional
             set_meta(&mut patched, "resourceVersion", rv.clone());
         }
-        if kind == PatchKind::Apply
-            && let Some(rv) = base.pointer("/metadata/resourceVersion")
-        {
-            set_meta(&mut patched, "resourceVersion", rv.clone());
+        if kind == PatchKind::Apply {
+            if let Some(rv) = base.pointer("/metadata/resourceVersion") {
+                set_meta(&mut patched, "resourceVersion", rv.clone());
+            }
+            if let Some(prev) = self.applied.get(&self.applied_key(ri, ns, name, o)) {
+                strategic_merge(&mut patched, &removal_patch(prev, patch), "");
+            }
         }
         let out = self.update(ri, ns, name, patched, sub, o)?;
+        if kind == PatchKind::Apply && !o.dry_run {
+            self.remember_applied(ri, ns, name, o, patch);
+        }
         Ok((out, false))
+    }
+
+    fn applied_key(
+        &self,
+        ri: &ResourceInfo,
+        ns: &str,
+        name: &str,
+        o: &WriteOpts,
+    ) -> (String, String, String, String) {
+        (
+            ri.storage_key(),
+            if ri.namespaced {
+                ns.to_string()
+            } else {
+                String::new()
+            },
+            name.to_string(),
+            o.field_manager.clone().unwrap_or_default(),
+        )
+    }
+
+    fn remember_applied(
+        &mut self,
+        ri: &ResourceInfo,
+        ns: &str,
+        name: &str,
+        o: &WriteOpts,
+        patch: &Value,
+    ) {
+        let key = self.applied_key(ri, ns, name, o);
+        self.applied.insert(key, patch.clone());
     }
 
     /// Lists objects, with selectors and `limit`/`continue` paging.
@@ -1440,6 +1483,10 @@ impl State {
         let Some(obj) = self.take_object(&key, &(ns.to_string(), name.to_string())) else {
             return;
         };
+        if !self.applied.is_empty() {
+            self.applied
+                .retain(|k, _| !(k.0 == key && k.1 == ns && k.2 == name));
+        }
         self.rv += 1;
         let mut gone = obj.clone();
         set_meta(&mut gone, "resourceVersion", json!(self.rv.to_string()));
