@@ -232,6 +232,9 @@ fn logs_with_tail_previous_and_errors() {
     let tail = k.ok(&["logs", "-n", "shop", pod, "--tail", "1"]);
     assert_eq!(tail.lines().count(), 1);
     assert!(tail.contains("shutting down (exit code 1)"));
+    // kubectl finds the pod through the Deployment's selector
+    let via_deploy = k.ok(&["logs", "-n", "shop", "deployment/checkout", "--tail=1"]);
+    assert_eq!(via_deploy, tail);
     let prev = k.ok(&["logs", "-n", "shop", pod, "-c", "checkout", "--previous"]);
     assert!(prev.contains("fatal: could not connect to database"));
     let waiting = k.run(&["logs", "-n", "shop", "frontend-7b9c6d5f8-q2w8r"]);

@@ -447,3 +447,13 @@ impl FakeCluster {
         self.shared.lock().requests.clear();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn handles_are_send_and_sync() {
+        fn check<T: Send + Sync>() {}
+        check::<super::FakeCluster>();
+        check::<super::FakeError>();
+    }
+}
