@@ -394,6 +394,18 @@ pub fn classify(
     let provider = provider.to_owned();
     let kind = kind_of(&details, parsed);
     match (details.status, kind) {
+        // Throttling and server failures are decided by the status: their messages may mention
+        // tokens or limits without being about the context window.
+        (Some(429), Kind::ContextLength | Kind::ContentFilter) => {
+            ProviderError::RateLimited { provider, details }
+        }
+        (Some(s), Kind::ContextLength | Kind::ContentFilter) if s >= 500 => {
+            if s == 503 || s == 529 {
+                ProviderError::Overloaded { provider, details }
+            } else {
+                ProviderError::Server { provider, details }
+            }
+        }
         (_, Kind::ContextLength) => ProviderError::ContextLengthExceeded { provider, details },
         (_, Kind::ContentFilter) => ProviderError::ContentFiltered { provider, details },
         (_, Kind::Quota) => ProviderError::QuotaExceeded { provider, details },
@@ -586,6 +598,25 @@ mod tests {
         let raw = e(502, b"<html>bad gateway</html>");
         assert_eq!(raw.details().unwrap().message, "<html>bad gateway</html>");
         assert!(raw.is_retryable());
+    }
+
+    #[test]
+    fn token_wording_on_429_and_5xx_does_not_mean_context_length() {
+        let body = br#"{"error":{"message":"Too many tokens per minute, please slow down"}}"#;
+        let e = from_http_response("p", StatusCode::TOO_MANY_REQUESTS, &HeaderMap::new(), body);
+        assert!(matches!(e, ProviderError::RateLimited { .. }), "{e:?}");
+        let e = from_http_response(
+            "p",
+            StatusCode::SERVICE_UNAVAILABLE,
+            &HeaderMap::new(),
+            body,
+        );
+        assert!(matches!(e, ProviderError::Overloaded { .. }), "{e:?}");
+        let e = from_http_response("p", StatusCode::BAD_REQUEST, &HeaderMap::new(), body);
+        assert!(
+            matches!(e, ProviderError::ContextLengthExceeded { .. }),
+            "{e:?}"
+        );
     }
 
     #[test]
