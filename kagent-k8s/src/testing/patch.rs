@@ -48,7 +48,7 @@ pub(crate) fn apply_patch(kind: PatchKind, target: &Value, patch: &Value) -> Res
             if !patch.is_object() {
                 return Err("strategic merge patch must be a JSON object".into());
             }
-            strategic_merge(&mut out, patch, "");
+            strategic_merge(&mut out, patch);
         }
     }
     Ok(out)
@@ -107,7 +107,7 @@ fn clean(v: &Value) -> Value {
 /// a known merge key (or a `name`) merge item by item (`$patch: delete` removes one), other lists
 /// are replaced; `$setElementOrder/*` and `$retainKeys` are accepted and ignored,
 /// `$deleteFromPrimitiveList/*` is honoured.
-pub(crate) fn strategic_merge(target: &mut Value, patch: &Value, field: &str) {
+pub(crate) fn strategic_merge(target: &mut Value, patch: &Value) {
     let Some(pm) = patch.as_object() else {
         *target = clean(patch);
         return;
@@ -139,7 +139,7 @@ pub(crate) fn strategic_merge(target: &mut Value, patch: &Value, field: &str) {
             Value::Object(_) => {
                 let slot = tm.entry(k.clone()).or_insert(Value::Null);
                 if slot.is_object() {
-                    strategic_merge(slot, v, k);
+                    strategic_merge(slot, v);
                 } else {
                     *slot = clean(v);
                 }
@@ -153,7 +153,6 @@ pub(crate) fn strategic_merge(target: &mut Value, patch: &Value, field: &str) {
             }
         }
     }
-    let _ = field;
 }
 
 fn merge_list(slot: &mut Value, items: &[Value], field: &str) {
@@ -189,7 +188,7 @@ fn merge_list(slot: &mut Value, items: &[Value], field: &str) {
             (None, true) => {}
             (Some(p), false) => {
                 if let Some(existing) = cur.get_mut(p) {
-                    strategic_merge(existing, item, field);
+                    strategic_merge(existing, item);
                 }
             }
             (None, false) => cur.push(clean(item)),
@@ -337,7 +336,7 @@ mod tests {
         );
         let mut live = json!({"metadata": {"labels": {"a": "1", "b": "2", "other": "kept"}}, "spec": {"containers": [
             {"name": "app", "image": "x", "args": ["-v"], "resources": {}}, {"name": "side", "image": "y"}]}});
-        strategic_merge(&mut live, &rm, "");
+        strategic_merge(&mut live, &rm);
         assert_eq!(
             live,
             json!({"metadata": {"labels": {"a": "1", "other": "kept"}}, "spec": {"containers": [

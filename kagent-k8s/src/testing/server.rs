@@ -905,7 +905,6 @@ fn watch(
     };
     let interval = sh.bookmark_interval;
     let (tx, body_rx) = futures::channel::mpsc::unbounded::<Bytes>();
-    let _ = tracing::Span::current();
     tokio::spawn(async move {
         let mut last_rv = start_rv;
         match start {

@@ -1200,14 +1200,13 @@ impl State {
                 .unwrap_or(0);
             set_meta(&mut new, "generation", json!(g + 1));
         }
-        let stored = self.commit_update(ri, ns, name, existing, new, o)?;
+        self.commit_update(ri, ns, name, existing, new, o)?;
         let mut out = if o.dry_run {
             current
         } else {
             self.get_scale(ri, ns, name)?
         };
         set_path(&mut out, &["spec", "replicas"], json!(replicas));
-        let _ = stored;
         Ok(out)
     }
 
@@ -1289,7 +1288,7 @@ impl State {
                 set_meta(&mut patched, "resourceVersion", rv.clone());
             }
             if let Some(prev) = self.applied.get(&self.applied_key(ri, ns, name, o)) {
-                strategic_merge(&mut patched, &removal_patch(prev, patch), "");
+                strategic_merge(&mut patched, &removal_patch(prev, patch));
             }
         }
         let out = self.update(ri, ns, name, patched, sub, o)?;
