@@ -472,3 +472,37 @@ fn exec_runs_the_handler() {
         failed.stderr
     );
 }
+
+#[test]
+fn rollout_history_restart_and_undo() {
+    let k = Kubectl::new();
+    let history = k.ok(&["rollout", "history", "deployment/api-gateway", "-n", "shop"]);
+    let revisions: Vec<&str> = history
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|t| t.chars().all(|c| c.is_ascii_digit()))
+        .collect();
+    assert_eq!(revisions, ["1", "2"], "{history}");
+
+    k.ok(&["rollout", "restart", "deployment/web", "-n", "shop"]);
+    let web = k
+        .fake
+        .get_object("apps/v1", "Deployment", "shop", "web")
+        .unwrap();
+    assert!(
+        web["spec"]["template"]["metadata"]["annotations"]["kubectl.kubernetes.io/restartedAt"]
+            .is_string(),
+        "{web}"
+    );
+
+    // undo goes back to revision 1's template (no controller runs, so only the spec changes)
+    k.ok(&["rollout", "undo", "deployment/api-gateway", "-n", "shop"]);
+    let gw = k
+        .fake
+        .get_object("apps/v1", "Deployment", "shop", "api-gateway")
+        .unwrap();
+    assert_eq!(
+        gw["spec"]["template"]["spec"]["containers"][0]["image"],
+        "ghcr.io/example-shop/api-gateway:5.1.0"
+    );
+}
