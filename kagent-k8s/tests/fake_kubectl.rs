@@ -506,3 +506,28 @@ fn rollout_history_restart_and_undo() {
         "ghcr.io/example-shop/api-gateway:5.1.0"
     );
 }
+
+#[test]
+fn wait_and_auth_can_i() {
+    let k = Kubectl::new();
+    let out = k.ok(&[
+        "wait",
+        "--for=condition=Available",
+        "deployment/web",
+        "-n",
+        "shop",
+        "--timeout=10s",
+    ]);
+    assert_eq!(out.trim(), "deployment.apps/web condition met");
+    let stuck = k.run(&[
+        "wait",
+        "--for=condition=Available",
+        "deployment/checkout",
+        "-n",
+        "shop",
+        "--timeout=1s",
+    ]);
+    assert!(!stuck.ok, "checkout never becomes available");
+    assert!(stuck.stderr.contains("timed out"), "{}", stuck.stderr);
+    assert_eq!(k.ok(&["auth", "can-i", "delete", "pods"]).trim(), "yes");
+}
