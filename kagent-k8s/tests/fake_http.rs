@@ -594,3 +594,51 @@ async fn service_proxy_needs_ready_endpoints() {
         .await;
     assert_eq!(code, 404);
 }
+
+#[tokio::test]
+async fn table_watch_and_followed_logs() {
+    let h = Http::new(FakeCluster::start_with_scenario().unwrap());
+    let resp = h
+        .client
+        .get(
+            h.url("/api/v1/namespaces/shop/pods?watch=1&labelSelector=app%3Dcart&timeoutSeconds=1"),
+        )
+        .header("accept", "application/json;as=Table;v=v1;g=meta.k8s.io")
+        .send()
+        .await
+        .unwrap();
+    let text = tokio::time::timeout(Duration::from_secs(10), resp.text())
+        .await
+        .unwrap()
+        .unwrap();
+    let events: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(events.len(), 2, "{text}");
+    assert_eq!(events[0]["type"], "ADDED");
+    assert_eq!(events[0]["object"]["kind"], "Table");
+    assert_eq!(events[0]["object"]["rows"][0]["cells"][2], "Running");
+
+    // follow returns the text there is and ends (no kubelet keeps it open)
+    let (code, ct, body) = h
+        .send(h.client.get(h.url(
+            "/api/v1/namespaces/shop/pods/checkout-6d8f7b9c5d-x7k2p/log?follow=true&tailLines=1",
+        )))
+        .await;
+    assert_eq!((code, ct.as_str()), (200, "text/plain"));
+    assert!(body.as_str().unwrap().contains("shutting down"), "{body}");
+    let (code, _, body) = h
+        .send(h.client.get(
+            h.url("/api/v1/namespaces/shop/pods/checkout-6d8f7b9c5d-x7k2p/log?tailLines=many"),
+        ))
+        .await;
+    assert_eq!(code, 400, "{body}");
+    let (code, _, _) = h
+        .send(
+            h.client
+                .post(h.url("/api/v1/namespaces/shop/pods/checkout-6d8f7b9c5d-x7k2p/log")),
+        )
+        .await;
+    assert_eq!(code, 405);
+}
