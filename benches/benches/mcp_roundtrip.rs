@@ -30,54 +30,25 @@ fn median_us(mut samples: Vec<Duration>) -> f64 {
     samples[samples.len() / 2].as_secs_f64() * 1e6
 }
 
-fn bench(c: &mut Criterion) {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let (url, client) = rt.block_on(async {
-        let server = ToolsetServer::new("bench", "0", demo_tools::demo_toolset());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        tokio::spawn(async move {
-            serve_http(listener, server, HttpServeOptions::default())
-                .await
-                .unwrap();
-        });
-        let url = format!("http://{addr}/mcp");
-        let client = McpClient::with_http_client(
-            McpServerConfig::http("bench", HttpServerConfig::streamable_http(url.clone())),
-            http_client(&TlsOptions::default()).unwrap(),
-        );
-        client.connect().await.unwrap();
-        (url, client)
+async fn start_server(options: HttpServeOptions) -> String {
+    let server = ToolsetServer::new("bench", "0", demo_tools::demo_toolset());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        serve_http(listener, server, options).await.unwrap();
     });
-    let args = json!({"namespace": "default"});
-    let args_map = args.as_object().cloned();
-    let call = |client: McpClient, args: Option<serde_json::Map<String, serde_json::Value>>| async move {
-        let r = client.call_tool("count_pods", args, None).await.unwrap();
-        assert_ne!(r.is_error, Some(true));
-    };
+    format!("http://{addr}/mcp")
+}
 
-    // Our client: criterion's estimate plus a plain median over SAMPLES calls.
-    c.bench_function("mcp_tools_call_streamable_http_kagent_mcp", |b| {
-        b.to_async(&rt).iter(|| call(client.clone(), args_map.clone()))
-    });
-    let ours = rt.block_on(async {
-        for _ in 0..200 {
-            call(client.clone(), args_map.clone()).await;
-        }
-        let mut samples = Vec::with_capacity(SAMPLES);
-        for _ in 0..SAMPLES {
-            let t = Instant::now();
-            call(client.clone(), args_map.clone()).await;
-            samples.push(t.elapsed());
-        }
-        median_us(samples)
-    });
+async fn call(client: &McpClient) {
+    let mut args = serde_json::Map::new();
+    args.insert("namespace".into(), json!("default"));
+    let r = client.call_tool("count_pods", Some(args), None).await.unwrap();
+    assert_ne!(r.is_error, Some(true));
+}
 
-    // The Python client against the same server, same run.
+/// Median of the Python SDK client over `SAMPLES` calls, and its p90.
+fn python_median(url: &str) -> (f64, f64) {
     let python = components().join("mcp-venv/bin/python");
     assert!(
         python.exists(),
@@ -88,9 +59,9 @@ fn bench(c: &mut Criterion) {
         .join("../kagent-mcp/tests/python/bench_client.py");
     let out = std::process::Command::new(&python)
         .arg(&script)
-        .arg(&url)
+        .arg(url)
         .arg("count_pods")
-        .arg(args.to_string())
+        .arg(json!({"namespace": "default"}).to_string())
         .arg(SAMPLES.to_string())
         .output()
         .unwrap();
@@ -100,16 +71,68 @@ fn bench(c: &mut Criterion) {
         String::from_utf8_lossy(&out.stderr)
     );
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let py = report["median_us"].as_f64().unwrap();
-    println!(
-        "\nmcp_roundtrip (tools/call, streamable HTTP, loopback, {SAMPLES} calls each):\n  \
-         kagent-mcp client median: {ours:.1} µs\n  \
-         python mcp client median: {py:.1} µs (p90 {:.1} µs)\n  \
-         speed-up: {:.1}x (targets: ≤ 300 µs, ≥ 5x)",
+    (
+        report["median_us"].as_f64().unwrap(),
         report["p90_us"].as_f64().unwrap_or_default(),
-        py / ours
+    )
+}
+
+fn bench(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let modes = [
+        ("sessions_sse", HttpServeOptions::default()),
+        (
+            "stateless_json",
+            HttpServeOptions {
+                stateless_json: true,
+                ..Default::default()
+            },
+        ),
+    ];
+    let mut report = Vec::new();
+    for (mode, options) in modes {
+        let (url, client) = rt.block_on(async {
+            let url = start_server(options).await;
+            let client = McpClient::with_http_client(
+                McpServerConfig::http("bench", HttpServerConfig::streamable_http(url.clone())),
+                http_client(&TlsOptions::default()).unwrap(),
+            );
+            client.connect().await.unwrap();
+            (url, client)
+        });
+
+        c.bench_function(&format!("mcp_tools_call_{mode}_kagent_mcp"), |b| {
+            b.to_async(&rt).iter(|| call(&client))
+        });
+        // A plain median over SAMPLES calls, comparable with the Python client's.
+        let ours = rt.block_on(async {
+            for _ in 0..200 {
+                call(&client).await;
+            }
+            let mut samples = Vec::with_capacity(SAMPLES);
+            for _ in 0..SAMPLES {
+                let t = Instant::now();
+                call(&client).await;
+                samples.push(t.elapsed());
+            }
+            median_us(samples)
+        });
+        let (py, py_p90) = python_median(&url);
+        rt.block_on(client.close());
+        report.push(format!(
+            "  server mode {mode}:\n    kagent-mcp client median: {ours:.1} µs\n    \
+             python mcp client median: {py:.1} µs (p90 {py_p90:.1} µs)\n    speed-up: {:.1}x",
+            py / ours
+        ));
+    }
+    println!(
+        "\nmcp_roundtrip (tools/call, streamable HTTP, loopback, same kagent-mcp server, {SAMPLES} calls per client; targets: ≤ 300 µs, ≥ 5x):\n{}",
+        report.join("\n")
     );
-    rt.block_on(client.close());
 }
 
 criterion_group! {

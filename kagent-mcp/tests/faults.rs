@@ -402,3 +402,27 @@ async fn trace_context_travels_in_meta_only_when_configured() {
     assert!(meta.get("traceparent").is_none(), "{meta}");
     plain.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_toolset_follows_tools_list_changed() {
+    init_tracing();
+    let client = McpClient::new(fake_server("changing"));
+    let tools = McpToolset::connect(client.clone()).await.unwrap();
+    assert_eq!(tools.toolset().names().collect::<Vec<_>>(), ["work"]);
+    tools
+        .toolset()
+        .call("work", json!({}), ToolContext::detached("1"))
+        .await
+        .unwrap();
+    bounded("refresh after list_changed", async {
+        while !tools.toolset().contains("extra") {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    assert_eq!(
+        tools.toolset().names().collect::<Vec<_>>(),
+        ["work", "extra"]
+    );
+    client.close().await;
+}

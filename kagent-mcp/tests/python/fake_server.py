@@ -6,6 +6,8 @@ Usage: python fake_server.py MODE
   silent    never answers tools/call
   crash     exits (status 3) when tools/call arrives
   badinit   answers initialize with garbage
+  changing  after the first tools/call, announces notifications/tools/list_changed and lists
+            one more tool ("extra")
   meta      answers tools/call with the request's `_meta` as JSON text
 """
 import json
@@ -22,6 +24,8 @@ def send(obj):
 def tool(name):
     return {"name": name, "description": f"tool {name}", "inputSchema": {"type": "object"}}
 
+
+changed = False
 
 PAGES = {None: (["a1", "a2"], "p2"), "p2": (["b1"], "p3"), "p3": (["c1", "c2"], None)}
 
@@ -48,7 +52,7 @@ for line in sys.stdin:
         if MODE == "paginate":
             names, nxt = PAGES[cursor]
         else:
-            names, nxt = ["work"], None
+            names, nxt = (["work", "extra"] if changed else ["work"]), None
         result = {"tools": [tool(n) for n in names]}
         if nxt:
             result["nextCursor"] = nxt
@@ -57,6 +61,10 @@ for line in sys.stdin:
         if MODE == "garbage":
             sys.stdout.write('{"jsonrpc": "2.0", "id": ' + json.dumps(mid) + ', "result": {oops\n')
             sys.stdout.flush()
+        elif MODE == "changing":
+            changed = True
+            send({"jsonrpc": "2.0", "method": "notifications/tools/list_changed"})
+            send({"jsonrpc": "2.0", "id": mid, "result": {"content": [{"type": "text", "text": "ok"}]}})
         elif MODE == "meta":
             meta = (msg.get("params") or {}).get("_meta")
             send({"jsonrpc": "2.0", "id": mid, "result": {"content": [{"type": "text", "text": json.dumps(meta)}]}})
