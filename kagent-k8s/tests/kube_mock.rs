@@ -219,3 +219,132 @@ async fn dry_run_reaches_the_server_as_dry_run_all() {
     assert!(text.starts_with("DRY RUN"), "{text}");
     assert_eq!(out.structured.unwrap()["dry_run"], true);
 }
+
+/// kagent's tool server (kagent-dev/tools, pkg/k8s): tool name and its arguments, required
+/// ones marked with `*`.
+const UPSTREAM: &[(&str, &[&str])] = &[
+    (
+        "k8s_get_resources",
+        &[
+            "resource_type*",
+            "resource_name",
+            "namespace",
+            "all_namespaces",
+            "output",
+            "limit",
+        ],
+    ),
+    (
+        "k8s_get_pod_logs",
+        &["pod_name*", "namespace", "container", "tail_lines"],
+    ),
+    ("k8s_get_events", &["namespace"]),
+    ("k8s_get_available_api_resources", &[]),
+    ("k8s_get_cluster_configuration", &[]),
+    (
+        "k8s_get_resource_yaml",
+        &["resource_type*", "resource_name*", "namespace"],
+    ),
+    (
+        "k8s_describe_resource",
+        &["resource_type*", "resource_name*", "namespace"],
+    ),
+    (
+        "k8s_generate_resource",
+        &["resource_description*", "resource_type*"],
+    ),
+    ("k8s_scale", &["name*", "namespace", "replicas*"]),
+    (
+        "k8s_patch_resource",
+        &[
+            "resource_type*",
+            "resource_name*",
+            "patch*",
+            "patch_type",
+            "namespace",
+        ],
+    ),
+    (
+        "k8s_patch_status",
+        &["resource_type*", "resource_name*", "patch*", "namespace"],
+    ),
+    ("k8s_apply_manifest", &["manifest*"]),
+    (
+        "k8s_delete_resource",
+        &["resource_type*", "resource_name*", "namespace"],
+    ),
+    (
+        "k8s_check_service_connectivity",
+        &["service_name*", "namespace"],
+    ),
+    (
+        "k8s_execute_command",
+        &["pod_name*", "namespace", "container", "command*"],
+    ),
+    (
+        "k8s_rollout",
+        &["action*", "resource_type*", "resource_name*", "namespace"],
+    ),
+    (
+        "k8s_label_resource",
+        &["resource_type*", "resource_name*", "labels*", "namespace"],
+    ),
+    (
+        "k8s_annotate_resource",
+        &[
+            "resource_type*",
+            "resource_name*",
+            "annotations*",
+            "namespace",
+        ],
+    ),
+    (
+        "k8s_remove_annotation",
+        &[
+            "resource_type*",
+            "resource_name*",
+            "annotation_key*",
+            "namespace",
+        ],
+    ),
+    (
+        "k8s_remove_label",
+        &[
+            "resource_type*",
+            "resource_name*",
+            "label_key*",
+            "namespace",
+        ],
+    ),
+    ("k8s_create_resource", &["yaml_content*"]),
+    ("k8s_create_resource_from_url", &["url*", "namespace"]),
+];
+
+#[tokio::test]
+async fn names_and_arguments_match_kagents_tool_server() {
+    let (client, _handle) = mock();
+    let tools = K8sTools::builder(client).build().unwrap();
+    assert_eq!(UPSTREAM.len(), 22);
+    for (name, args) in UPSTREAM {
+        let tool = tools.get(name).unwrap_or_else(|| panic!("{name} missing"));
+        let schema = &tool.spec().input_schema;
+        let required: Vec<&str> = schema["required"]
+            .as_array()
+            .map(|a| a.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        for arg in *args {
+            let plain = arg.trim_end_matches('*');
+            assert!(
+                schema["properties"].get(plain).is_some(),
+                "{name}: argument {plain} missing from {schema}"
+            );
+        }
+        // Nothing we require is optional upstream (calls that work there work here).
+        for r in &required {
+            assert!(
+                args.contains(&format!("{r}*").as_str()),
+                "{name}: {r} is required here but not upstream"
+            );
+        }
+    }
+}
