@@ -868,3 +868,56 @@ spec:
         "{api}"
     );
 }
+
+#[tokio::test]
+async fn execute_command_runs_over_websocket_and_reports_exit_codes() {
+    let (cluster, tools) = setup();
+    cluster.set_exec_handler(|req: &kagent_k8s::testing::ExecRequest| {
+        match req
+            .command
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .as_slice()
+        {
+            ["cat", "/etc/app/config.yaml"] => {
+                kagent_k8s::testing::ExecResult::ok("db_port: 5433\n")
+            }
+            ["sh", "-c", "nc -z postgres 5433"] => kagent_k8s::testing::ExecResult::failed(
+                "nc: connect to postgres port 5433 (tcp) failed: Connection refused\n",
+                1,
+            ),
+            other => kagent_k8s::testing::ExecResult::failed(format!("unexpected {other:?}"), 127),
+        }
+    });
+    let out = call(
+        &tools,
+        "k8s_execute_command",
+        json!({"pod_name": "web-5d8c7b9f4-2kq8n", "command": "cat /etc/app/config.yaml"}),
+    )
+    .await;
+    assert!(out.starts_with("exit code: 0"), "{out}");
+    assert!(out.contains("db_port: 5433"), "{out}");
+
+    let out = call(
+        &tools,
+        "k8s_execute_command",
+        json!({"pod_name": "web-5d8c7b9f4-2kq8n", "command": "sh -c 'nc -z postgres 5433'"}),
+    )
+    .await;
+    assert!(out.starts_with("exit code: 1"), "{out}");
+    assert!(
+        out.contains("stderr:") && out.contains("Connection refused"),
+        "{out}"
+    );
+
+    // A container that is not running cannot exec.
+    let e = call_err(
+        &tools,
+        "k8s_execute_command",
+        json!({"pod_name": "frontend-7b9c6d5f8-q2w8r", "command": "true"}),
+    )
+    .await;
+    assert!(!e.is_fault(), "{e:?}");
+    assert!(e.to_string().contains("container not found"), "{e}");
+}
