@@ -121,10 +121,39 @@ fn bench(c: &mut Criterion) {
             }
             median_us(samples)
         });
+        // rmcp's own client over the same pooled, TCP_NODELAY reqwest client: the floor
+        // kagent-mcp's client builds on.
+        let raw = rt.block_on(async {
+            use kagent_mcp::rmcp::ServiceExt;
+            use kagent_mcp::rmcp::transport::StreamableHttpClientTransport;
+            use kagent_mcp::rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
+            let transport = StreamableHttpClientTransport::with_client(
+                http_client(&TlsOptions::default()).unwrap(),
+                StreamableHttpClientTransportConfig::with_uri(url.as_str()),
+            );
+            let peer = ().serve(transport).await.unwrap();
+            let params = || {
+                let mut args = serde_json::Map::new();
+                args.insert("namespace".into(), json!("default"));
+                kagent_mcp::rmcp::model::CallToolRequestParams::new("count_pods").with_arguments(args)
+            };
+            for _ in 0..200 {
+                peer.call_tool(params()).await.unwrap();
+            }
+            let mut samples = Vec::with_capacity(SAMPLES);
+            for _ in 0..SAMPLES {
+                let t = Instant::now();
+                peer.call_tool(params()).await.unwrap();
+                samples.push(t.elapsed());
+            }
+            let _ = peer.cancel().await;
+            median_us(samples)
+        });
         let (py, py_p90) = python_median(&url);
         rt.block_on(client.close());
         report.push(format!(
             "  server mode {mode}:\n    kagent-mcp client median: {ours:.1} µs\n    \
+             rmcp client (same reqwest client) median: {raw:.1} µs\n    \
              python mcp client median: {py:.1} µs (p90 {py_p90:.1} µs)\n    speed-up: {:.1}x",
             py / ours
         ));
