@@ -421,3 +421,48 @@ async fn legacy_sse_server_rejects_bad_requests() {
     assert_eq!(garbage.status(), 400);
     stop.cancel();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn terminate_on_close_controls_the_session_delete() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    init_tracing();
+    let deletes = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&deletes);
+    let server = kagent_mcp::ToolsetServer::new("t", "0", demo_tools::demo_toolset());
+    let app =
+        kagent_mcp::router(server, HttpServeOptions::default()).layer(axum::middleware::from_fn(
+            move |req: axum::extract::Request, next: axum::middleware::Next| {
+                let counter = Arc::clone(&counter);
+                async move {
+                    if req.method() == http::Method::DELETE {
+                        counter.fetch_add(1, Ordering::SeqCst);
+                    }
+                    next.run(req).await
+                }
+            },
+        ));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/mcp", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+
+    let mut keep = HttpServerConfig::streamable_http(url.clone());
+    keep.terminate_on_close = false;
+    let client = remote("keep", keep);
+    client.connect().await.unwrap();
+    client.close().await;
+    assert_eq!(
+        deletes.load(Ordering::SeqCst),
+        0,
+        "terminateOnClose=false must not DELETE the session"
+    );
+
+    let client = remote("end", HttpServerConfig::streamable_http(url));
+    client.connect().await.unwrap();
+    client.close().await;
+    assert_eq!(
+        deletes.load(Ordering::SeqCst),
+        1,
+        "terminateOnClose=true DELETEs the session"
+    );
+}
