@@ -426,3 +426,89 @@ async fn the_toolset_follows_tools_list_changed() {
     );
     client.close().await;
 }
+
+/// A hand-written legacy SSE endpoint that sends `events` (raw SSE text, one chunk each, 50 ms
+/// apart) and then keeps the stream open; POSTs are accepted and ignored.
+async fn scripted_sse_server(events: Vec<String>) -> String {
+    use axum::routing::{get, post};
+    let app = axum::Router::new()
+        .route(
+            "/sse",
+            get(move || {
+                let events = events.clone();
+                async move {
+                    let stream = futures::stream::unfold(events.into_iter(), |mut it| async move {
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        match it.next() {
+                            Some(chunk) => Some((Ok::<_, std::io::Error>(chunk), it)),
+                            None => {
+                                // Keep the stream open.
+                                std::future::pending::<()>().await;
+                                None
+                            }
+                        }
+                    });
+                    (
+                        [(http::header::CONTENT_TYPE, "text/event-stream")],
+                        axum::body::Body::from_stream(stream),
+                    )
+                }
+            }),
+        )
+        .route("/message", post(|| async { http::StatusCode::ACCEPTED }));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("http://{addr}/sse")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn legacy_sse_endpoint_on_another_origin_is_refused() {
+    init_tracing();
+    let url = scripted_sse_server(vec![
+        "event: endpoint\ndata: http://evil.example/message\n\n".into(),
+    ])
+    .await;
+    let client = McpClient::with_http_client(
+        McpServerConfig::http(
+            "sse-evil",
+            HttpServerConfig::sse(url)
+                .header("Authorization", "Bearer x")
+                .unwrap(),
+        )
+        .reconnect(ReconnectPolicy {
+            max_attempts: 1,
+            ..Default::default()
+        }),
+        http(),
+    );
+    let err = bounded("connect", client.connect()).await.unwrap_err();
+    assert!(matches!(err, McpError::Connect { .. }), "{err}");
+    assert!(err.to_string().contains("another origin"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_json_rpc_on_legacy_sse_is_a_protocol_error() {
+    init_tracing();
+    let url = scripted_sse_server(vec![
+        "event: endpoint\ndata: /message?sessionId=1\n\n".into(),
+        "event: message\ndata: {oops\n\n".into(),
+    ])
+    .await;
+    let client = McpClient::with_http_client(
+        McpServerConfig::http("sse-garbage", HttpServerConfig::sse(url))
+            .timeout(Duration::from_secs(5))
+            .reconnect(ReconnectPolicy {
+                max_attempts: 1,
+                ..Default::default()
+            }),
+        http(),
+    );
+    let err = bounded("connect", client.connect()).await.unwrap_err();
+    assert!(matches!(err, McpError::Protocol { .. }), "{err}");
+    assert!(
+        err.to_string()
+            .contains("malformed JSON-RPC in SSE message"),
+        "{err}"
+    );
+}
