@@ -688,6 +688,19 @@ async fn service_connectivity_names_the_broken_link() {
     )
     .await;
     assert!(out.contains("no selected pod is ready"), "{out}");
+    // A healthy Service: selector, ready pods and ports line up, and the proxy GET answers.
+    let out = call(
+        &tools,
+        "k8s_check_service_connectivity",
+        json!({"service_name": "cart:7070"}),
+    )
+    .await;
+    assert!(out.starts_with("REACHABLE"), "{out}");
+    assert!(out.contains("matches 2 pod(s), 2 ready"), "{out}");
+    assert!(
+        out.contains("HTTP GET via API server proxy succeeded"),
+        "{out}"
+    );
 }
 
 #[tokio::test]

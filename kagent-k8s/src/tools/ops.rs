@@ -511,6 +511,9 @@ impl ExecuteCommand {
     }
 }
 
+/// How long the connectivity probe waits for an answer through the service proxy.
+const PROXY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Arguments of `k8s_check_service_connectivity`.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct ConnectivityArgs {
@@ -704,33 +707,35 @@ impl CheckServiceConnectivity {
             .unwrap_or_default();
         let path = non_empty(&args.path).unwrap_or("/").trim_start_matches('/');
         let url = format!("/api/v1/namespaces/{ns}/services/{name}:{port_part}/proxy/{path}");
+        let no_backends = problems
+            .iter()
+            .any(|p| p.contains("matches no pod") || p.contains("no selected pod is ready"));
         let probe = match http::Request::get(&url).body(Vec::new()) {
-            Ok(req) => match tokio::time::timeout(
-                std::time::Duration::from_secs(10),
-                s.client.request_text(req),
-            )
-            .await
-            {
-                Ok(Ok(body)) => format!(
-                    "HTTP GET via API server proxy succeeded: {}",
-                    crate::render::table::one_line(&body, 200)
-                ),
-                Ok(Err(kube::Error::Api(st))) => {
-                    problems.push(format!(
-                        "proxy GET answered {} {}: {}",
-                        st.code, st.reason, st.message
-                    ));
-                    format!(
-                        "HTTP GET via API server proxy failed: {} {}",
-                        st.code, st.message
-                    )
+            // Nothing can answer: a probe would only wait for the API server's own timeout.
+            Ok(_) if no_backends => "HTTP probe skipped: no ready pod backs the Service".to_owned(),
+            Ok(req) => {
+                match tokio::time::timeout(PROXY_TIMEOUT, s.client.request_text(req)).await {
+                    Ok(Ok(body)) => format!(
+                        "HTTP GET via API server proxy succeeded: {}",
+                        crate::render::table::one_line(&body, 200)
+                    ),
+                    Ok(Err(kube::Error::Api(st))) => {
+                        problems.push(format!(
+                            "proxy GET answered {} {}: {}",
+                            st.code, st.reason, st.message
+                        ));
+                        format!(
+                            "HTTP GET via API server proxy failed: {} {}",
+                            st.code, st.message
+                        )
+                    }
+                    Ok(Err(e)) => format!("HTTP GET via API server proxy could not be made: {e}"),
+                    Err(_) => {
+                        problems.push(format!("proxy GET timed out after {PROXY_TIMEOUT:?}"));
+                        "HTTP GET via API server proxy timed out".into()
+                    }
                 }
-                Ok(Err(e)) => format!("HTTP GET via API server proxy could not be made: {e}"),
-                Err(_) => {
-                    problems.push("proxy GET timed out after 10s".into());
-                    "HTTP GET via API server proxy timed out".into()
-                }
-            },
+            }
             Err(e) => format!("probe skipped: {e}"),
         };
         facts.push(probe);
