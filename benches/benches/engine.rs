@@ -12,7 +12,10 @@ use kagent_core::{Agent, EventSink, RunRequest};
 const TURNS: usize = 10;
 
 fn single_run(c: &mut Criterion) {
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let agent = Arc::new(looping_agent(TURNS, noop_tools()));
     let mut group = c.benchmark_group("engine");
     group.throughput(Throughput::Elements(TURNS as u64 + 1));
@@ -20,7 +23,10 @@ fn single_run(c: &mut Criterion) {
         b.to_async(&rt).iter(|| {
             let agent = agent.clone();
             async move {
-                let out = agent.run(RunRequest::new("go"), EventSink::discard()).await.unwrap();
+                let out = agent
+                    .run(RunRequest::new("go"), EventSink::discard())
+                    .await
+                    .unwrap();
                 assert_eq!(out.tool_calls, TURNS as u32);
             }
         });
@@ -40,7 +46,10 @@ fn single_run(c: &mut Criterion) {
 }
 
 fn concurrent_runs(c: &mut Criterion) {
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let agent = Arc::new(looping_agent(TURNS, noop_tools()));
     let mut group = c.benchmark_group("engine_concurrent");
     group.sample_size(10);
@@ -52,7 +61,9 @@ fn concurrent_runs(c: &mut Criterion) {
                 async move {
                     let runs = (0..n).map(|_| {
                         let agent = agent.clone();
-                        tokio::spawn(async move { agent.run(RunRequest::new("go"), EventSink::discard()).await })
+                        tokio::spawn(async move {
+                            agent.run(RunRequest::new("go"), EventSink::discard()).await
+                        })
                     });
                     for r in futures::future::join_all(runs).await {
                         r.unwrap().unwrap();

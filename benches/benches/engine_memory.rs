@@ -9,8 +9,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use kagent_benches::{NoopTool, rss_bytes};
 use kagent_core::{
-    Agent, EventSink, IntoTool, RunRequest, ToolContext, ToolEffect, ToolError,
-    ToolOutput, Toolset, TypedTool,
+    Agent, EventSink, IntoTool, RunRequest, ToolContext, ToolEffect, ToolError, ToolOutput,
+    Toolset, TypedTool,
 };
 
 const RUNS: usize = 1000;
@@ -36,7 +36,11 @@ impl TypedTool for Gate {
     }
     async fn run(&self, _a: serde_json::Value, _c: ToolContext) -> Result<ToolOutput, ToolError> {
         self.parked.fetch_add(1, Ordering::SeqCst);
-        let _permit = self.release.acquire().await.map_err(|_| ToolError::Cancelled)?;
+        let _permit = self
+            .release
+            .acquire()
+            .await
+            .map_err(|_| ToolError::Cancelled)?;
         Ok(ToolOutput::text("released"))
     }
 }
@@ -45,7 +49,10 @@ fn main() {
     if std::env::args().any(|a| a == "--list") {
         return; // criterion-style discovery: nothing to list
     }
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     rt.block_on(async {
         let base = rss_bytes().unwrap_or(0);
         let parked = Arc::new(AtomicUsize::new(0));

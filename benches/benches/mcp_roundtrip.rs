@@ -43,7 +43,10 @@ async fn start_server(options: HttpServeOptions) -> String {
 async fn call(client: &McpClient) {
     let mut args = serde_json::Map::new();
     args.insert("namespace".into(), json!("default"));
-    let r = client.call_tool("count_pods", Some(args), None).await.unwrap();
+    let r = client
+        .call_tool("count_pods", Some(args), None)
+        .await
+        .unwrap();
     assert_ne!(r.is_error, Some(true));
 }
 

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use kagent_core::testing::{ScriptedProvider, tool_result_count};
 use kagent_core::{
-    ChatResponse, IntoTool, LlmAgent, Limits, ToolCall, ToolContext, ToolEffect, ToolError,
+    ChatResponse, IntoTool, Limits, LlmAgent, ToolCall, ToolContext, ToolEffect, ToolError,
     ToolOutput, Toolset, TypedTool,
 };
 
@@ -51,7 +51,11 @@ pub fn looping_provider(turns: usize) -> ScriptedProvider {
 
 /// An agent over [`looping_provider`] and [`NoopTool`].
 pub fn looping_agent(turns: usize, tools: Toolset) -> LlmAgent {
-    looping_agent_with_store(turns, tools, Arc::new(kagent_core::InMemorySessionStore::new()))
+    looping_agent_with_store(
+        turns,
+        tools,
+        Arc::new(kagent_core::InMemorySessionStore::new()),
+    )
 }
 
 /// [`looping_agent`] with a given session store.

@@ -11,7 +11,7 @@ pub mod tools;
 
 pub use args::{Count, Flag};
 pub use catalog::{ResourceCatalog, ResourceInfo};
-pub use diagnose::{Diagnosis, DiagnoseOptions, Finding, Severity, Snapshot, diagnose};
+pub use diagnose::{DiagnoseOptions, Diagnosis, Finding, Severity, Snapshot, diagnose};
 pub use error::K8sError;
 pub use rbac::{RbacError, RbacRequest, ResourceScope};
 pub use tools::{K8sTools, K8sToolsBuilder};
