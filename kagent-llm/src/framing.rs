@@ -213,8 +213,7 @@ impl Stream for LineChunks {
             match *this.mode {
                 LineMode::Sse => {
                     if !this.current.is_empty() {
-                        let end = memchr::memchr2(b'\n', b'\r', this.current)
-                            .map_or(this.current.len(), |i| i + 1);
+                        let end = sse_piece_end(this.current);
                         let piece = this.current.split_to(end);
                         *this.last_was_cr = piece.last() == Some(&b'\r');
                         return Poll::Ready(Some(Ok(piece)));
@@ -292,6 +291,34 @@ impl Stream for LineChunks {
             }
         }
     }
+}
+
+/// Most lines handed to eventsource-stream in one piece (bounds its per-line buffer copies).
+const MAX_LINES_PER_PIECE: usize = 16;
+
+/// End of the next SSE piece: just after the blank line that ends the next event, after
+/// [`MAX_LINES_PER_PIECE`] lines, or the whole input when it holds no complete event. A `\r\n`
+/// counts as one line ending.
+fn sse_piece_end(data: &[u8]) -> usize {
+    let mut line_start = 0;
+    let mut lines = 0;
+    for i in memchr::memchr2_iter(b'\n', b'\r', data) {
+        let is_crlf_tail = data.get(i) == Some(&b'\n')
+            && i > 0
+            && i == line_start
+            && data.get(i - 1) == Some(&b'\r');
+        if is_crlf_tail {
+            line_start = i + 1;
+            continue;
+        }
+        let blank = i == line_start;
+        lines += 1;
+        line_start = i + 1;
+        if blank || lines >= MAX_LINES_PER_PIECE {
+            return i + 1;
+        }
+    }
+    data.len()
 }
 
 /// Splits a chunk into complete lines (pushed to `ready`, without `\n`) and keeps the tail in

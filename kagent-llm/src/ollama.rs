@@ -259,9 +259,10 @@ impl OllamaProvider {
 }
 
 #[derive(Debug, Deserialize)]
-struct WireChunk {
-    #[serde(default)]
-    model: Option<String>,
+struct WireChunk<'a> {
+    // Borrowed: repeated on every line, used once.
+    #[serde(default, borrow)]
+    model: Option<std::borrow::Cow<'a, str>>,
     #[serde(default)]
     message: Option<WireMessage>,
     #[serde(default)]
@@ -330,7 +331,7 @@ fn to_call(tc: WireToolCall) -> ToolCall {
     }
 }
 
-fn usage_of(c: &WireChunk) -> Option<Usage> {
+fn usage_of(c: &WireChunk<'_>) -> Option<Usage> {
     if c.prompt_eval_count.is_none() && c.eval_count.is_none() {
         return None;
     }
@@ -366,7 +367,7 @@ impl StreamMachine<bytes::Bytes> for OllamaStreamMachine {
         line: bytes::Bytes,
         out: &mut VecDeque<ChatEvent>,
     ) -> Result<bool, ProviderError> {
-        let chunk: WireChunk =
+        let chunk: WireChunk<'_> =
             serde_json::from_slice(&line).map_err(|e| ProviderError::Decode {
                 provider: self.provider.clone(),
                 message: format!("invalid Ollama stream line: {e}"),
@@ -379,7 +380,7 @@ impl StreamMachine<bytes::Bytes> for OllamaStreamMachine {
             ));
         }
         if !self.meta_sent
-            && let Some(m) = chunk.model.clone()
+            && let Some(m) = chunk.model.clone().map(std::borrow::Cow::into_owned)
         {
             self.meta_sent = true;
             out.push_back(ChatEvent::ResponseMetadata {
@@ -431,7 +432,8 @@ pub fn decode_chat_stream(provider: &str, bytes: ByteStream) -> ChatStream {
 }
 
 fn parse_response(provider: &str, v: Value) -> Result<ChatResponse, ProviderError> {
-    let chunk: WireChunk = serde_json::from_value(v).map_err(|e| ProviderError::Decode {
+    let text = v.to_string();
+    let chunk: WireChunk<'_> = serde_json::from_str(&text).map_err(|e| ProviderError::Decode {
         provider: provider.to_owned(),
         message: format!("invalid Ollama response: {e}"),
         source: Some(Box::new(e)),
@@ -468,7 +470,7 @@ fn parse_response(provider: &str, v: Value) -> Result<ChatResponse, ProviderErro
         message: msg,
         raw_finish_reason: raw,
         usage,
-        model: chunk.model,
+        model: chunk.model.map(std::borrow::Cow::into_owned),
         id: None,
     })
 }

@@ -1,6 +1,7 @@
 //! Chat Completions wire types, the request body, the response parser and the streaming state
 //! machine.
 
+use std::borrow::Cow;
 use std::collections::VecDeque;
 
 use kagent_core::ProviderError;
@@ -227,12 +228,13 @@ impl WireUsage {
     }
 }
 
+// Borrowed where the value is usually dropped (`id`, `model` repeat on every chunk).
 #[derive(Debug, Deserialize)]
-struct Chunk {
-    #[serde(default)]
-    id: Option<String>,
-    #[serde(default)]
-    model: Option<String>,
+struct Chunk<'a> {
+    #[serde(default, borrow)]
+    id: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    model: Option<Cow<'a, str>>,
     #[serde(default)]
     choices: Option<Vec<ChunkChoice>>,
     #[serde(default)]
@@ -530,7 +532,7 @@ impl ChatStreamMachine {
 
     fn on_chunk(
         &mut self,
-        chunk: Chunk,
+        chunk: Chunk<'_>,
         out: &mut VecDeque<ChatEvent>,
     ) -> Result<(), ProviderError> {
         if let Some(err) = chunk.error {
@@ -538,8 +540,8 @@ impl ChatStreamMachine {
             return Err(crate::error::from_in_band(&self.provider, &wrapped));
         }
         if !self.meta_sent {
-            let id = chunk.id.filter(|i| !i.is_empty());
-            let model = chunk.model.filter(|m| !m.is_empty());
+            let id = chunk.id.filter(|i| !i.is_empty()).map(Cow::into_owned);
+            let model = chunk.model.filter(|m| !m.is_empty()).map(Cow::into_owned);
             if id.is_some() || model.is_some() {
                 self.meta_sent = true;
                 out.push_back(ChatEvent::ResponseMetadata { id, model });
@@ -614,7 +616,7 @@ impl StreamMachine<SseEvent> for ChatStreamMachine {
             let v: Value = serde_json::from_str(data).unwrap_or_else(|_| json!({"error": data}));
             return Err(crate::error::from_in_band(&self.provider, &v));
         }
-        let chunk: Chunk = serde_json::from_str(data).map_err(|e| ProviderError::Decode {
+        let chunk: Chunk<'_> = serde_json::from_str(data).map_err(|e| ProviderError::Decode {
             provider: self.provider.clone(),
             message: format!("invalid chat completion chunk: {e}"),
             source: Some(Box::new(e)),
