@@ -543,8 +543,11 @@ async fn o_14_request_tool_messages_replay_roles_and_token_field() {
                 "stream_options": {"include_usage": true}
             }))
             .reply(ok()),
-        // Developer role, max_completion_tokens, reasoning effort (for reasoning models; that
-        // they require max_completion_tokens is from memory, unverified here — it is a setting).
+        // Developer role, max_completion_tokens, reasoning effort. The checklist marked "reasoning
+        // models require max_completion_tokens" unverified; the Chat Completions API reference
+        // says `max_tokens` is "deprecated in favor of max_completion_tokens, and is not
+        // compatible with o1 series models" (quoted in simonw/llm#724), so it is a setting, and
+        // the default when a reasoning effort is configured (see `o_14_reasoning_effort_...`).
         Scenario::post("/v1/chat/completions")
             .body_includes(json!({"messages": [{"role": "developer", "content": "You are an SRE."}, {}, {}, {}],
                                   "max_completion_tokens": 256, "reasoning_effort": "low"}))
@@ -764,4 +767,24 @@ async fn e_3_error_keeps_status_type_code_message_and_request_id_but_never_the_k
         .with_api_key("sk-super-secret")
         .with_base_url(server.url());
     assert!(!format!("{p:?}").contains("sk-super-secret"));
+}
+
+#[tokio::test]
+async fn o_14_reasoning_effort_in_config_defaults_to_max_completion_tokens() {
+    let ok = Reply::sse([body_of(&[delta(json!({"content":"ok"})), finish("stop")])]);
+    let server = WireServer::start(vec![
+        Scenario::post("/v1/chat/completions")
+            .body_includes(json!({"max_completion_tokens": 300, "reasoning_effort": "high"}))
+            .body_absent("/max_tokens")
+            .reply(ok),
+    ])
+    .await;
+    let config: ModelConfig = serde_json::from_value(json!({
+        "provider": "OpenAI", "model": "o4-mini", "apiKey": "sk-test",
+        "openAI": {"baseUrl": format!("{}/v1", server.url()), "maxTokens": 300, "reasoningEffort": "high"}
+    }))
+    .unwrap();
+    let p = build_provider(&config, reqwest::Client::new()).unwrap();
+    stream_chat(&*p, &request()).await.unwrap();
+    server.verify_all_used();
 }

@@ -279,7 +279,15 @@ impl OpenAIProvider {
                 p.settings = OpenAISettings {
                     api_format: o.api_format.unwrap_or_default(),
                     system_role: o.system_role.unwrap_or_default(),
-                    max_tokens_field: o.max_tokens_field.unwrap_or_default(),
+                    // Reasoning models take only max_completion_tokens (API reference: max_tokens
+                    // "is not compatible with o1 series models").
+                    max_tokens_field: o.max_tokens_field.unwrap_or(
+                        if o.reasoning_effort.as_deref().is_some_and(|e| !e.is_empty()) {
+                            MaxTokensField::MaxCompletionTokens
+                        } else {
+                            MaxTokensField::MaxTokens
+                        },
+                    ),
                     max_tokens: o.max_tokens,
                     temperature: o.temperature,
                     top_p: o.top_p,
