@@ -626,6 +626,7 @@ impl Run<'_> {
                 session_id: self.session_id.clone(),
                 cancellation: self.cancel.child_token(),
                 dry_run: false,
+                trace_parent: None,
             };
             let token = ctx.cancellation.clone();
             let span = tracing::info_span!(

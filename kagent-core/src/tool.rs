@@ -190,6 +190,9 @@ pub struct ToolContext {
     pub cancellation: CancellationToken,
     /// When set, mutating tools should validate and report what they would do without doing it.
     pub dry_run: bool,
+    /// The caller's W3C `traceparent`, when the call arrived with one (for example through an
+    /// MCP server), so a tool can continue the caller's trace in its own outbound calls.
+    pub trace_parent: Option<String>,
 }
 
 impl ToolContext {
@@ -201,6 +204,7 @@ impl ToolContext {
             session_id: String::new(),
             cancellation: CancellationToken::new(),
             dry_run: false,
+            trace_parent: None,
         }
     }
 }

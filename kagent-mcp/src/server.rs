@@ -162,6 +162,7 @@ impl ServerHandler for ToolsetServer {
             session_id: String::new(),
             cancellation: context.ct.clone(),
             dry_run: false,
+            trace_parent: traceparent.clone(),
         };
         let outcome = self.tools.call(name, arguments, ctx).instrument(span).await;
         if let Err(e) = &outcome {

@@ -466,3 +466,82 @@ async fn terminate_on_close_controls_the_session_delete() {
         "terminateOnClose=true DELETEs the session"
     );
 }
+
+/// A tool that reports the trace context it was handed.
+struct TraceEcho;
+
+#[async_trait::async_trait]
+impl kagent_core::TypedTool for TraceEcho {
+    type Args = serde_json::Value;
+    fn name(&self) -> &str {
+        "trace_echo"
+    }
+    fn description(&self) -> &str {
+        "Returns the caller's traceparent"
+    }
+    fn effect(&self) -> ToolEffect {
+        ToolEffect::ReadOnly
+    }
+    async fn run(
+        &self,
+        _args: serde_json::Value,
+        ctx: ToolContext,
+    ) -> Result<kagent_core::ToolOutput, kagent_core::ToolError> {
+        Ok(kagent_core::ToolOutput::text(
+            ctx.trace_parent.unwrap_or_else(|| "none".into()),
+        ))
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn served_tools_receive_the_callers_traceparent() {
+    use kagent_core::IntoTool;
+    init_tracing();
+    let tools = kagent_core::Toolset::new()
+        .with(TraceEcho.into_tool().unwrap())
+        .unwrap();
+    let options = HttpServeOptions::default();
+    let stop = options.cancellation.clone();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = kagent_mcp::ToolsetServer::new("trace", "0.1.0", tools);
+    tokio::spawn(async move {
+        kagent_mcp::serve_http(listener, server, options)
+            .await
+            .unwrap()
+    });
+    let url = format!("http://{addr}/mcp");
+
+    let traced = McpClient::with_http_client(
+        McpServerConfig::http("t", HttpServerConfig::streamable_http(url.clone())).trace_context(
+            std::sync::Arc::new(|| {
+                Some(TraceContext::new(
+                    "4bf92f3577b34da6a3ce929d0e0e4736",
+                    "00f067aa0ba902b7",
+                    true,
+                ))
+            }),
+        ),
+        http(),
+    );
+    let set = McpToolset::connect(traced.clone()).await.unwrap().toolset();
+    let out = set
+        .call("trace_echo", json!({}), ToolContext::detached("1"))
+        .await
+        .unwrap();
+    assert_eq!(
+        out,
+        kagent_core::ToolOutput::text("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+    );
+    traced.close().await;
+
+    let plain = remote("p", HttpServerConfig::streamable_http(url));
+    let set = McpToolset::connect(plain.clone()).await.unwrap().toolset();
+    let out = set
+        .call("trace_echo", json!({}), ToolContext::detached("2"))
+        .await
+        .unwrap();
+    assert_eq!(out, kagent_core::ToolOutput::text("none"));
+    plain.close().await;
+    stop.cancel();
+}
