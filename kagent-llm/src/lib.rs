@@ -12,8 +12,8 @@ pub mod http;
 pub mod ollama;
 pub mod openai;
 pub mod telemetry;
-pub mod vertex;
 #[cfg(feature = "wire-testing")]
 pub mod testing;
+pub mod vertex;
 
 pub use config::{ConfigError, ModelConfig, ProviderKind, build_provider};
