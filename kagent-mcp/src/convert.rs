@@ -59,12 +59,9 @@ pub fn content_from_block(block: ContentBlock) -> ToolContent {
             media_type: i.mime_type,
             data: i.data,
         },
-        ContentBlock::Audio(a) => ToolContent::Text {
-            text: format!(
-                "[audio content ({}, {} bytes of base64) omitted]",
-                a.mime_type,
-                a.data.len()
-            ),
+        ContentBlock::Audio(a) => ToolContent::Audio {
+            media_type: a.mime_type,
+            data: a.data,
         },
         ContentBlock::Resource(r) => match r.resource {
             ResourceContents::TextResourceContents {
@@ -148,6 +145,9 @@ pub fn block_from_content(content: &ToolContent) -> ContentBlock {
         ToolContent::Text { text } => ContentBlock::text(text.clone()),
         ToolContent::Image { media_type, data } => {
             ContentBlock::image(data.clone(), media_type.clone())
+        }
+        ToolContent::Audio { media_type, data } => {
+            ContentBlock::audio(data.clone(), media_type.clone())
         }
         ToolContent::Resource {
             uri,
@@ -279,8 +279,18 @@ mod tests {
         assert!(
             matches!(&out.content[3], ToolContent::Resource { text: Some(t), .. } if t == "inline")
         );
-        assert!(
-            matches!(&out.content[4], ToolContent::Text { text } if text.contains("audio/wav"))
+        assert_eq!(
+            out.content[4],
+            ToolContent::Audio {
+                media_type: "audio/wav".into(),
+                data: "AAAA".into()
+            }
+        );
+        // and back: audio is served as an MCP audio block
+        let block = block_from_content(&out.content[4]);
+        assert_eq!(
+            block.as_audio().map(|a| a.mime_type.as_str()),
+            Some("audio/wav")
         );
     }
 
