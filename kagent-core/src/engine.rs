@@ -188,12 +188,10 @@ impl Run<'_> {
                             question: question.clone(),
                         })
                         .await;
-                    return Ok(self.output(
-                        question,
-                        RunOutcome::InputRequired {
-                            question: String::new(),
-                        },
-                    ));
+                    let outcome = RunOutcome::InputRequired {
+                        question: question.clone(),
+                    };
+                    return Ok(self.output(question, outcome));
                 }
                 Step::Finish { answer } => {
                     push_answer(&mut transcript, &answer);
@@ -211,12 +209,6 @@ impl Run<'_> {
     }
 
     fn output(&self, answer: String, outcome: RunOutcome) -> RunOutput {
-        let outcome = match outcome {
-            RunOutcome::InputRequired { .. } => RunOutcome::InputRequired {
-                question: answer.clone(),
-            },
-            other => other,
-        };
         RunOutput {
             run_id: self.run_id.clone(),
             session_id: self.session_id.clone(),
@@ -286,7 +278,10 @@ impl Run<'_> {
                 "gen_ai.usage.output_tokens" = tracing::field::Empty,
                 "gen_ai.response.finish_reasons" = tracing::field::Empty,
             );
-            let (result, delivered) = self.stream_once(request).instrument(span.clone()).await;
+            let (result, delivered) = self
+                .stream_once(provider.as_ref(), request)
+                .instrument(span.clone())
+                .await;
             match result {
                 Ok(response) => {
                     if let Some(u) = response.usage {
@@ -335,17 +330,9 @@ impl Run<'_> {
     /// retry would repeat output the user has already seen.
     async fn stream_once(
         &self,
+        provider: &dyn crate::provider::ModelProvider,
         request: &ChatRequest,
     ) -> (Result<ChatResponse, ProviderError>, bool) {
-        let Some(provider) = self.agent.provider.as_ref() else {
-            return (
-                Err(ProviderError::Configuration {
-                    provider: String::new(),
-                    message: "no provider".into(),
-                }),
-                false,
-            );
-        };
         let provider_name = provider.info().provider.clone();
         let mut stream = match provider.chat_stream(request).await {
             Ok(s) => s,
@@ -446,14 +433,7 @@ impl Run<'_> {
     async fn run_call(&self, call: ToolCall) -> Result<ToolResult, AgentError> {
         let agent = self.agent;
         let Some(tool) = agent.toolset.get(&call.name) else {
-            let message = ToolError::NotFound {
-                message: format!(
-                    "no tool named {:?}; available tools: {}",
-                    call.name,
-                    agent.toolset.names().collect::<Vec<_>>().join(", ")
-                ),
-            }
-            .model_message();
+            let message = crate::toolset::unknown_tool(&call.name, &agent.toolset).model_message();
             return self
                 .conclude(
                     &call,

@@ -205,7 +205,7 @@ impl Toolset {
     }
 }
 
-fn unknown_tool(name: &str, set: &Toolset) -> ToolError {
+pub(crate) fn unknown_tool(name: &str, set: &Toolset) -> ToolError {
     ToolError::NotFound {
         message: format!(
             "no tool named {name:?}; available tools: {}",
