@@ -29,6 +29,8 @@ use tracing::Instrument;
 use crate::convert::{annotations_from_spec, result_from_outcome};
 use crate::error::McpError;
 
+mod direct;
+
 /// An MCP server handler for a [`Toolset`]: `tools/list` publishes each tool's schema and
 /// effect (as MCP annotations), `tools/call` validates arguments against the schema and runs
 /// the tool; tool errors come back as `isError` results the calling model can read.
@@ -133,13 +135,6 @@ impl ServerHandler for ToolsetServer {
         request: CallToolRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
-        let name = request.name.as_ref();
-        if !self.tools.contains(name) {
-            return Err(ErrorData::invalid_params(
-                format!("unknown tool {name:?}"),
-                None,
-            ));
-        }
         let traceparent = context
             .meta
             .0
@@ -148,6 +143,32 @@ impl ServerHandler for ToolsetServer {
             .and_then(|v| v.as_str())
             .filter(|v| crate::trace::is_valid_traceparent(v))
             .map(str::to_owned);
+        self.run_tool_call(
+            request,
+            context.id.to_string(),
+            traceparent,
+            context.ct.clone(),
+        )
+        .await
+    }
+}
+
+impl ToolsetServer {
+    /// Runs one `tools/call` (shared by the rmcp handler and the direct HTTP path).
+    async fn run_tool_call(
+        &self,
+        request: CallToolRequestParams,
+        call_id: String,
+        traceparent: Option<String>,
+        cancellation: CancellationToken,
+    ) -> Result<CallToolResponse, ErrorData> {
+        let name = request.name.as_ref();
+        if !self.tools.contains(name) {
+            return Err(ErrorData::invalid_params(
+                format!("unknown tool {name:?}"),
+                None,
+            ));
+        }
         let span = tracing::info_span!(
             "mcp.server tools/call",
             otel.kind = "server",
@@ -157,12 +178,12 @@ impl ServerHandler for ToolsetServer {
         );
         let arguments = serde_json::Value::Object(request.arguments.unwrap_or_default());
         let ctx = ToolContext {
-            call_id: context.id.to_string(),
+            call_id,
             agent: String::new(),
             session_id: String::new(),
-            cancellation: context.ct.clone(),
+            cancellation,
             dry_run: false,
-            trace_parent: traceparent.clone(),
+            trace_parent: traceparent,
         };
         let outcome = self.tools.call(name, arguments, ctx).instrument(span).await;
         if let Err(e) = &outcome {
@@ -185,6 +206,10 @@ pub struct HttpServeOptions {
     /// Answer simple calls with `application/json` instead of an SSE stream, and keep no
     /// sessions (stateless mode).
     pub stateless_json: bool,
+    /// Send every `tools/call` through rmcp's session machinery instead of answering plain
+    /// calls from the HTTP task with an `application/json` response (see the crate README,
+    /// "Performance"). Off by default; the direct path changes only latency.
+    pub disable_direct_tool_calls: bool,
     /// Stops the server (sessions end, new requests are refused).
     pub cancellation: CancellationToken,
 }
@@ -198,6 +223,7 @@ impl std::fmt::Debug for HttpServeOptions {
             )
             .field("allowed_hosts", &self.allowed_hosts)
             .field("stateless_json", &self.stateless_json)
+            .field("disable_direct_tool_calls", &self.disable_direct_tool_calls)
             .finish()
     }
 }
@@ -221,11 +247,9 @@ pub fn router(server: ToolsetServer, options: HttpServeOptions) -> Router {
             .with_json_response(true);
     }
     let factory = server.clone();
-    let streamable = StreamableHttpService::new(
-        move || Ok(factory.clone()),
-        Arc::new(LocalSessionManager::default()),
-        config,
-    );
+    let sessions = Arc::new(LocalSessionManager::default());
+    let streamable =
+        StreamableHttpService::new(move || Ok(factory.clone()), Arc::clone(&sessions), config);
     let legacy = LegacySse {
         server: server.clone(),
         sessions: Arc::new(Mutex::new(HashMap::new())),
@@ -237,13 +261,23 @@ pub fn router(server: ToolsetServer, options: HttpServeOptions) -> Router {
         .clone()
         .unwrap_or_else(|| vec!["localhost".into(), "127.0.0.1".into(), "::1".into()])
         .into();
+    let mcp_service = direct::DirectToolCalls {
+        enabled: !options.disable_direct_tool_calls,
+        inner: streamable,
+        server: server.clone(),
+        sessions: (!options.stateless_json).then_some(sessions),
+        allowed_hosts: Arc::clone(&hosts),
+        cancellation: options.cancellation.child_token(),
+        touched: Arc::default(),
+        in_flight: Arc::default(),
+    };
     let legacy_routes = Router::new()
         .route("/sse", get(sse_connect))
         .route("/message", post(sse_message))
         .with_state(legacy)
         .layer(middleware::from_fn_with_state(hosts, require_allowed_host));
     let mut mcp = Router::new()
-        .nest_service("/mcp", streamable)
+        .nest_service("/mcp", mcp_service)
         .merge(legacy_routes);
     if let Some(token) = options.bearer_token {
         let token: Arc<str> = Arc::from(token);

@@ -525,14 +525,19 @@ async fn served_tools_receive_the_callers_traceparent() {
         http(),
     );
     let set = McpToolset::connect(traced.clone()).await.unwrap().toolset();
-    let out = set
-        .call("trace_echo", json!({}), ToolContext::detached("1"))
-        .await
-        .unwrap();
-    assert_eq!(
-        out,
-        kagent_core::ToolOutput::text("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
-    );
+    // Twice: a session's first call goes through rmcp, the next through the direct path.
+    for id in ["1a", "1b"] {
+        let out = set
+            .call("trace_echo", json!({}), ToolContext::detached(id))
+            .await
+            .unwrap();
+        assert_eq!(
+            out,
+            kagent_core::ToolOutput::text(
+                "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+            )
+        );
+    }
     traced.close().await;
 
     let plain = remote("p", HttpServerConfig::streamable_http(url));
