@@ -351,7 +351,7 @@ impl Run<'_> {
                             .emit(AgentEvent::TextDelta { text: text.clone() })
                             .await;
                     }
-                    assembler.push(&event);
+                    assembler.push_owned(event);
                 }
                 Err(e) => return (Err(e), delivered),
             }

@@ -124,7 +124,7 @@ pub fn response_events(response: ChatResponse) -> Vec<ChatEvent> {
 /// started but never completed, from their deltas (kept as [`ToolArguments::Malformed`] unless
 /// they parse). When tool calls are present the finish reason is
 /// [`FinishReason::ToolCalls`] whatever the provider said; the raw reason is kept.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct StreamAssembler {
     text: String,
     reasoning: Vec<Reasoning>,
@@ -143,38 +143,53 @@ impl StreamAssembler {
         Self::default()
     }
 
-    /// Feeds one event.
+    /// Feeds one event the caller keeps (a tool call is cloned). Prefer
+    /// [`push_owned`](Self::push_owned) when the event is not needed afterwards.
     pub fn push(&mut self, event: &ChatEvent) {
         match event {
             ChatEvent::TextDelta { text } => self.text.push_str(text),
             ChatEvent::ReasoningDelta { text } => self.pending_reasoning.push_str(text),
+            ChatEvent::ToolCallDelta { index, arguments } => self.call_delta(*index, arguments),
+            ChatEvent::Usage { usage } => self.usage = Some(*usage),
+            other => self.push_owned(other.clone()),
+        }
+    }
+
+    /// Feeds one event, taking it (nothing is copied but text appended to the response).
+    pub fn push_owned(&mut self, event: ChatEvent) {
+        match event {
+            ChatEvent::TextDelta { text } => self.text.push_str(&text),
+            ChatEvent::ReasoningDelta { text } => self.pending_reasoning.push_str(&text),
             ChatEvent::ReasoningDone { reasoning } => {
                 self.pending_reasoning.clear();
-                self.reasoning.push(reasoning.clone());
+                self.reasoning.push(reasoning);
             }
             ChatEvent::ToolCallStart { index, id, name } => {
-                self.open
-                    .push((*index, id.clone(), name.clone(), String::new()));
+                self.open.push((index, id, name, String::new()));
             }
-            ChatEvent::ToolCallDelta { index, arguments } => {
-                if let Some(open) = self.open.iter_mut().rev().find(|o| o.0 == *index) {
-                    open.3.push_str(arguments);
-                }
-            }
+            ChatEvent::ToolCallDelta { index, arguments } => self.call_delta(index, &arguments),
             ChatEvent::ToolCallDone { index, call } => {
-                self.open.retain(|o| o.0 != *index);
-                self.calls.push((*index, call.clone()));
+                if !self.open.is_empty() {
+                    self.open.retain(|o| o.0 != index);
+                }
+                self.calls.push((index, call));
             }
-            ChatEvent::Usage { usage } => self.usage = Some(*usage),
+            ChatEvent::Usage { usage } => self.usage = Some(usage),
             ChatEvent::ResponseMetadata { id, model } => {
                 if id.is_some() {
-                    self.id.clone_from(id);
+                    self.id = id;
                 }
                 if model.is_some() {
-                    self.model.clone_from(model);
+                    self.model = model;
                 }
             }
-            ChatEvent::Finish { reason, raw } => self.finish = Some((reason.clone(), raw.clone())),
+            ChatEvent::Finish { reason, raw } => self.finish = Some((reason, raw)),
+        }
+    }
+
+    fn call_delta(&mut self, index: usize, arguments: &str) {
+        if let Some(open) = self.open.iter_mut().rev().find(|o| o.0 == index) {
+            open.3.push_str(arguments);
         }
     }
 
@@ -191,36 +206,42 @@ impl StreamAssembler {
     /// Builds the response from what was seen, finished or not. Calls that were started but
     /// never completed are included with whatever argument text arrived.
     pub fn snapshot(&self) -> ChatResponse {
-        let mut calls = self.calls.clone();
-        for (index, id, name, args) in &self.open {
+        self.clone().into_response()
+    }
+
+    /// Like [`snapshot`](Self::snapshot), consuming the assembler (nothing is copied).
+    pub fn into_response(self) -> ChatResponse {
+        let mut calls = self.calls;
+        for (index, id, name, args) in self.open {
+            let arguments = match ToolArguments::parse(&args) {
+                ToolArguments::Json(v) if !args.trim().is_empty() => ToolArguments::Json(v),
+                _ => ToolArguments::Malformed {
+                    raw: args,
+                    error: "tool call was never completed".into(),
+                },
+            };
             calls.push((
-                *index,
+                index,
                 ToolCall {
-                    id: id.clone(),
-                    name: name.clone(),
-                    arguments: match ToolArguments::parse(args) {
-                        ToolArguments::Json(v) if !args.trim().is_empty() => ToolArguments::Json(v),
-                        _ => ToolArguments::Malformed {
-                            raw: args.clone(),
-                            error: "tool call was never completed".into(),
-                        },
-                    },
+                    id,
+                    name,
+                    arguments,
                     provider_data: None,
                 },
             ));
         }
+        // Stable: calls completed under one index keep their order.
         calls.sort_by_key(|(i, _)| *i);
-        let mut reasoning = self.reasoning.clone();
+        let mut reasoning = self.reasoning;
         if !self.pending_reasoning.is_empty() {
             reasoning.push(Reasoning {
-                text: self.pending_reasoning.clone(),
+                text: self.pending_reasoning,
                 ..Default::default()
             });
         }
         let tool_calls: Vec<ToolCall> = calls.into_iter().map(|(_, c)| c).collect();
         let (reason, raw) = self
             .finish
-            .clone()
             .unwrap_or((FinishReason::Other("incomplete".into()), None));
         let reason = if tool_calls.is_empty() {
             reason
@@ -232,7 +253,7 @@ impl StreamAssembler {
                 content: if self.text.is_empty() {
                     Vec::new()
                 } else {
-                    vec![ContentPart::text(self.text.clone())]
+                    vec![ContentPart::text(self.text)]
                 },
                 reasoning,
                 tool_calls,
@@ -240,8 +261,8 @@ impl StreamAssembler {
             finish_reason: reason,
             raw_finish_reason: raw,
             usage: self.usage,
-            model: self.model.clone(),
-            id: self.id.clone(),
+            model: self.model,
+            id: self.id,
         }
     }
 
@@ -251,10 +272,10 @@ impl StreamAssembler {
             return Err(ProviderError::TruncatedStream {
                 provider: provider.to_owned(),
                 reason: "no finish event".into(),
-                partial: Box::new(self.snapshot()),
+                partial: Box::new(self.into_response()),
             });
         }
-        Ok(self.snapshot())
+        Ok(self.into_response())
     }
 }
 
@@ -266,7 +287,7 @@ pub async fn collect_stream(
 ) -> Result<ChatResponse, ProviderError> {
     let mut asm = StreamAssembler::new();
     while let Some(event) = stream.next().await {
-        asm.push(&event?);
+        asm.push_owned(event?);
     }
     asm.finish(provider)
 }
@@ -333,5 +354,65 @@ mod tests {
             }
             other => panic!("expected truncation, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn borrowed_and_owned_pushes_assemble_the_same_response() {
+        let events = vec![
+            ChatEvent::ResponseMetadata {
+                id: Some("r1".into()),
+                model: Some("m".into()),
+            },
+            ChatEvent::ReasoningDelta {
+                text: "think".into(),
+            },
+            ChatEvent::TextDelta { text: "a".into() },
+            ChatEvent::ToolCallStart {
+                index: 1,
+                id: "c1".into(),
+                name: "t".into(),
+            },
+            ChatEvent::ToolCallDelta {
+                index: 1,
+                arguments: "{\"x\":".into(),
+            },
+            ChatEvent::ToolCallDone {
+                index: 0,
+                call: ToolCall::new("c0", "t", json!({"y": [1, 2]})),
+            },
+            ChatEvent::TextDelta { text: "b".into() },
+            ChatEvent::Usage {
+                usage: Usage {
+                    input_tokens: 1,
+                    output_tokens: 2,
+                    ..Default::default()
+                },
+            },
+        ];
+        let mut borrowed = StreamAssembler::new();
+        let mut owned = StreamAssembler::new();
+        for ev in &events {
+            borrowed.push(ev);
+            owned.push_owned(ev.clone());
+        }
+        // Unfinished: the snapshot keeps the open call (by index order) and the pending
+        // reasoning, and does not consume the assembler.
+        let snap = owned.snapshot();
+        assert_eq!(snap, borrowed.snapshot());
+        assert_eq!(snap.message.text_content(), "ab");
+        assert_eq!(snap.message.tool_calls.len(), 2);
+        assert_eq!(snap.message.tool_calls[0].id, "c0");
+        assert!(snap.message.tool_calls[1].arguments.as_json().is_none());
+        assert_eq!(snap.message.reasoning[0].text, "think");
+        let finish = ChatEvent::Finish {
+            reason: FinishReason::Stop,
+            raw: Some("stop".into()),
+        };
+        borrowed.push(&finish);
+        owned.push_owned(finish);
+        let a = borrowed.finish("p").unwrap();
+        assert_eq!(a, owned.finish("p").unwrap());
+        assert_eq!(a.finish_reason, FinishReason::ToolCalls);
+        assert_eq!(a.id.as_deref(), Some("r1"));
     }
 }
