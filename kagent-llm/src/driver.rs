@@ -5,8 +5,9 @@
 
 use std::collections::VecDeque;
 use std::pin::Pin;
+use std::task::{Context, Poll, ready};
 
-use futures::{Stream, StreamExt};
+use futures::Stream;
 use kagent_core::{
     ChatEvent, ChatResponse, ChatStream, FinishReason, ProviderError, StreamAssembler,
 };
@@ -24,7 +25,7 @@ pub trait StreamMachine<I>: Send + 'static {
 
 type Input<I> = Pin<Box<dyn Stream<Item = Result<I, ProviderError>> + Send>>;
 
-struct State<I, M> {
+struct Driven<I, M> {
     provider: String,
     input: Option<Input<I>>,
     machine: M,
@@ -36,12 +37,15 @@ struct State<I, M> {
 }
 
 /// Runs `machine` over `input` as a [`ChatStream`].
+///
+/// The driver is a plain [`Stream`] whose state stays in one place: each event costs a
+/// queue pop, not a move of the whole state (which a `futures::stream::unfold` would do).
 pub fn drive<I, M>(provider: &str, input: Input<I>, machine: M, span: tracing::Span) -> ChatStream
 where
     I: Send + 'static,
-    M: StreamMachine<I>,
+    M: StreamMachine<I> + Unpin,
 {
-    let state = State {
+    Box::pin(Driven {
         provider: provider.to_owned(),
         input: Some(input),
         machine,
@@ -50,17 +54,26 @@ where
         pending_error: None,
         truncated: None,
         span,
-    };
-    Box::pin(futures::stream::unfold(state, |mut st| async move {
+    })
+}
+
+impl<I, M> Stream for Driven<I, M>
+where
+    M: StreamMachine<I> + Unpin,
+{
+    type Item = Result<ChatEvent, ProviderError>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let st = self.get_mut();
         loop {
             if let Some(ev) = st.queue.pop_front() {
                 st.asm.push(&ev);
                 crate::telemetry::record_event(&st.span, &ev);
-                return Some((Ok(ev), st));
+                return Poll::Ready(Some(Ok(ev)));
             }
             if let Some(err) = st.pending_error.take() {
                 crate::telemetry::record_error(&st.span, &err);
-                return Some((Err(err), st));
+                return Poll::Ready(Some(Err(err)));
             }
             if let Some(reason) = st.truncated.take() {
                 let err = ProviderError::TruncatedStream {
@@ -69,11 +82,12 @@ where
                     partial: Box::new(st.asm.snapshot()),
                 };
                 crate::telemetry::record_error(&st.span, &err);
-                return Some((Err(err), st));
+                return Poll::Ready(Some(Err(err)));
             }
-            let input = st.input.as_mut()?;
-            let next = input.next().await;
-            match next {
+            let Some(input) = st.input.as_mut() else {
+                return Poll::Ready(None);
+            };
+            match ready!(input.as_mut().poll_next(cx)) {
                 Some(Ok(frame)) => match st.machine.feed(frame, &mut st.queue) {
                     Ok(true) => st.input = None,
                     Ok(false) => {}
@@ -93,7 +107,7 @@ where
                 }
             }
         }
-    }))
+    }
 }
 
 /// Drains a stream into a response (used for providers' non-streaming fallbacks and tests).

@@ -4,38 +4,37 @@
 //! over a [`ByteStream`] (from [`crate::http::byte_stream`], or any stream of byte chunks in
 //! tests and benches).
 //!
-//! # SSE: eventsource-stream, and what this module adds around it
+//! # SSE: sseer
 //!
-//! Event parsing is done by the `eventsource-stream` crate (0.2.3), which implements the
-//! WHATWG rules: `\n`, `\r\n` and `\r` line endings (a `\r` at the end of a chunk waits for
-//! the next byte), `data:` with or without one space, several `data:` lines joined with `\n`,
-//! comments (`: keep-alive`) and unknown fields ignored, `event:` names. It also buffers a
-//! multi-byte UTF-8 character split across chunks. Three things are added by [`LineChunks`],
-//! an adapter in front of it:
+//! Event parsing is done by the `sseer` crate (0.3), which implements the WHATWG rules:
+//! `\n`, `\r\n` and `\r` line endings (a `\r` at the end of a chunk waits for the next byte,
+//! and one at the very end of the input still ends its line), a leading byte-order mark,
+//! `data:` with or without one space, several `data:` lines joined with `\n`, comments
+//! (`: keep-alive`) and unknown fields ignored, `event:` names (`message` when absent). It
+//! finds line ends with `memchr` and hands out each field as a zero-copy slice of the network
+//! chunk, so an event costs no allocation when it arrives inside one chunk; a line split
+//! across chunks (or a multi-byte UTF-8 character split across chunks) is joined in one
+//! buffer, which keeps decoding linear in the input. Each completed line is checked for
+//! UTF-8: an invalid sequence is a [`ProviderError::Decode`] as soon as its line ends.
 //!
-//! 1. **Linear time.** `eventsource-stream` removes each parsed line from its buffer with
-//!    `String::split_off`, which copies the rest of the buffer: a network chunk holding
-//!    many events costs O(lines × chunk) copies (a 64 KiB chunk of 100-byte lines copies
-//!    ~40 MB). Feeding it one event at a time (zero-copy `Bytes` slices ending at the event's
-//!    blank line, at most 16 lines) keeps every copy O(event size).
-//! 2. **Invalid UTF-8 fails fast.** Its UTF-8 adapter keeps undecodable bytes in its buffer
-//!    and waits for more input, so a stream with a bad byte would stall (and grow) until the
-//!    connection closes. Here the bytes are validated first; a split character is carried over
-//!    (at most 3 bytes), an invalid sequence is a [`ProviderError::Decode`] at once.
-//! 3. **A final lone `\r`.** A stream whose last line ends in a bare `\r` would never dispatch
-//!    its last event (the parser waits for a possible `\n`); at end of input a `\n` is supplied.
+//! Earlier versions used `eventsource-stream`; its `nom` line parser walked every character
+//! and copied the rest of its buffer per line, and it was a third of the decode time of a
+//! Chat Completions stream (see `benches/benches/llm_decode.rs`).
 //!
 //! # NDJSON
 //!
 //! [`ndjson_lines`] yields one line at a time without the line ending (`\n` or `\r\n`), skips
-//! blank lines, and yields a final line that has no trailing newline.
+//! blank lines, and yields a final line that has no trailing newline. Lines wholly inside a
+//! chunk are zero-copy slices of it.
 //!
 //! # Timeouts and broken connections
 //!
 //! [`with_idle_timeout`] turns a gap of more than the configured duration between two chunks
 //! into [`ProviderError::Timeout`] with phase `idle stream`. Transport errors from the body
 //! arrive as [`ProviderError::Transport`] (see [`crate::http::byte_stream`]). Dropping any of
-//! these streams drops the response body and with it the connection.
+//! these streams drops the response body and with it the connection. A stream that ends in
+//! the middle of an event yields no partial event: the provider's state machine then reports
+//! [`ProviderError::TruncatedStream`].
 
 use std::collections::VecDeque;
 use std::pin::Pin;
@@ -43,6 +42,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
+use bytes_utils::Str;
 use futures::{Stream, StreamExt};
 use kagent_core::ProviderError;
 use pin_project_lite::pin_project;
@@ -50,13 +50,31 @@ use pin_project_lite::pin_project;
 /// A stream of response body chunks, transport errors already mapped.
 pub type ByteStream = Pin<Box<dyn Stream<Item = Result<Bytes, ProviderError>> + Send>>;
 
-/// One Server-Sent Event.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// One Server-Sent Event. Its fields share the network buffer they arrived in.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SseEvent {
+    event: Str,
+    data: Str,
+}
+
+impl SseEvent {
+    /// An event named `event` (use `message` for the default) carrying `data`.
+    pub fn new(event: impl Into<String>, data: impl Into<String>) -> Self {
+        SseEvent {
+            event: Str::from(event.into()),
+            data: Str::from(data.into()),
+        }
+    }
+
     /// The `event:` field; `message` when the event had none.
-    pub event: String,
+    pub fn event(&self) -> &str {
+        &self.event
+    }
+
     /// The `data:` lines joined with `\n`.
-    pub data: String,
+    pub fn data(&self) -> &str {
+        &self.data
+    }
 }
 
 /// A stream of SSE events.
@@ -101,129 +119,74 @@ pub fn with_idle_timeout(provider: &str, bytes: ByteStream, idle: Option<Duratio
 
 /// Decodes Server-Sent Events from a byte stream (see the module docs).
 pub fn sse_events(provider: &str, bytes: ByteStream) -> SseStream {
-    use eventsource_stream::{EventStreamError, Eventsource};
+    use sseer::errors::EventStreamError;
     let provider = provider.to_owned();
-    let lines = LineChunks::new(provider.clone(), bytes, LineMode::Sse);
-    Box::pin(lines.eventsource().map(move |item| match item {
+    Box::pin(sseer::EventStream::new(bytes).map(move |item| match item {
         Ok(ev) => Ok(SseEvent {
             event: ev.event,
             data: ev.data,
         }),
         Err(EventStreamError::Transport(e)) => Err(e),
-        Err(EventStreamError::Utf8(e)) => Err(ProviderError::Decode {
+        Err(EventStreamError::Utf8Error(e)) => Err(ProviderError::Decode {
             provider: provider.clone(),
             message: "event stream is not valid UTF-8".into(),
             source: Some(Box::new(e)),
-        }),
-        Err(EventStreamError::Parser(e)) => Err(ProviderError::Decode {
-            provider: provider.clone(),
-            message: format!("invalid event stream line ({:?})", e.code),
-            source: None,
         }),
     }))
 }
 
 /// Decodes newline-delimited JSON into lines (see the module docs).
-pub fn ndjson_lines(provider: &str, bytes: ByteStream) -> LineStream {
-    Box::pin(
-        LineChunks::new(provider.to_owned(), bytes, LineMode::Ndjson).filter_map(|item| {
-            futures::future::ready(match item {
-                Ok(line) => {
-                    let trimmed = trim_line(&line);
-                    if trimmed.is_empty() {
-                        None
-                    } else {
-                        Some(Ok(line.slice_ref(trimmed)))
-                    }
+///
+/// `_provider` names the provider in errors of other framings; line splitting itself has no
+/// failure of its own (transport errors pass through).
+pub fn ndjson_lines(_provider: &str, bytes: ByteStream) -> LineStream {
+    Box::pin(NdjsonLines::new(bytes).filter_map(|item| {
+        futures::future::ready(match item {
+            Ok(line) => {
+                let trimmed = line.trim_ascii();
+                if trimmed.is_empty() {
+                    None
+                } else {
+                    Some(Ok(line.slice_ref(trimmed)))
                 }
-                Err(e) => Some(Err(e)),
-            })
-        }),
-    )
-}
-
-/// Strips the line ending and surrounding ASCII whitespace.
-fn trim_line(line: &[u8]) -> &[u8] {
-    line.trim_ascii()
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum LineMode {
-    /// Pieces end after every `\n` or `\r` (eventsource-stream does the line parsing).
-    Sse,
-    /// Whole lines ending in `\n`, joined across chunks.
-    Ndjson,
+            }
+            Err(e) => Some(Err(e)),
+        })
+    }))
 }
 
 pin_project! {
-    /// Splits a byte stream into pieces that end at line endings, validating UTF-8 (SSE) or
-    /// joining partial lines (NDJSON). See the module docs for why.
-    pub struct LineChunks {
+    /// Splits a byte stream into lines, joining lines split across chunks.
+    struct NdjsonLines {
         #[pin]
         inner: ByteStream,
-        provider: String,
-        mode: LineMode,
-        // Validated bytes not yet handed out.
-        current: Bytes,
-        // SSE: an incomplete UTF-8 sequence at the end of the last chunk (at most 3 bytes).
-        carry: Vec<u8>,
-        // NDJSON: the start of a line whose end has not arrived yet.
+        // The start of a line whose end has not arrived yet.
         partial: BytesMut,
-        // Lines split from `current` but not yet returned (NDJSON).
+        // Lines split from the last chunk but not yet returned.
         ready: VecDeque<Bytes>,
-        last_was_cr: bool,
         finished: bool,
     }
 }
 
-impl LineChunks {
-    fn new(provider: String, inner: ByteStream, mode: LineMode) -> Self {
-        LineChunks {
+impl NdjsonLines {
+    fn new(inner: ByteStream) -> Self {
+        NdjsonLines {
             inner,
-            provider,
-            mode,
-            current: Bytes::new(),
-            carry: Vec::new(),
             partial: BytesMut::new(),
             ready: VecDeque::new(),
-            last_was_cr: false,
             finished: false,
         }
     }
 }
 
-fn decode_error(
-    provider: &str,
-    message: &str,
-    source: Option<std::str::Utf8Error>,
-) -> ProviderError {
-    ProviderError::Decode {
-        provider: provider.to_owned(),
-        message: message.to_owned(),
-        source: source.map(|e| Box::new(e) as Box<dyn std::error::Error + Send + Sync>),
-    }
-}
-
-impl Stream for LineChunks {
+impl Stream for NdjsonLines {
     type Item = Result<Bytes, ProviderError>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let mut this = self.project();
         loop {
-            match *this.mode {
-                LineMode::Sse => {
-                    if !this.current.is_empty() {
-                        let end = sse_piece_end(this.current);
-                        let piece = this.current.split_to(end);
-                        *this.last_was_cr = piece.last() == Some(&b'\r');
-                        return Poll::Ready(Some(Ok(piece)));
-                    }
-                }
-                LineMode::Ndjson => {
-                    if let Some(line) = this.ready.pop_front() {
-                        return Poll::Ready(Some(Ok(line)));
-                    }
-                }
+            if let Some(line) = this.ready.pop_front() {
+                return Poll::Ready(Some(Ok(line)));
             }
             if *this.finished {
                 return Poll::Ready(None);
@@ -234,91 +197,17 @@ impl Stream for LineChunks {
                     *this.finished = true;
                     return Poll::Ready(Some(Err(e)));
                 }
-                Poll::Ready(Some(Ok(chunk))) => match *this.mode {
-                    LineMode::Sse => {
-                        let data = if this.carry.is_empty() {
-                            chunk
-                        } else {
-                            let mut joined = std::mem::take(this.carry);
-                            joined.extend_from_slice(&chunk);
-                            Bytes::from(joined)
-                        };
-                        match std::str::from_utf8(&data) {
-                            Ok(_) => *this.current = data,
-                            Err(e) if e.error_len().is_none() => {
-                                let valid = e.valid_up_to();
-                                this.carry
-                                    .extend_from_slice(data.get(valid..).unwrap_or_default());
-                                *this.current = data.slice(..valid);
-                            }
-                            Err(e) => {
-                                *this.finished = true;
-                                return Poll::Ready(Some(Err(decode_error(
-                                    this.provider,
-                                    "event stream is not valid UTF-8",
-                                    Some(e),
-                                ))));
-                            }
-                        }
-                    }
-                    LineMode::Ndjson => split_ndjson(chunk, this.partial, this.ready),
-                },
+                Poll::Ready(Some(Ok(chunk))) => split_ndjson(chunk, this.partial, this.ready),
                 Poll::Ready(None) => {
                     *this.finished = true;
-                    match *this.mode {
-                        LineMode::Sse => {
-                            if !this.carry.is_empty() {
-                                return Poll::Ready(Some(Err(decode_error(
-                                    this.provider,
-                                    "event stream ended inside a UTF-8 character",
-                                    None,
-                                ))));
-                            }
-                            if *this.last_was_cr {
-                                // See module docs, point 3.
-                                return Poll::Ready(Some(Ok(Bytes::from_static(b"\n"))));
-                            }
-                        }
-                        LineMode::Ndjson => {
-                            if !this.partial.is_empty() {
-                                let last = this.partial.split().freeze();
-                                return Poll::Ready(Some(Ok(last)));
-                            }
-                        }
+                    if !this.partial.is_empty() {
+                        return Poll::Ready(Some(Ok(this.partial.split().freeze())));
                     }
                     return Poll::Ready(None);
                 }
             }
         }
     }
-}
-
-/// Most lines handed to eventsource-stream in one piece (bounds its per-line buffer copies).
-const MAX_LINES_PER_PIECE: usize = 16;
-
-/// End of the next SSE piece: just after the blank line that ends the next event, after
-/// [`MAX_LINES_PER_PIECE`] lines, or the whole input when it holds no complete event. A `\r\n`
-/// counts as one line ending.
-fn sse_piece_end(data: &[u8]) -> usize {
-    let mut line_start = 0;
-    let mut lines = 0;
-    for i in memchr::memchr2_iter(b'\n', b'\r', data) {
-        let is_crlf_tail = data.get(i) == Some(&b'\n')
-            && i > 0
-            && i == line_start
-            && data.get(i - 1) == Some(&b'\r');
-        if is_crlf_tail {
-            line_start = i + 1;
-            continue;
-        }
-        let blank = i == line_start;
-        lines += 1;
-        line_start = i + 1;
-        if blank || lines >= MAX_LINES_PER_PIECE {
-            return i + 1;
-        }
-    }
-    data.len()
 }
 
 /// Splits a chunk into complete lines (pushed to `ready`, without `\n`) and keeps the tail in
@@ -366,10 +255,7 @@ mod tests {
     }
 
     fn ev(event: &str, data: &str) -> SseEvent {
-        SseEvent {
-            event: event.into(),
-            data: data.into(),
-        }
+        SseEvent::new(event, data)
     }
 
     #[tokio::test]
@@ -404,8 +290,31 @@ mod tests {
     async fn invalid_utf8_fails_fast() {
         let err = sse(&[b"data: \xff\xfe\n\n"]).await.unwrap_err();
         assert!(matches!(err, ProviderError::Decode { .. }), "{err:?}");
-        let err = sse(&[b"data: \xc3"]).await.unwrap_err();
-        assert!(matches!(err, ProviderError::Decode { .. }), "{err:?}");
+        // A bad byte in the middle of a chunk fails when its line ends, and the error comes
+        // before any later event.
+        let mut s = sse_events("t", chunks(&[b"data: a\n\ndata: \xc3(\n\ndata: b\n\n"]));
+        assert_eq!(s.next().await.unwrap().unwrap(), ev("message", "a"));
+        assert!(matches!(
+            s.next().await.unwrap(),
+            Err(ProviderError::Decode { .. })
+        ));
+        // Input that ends inside a character (and inside an event) yields no event; the
+        // provider's state machine reports the truncation.
+        assert_eq!(sse(&[b"data: \xc3"]).await.unwrap(), vec![]);
+    }
+
+    #[tokio::test]
+    async fn byte_order_mark_split_across_chunks_is_skipped() {
+        let got = sse(&[b"\xef", b"\xbb\xbfdata: a\n", b"\n"]).await.unwrap();
+        assert_eq!(got, vec![ev("message", "a")]);
+    }
+
+    #[tokio::test]
+    async fn long_event_split_into_one_byte_chunks() {
+        let data = "x".repeat(10_000);
+        let body = format!("data: {data}\n\n");
+        let parts: Vec<&[u8]> = body.as_bytes().chunks(1).collect();
+        assert_eq!(sse(&parts).await.unwrap(), vec![ev("message", &data)]);
     }
 
     #[tokio::test]

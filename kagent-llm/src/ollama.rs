@@ -263,12 +263,12 @@ struct WireChunk<'a> {
     // Borrowed: repeated on every line, used once.
     #[serde(default, borrow)]
     model: Option<std::borrow::Cow<'a, str>>,
-    #[serde(default)]
-    message: Option<WireMessage>,
+    #[serde(default, borrow)]
+    message: Option<WireMessage<'a>>,
     #[serde(default)]
     done: bool,
-    #[serde(default)]
-    done_reason: Option<String>,
+    #[serde(default, borrow)]
+    done_reason: Option<std::borrow::Cow<'a, str>>,
     #[serde(default)]
     prompt_eval_count: Option<u64>,
     #[serde(default)]
@@ -277,12 +277,13 @@ struct WireChunk<'a> {
     error: Option<Value>,
 }
 
+// Text borrowed from the line: copied once, into the event that carries it.
 #[derive(Debug, Deserialize)]
-struct WireMessage {
-    #[serde(default)]
-    content: Option<String>,
-    #[serde(default)]
-    thinking: Option<String>,
+struct WireMessage<'a> {
+    #[serde(default, borrow)]
+    content: Option<std::borrow::Cow<'a, str>>,
+    #[serde(default, borrow)]
+    thinking: Option<std::borrow::Cow<'a, str>>,
     #[serde(default)]
     tool_calls: Option<Vec<WireToolCall>>,
 }
@@ -391,10 +392,14 @@ impl StreamMachine<bytes::Bytes> for OllamaStreamMachine {
         let usage = usage_of(&chunk);
         if let Some(msg) = chunk.message {
             if let Some(t) = msg.thinking.filter(|t| !t.is_empty()) {
-                out.push_back(ChatEvent::ReasoningDelta { text: t });
+                out.push_back(ChatEvent::ReasoningDelta {
+                    text: t.into_owned(),
+                });
             }
             if let Some(t) = msg.content.filter(|t| !t.is_empty()) {
-                out.push_back(ChatEvent::TextDelta { text: t });
+                out.push_back(ChatEvent::TextDelta {
+                    text: t.into_owned(),
+                });
             }
             for tc in msg.tool_calls.unwrap_or_default() {
                 let call = to_call(tc);
@@ -407,7 +412,10 @@ impl StreamMachine<bytes::Bytes> for OllamaStreamMachine {
             if let Some(usage) = usage {
                 out.push_back(ChatEvent::Usage { usage });
             }
-            let raw = chunk.done_reason.filter(|r| !r.is_empty());
+            let raw = chunk
+                .done_reason
+                .filter(|r| !r.is_empty())
+                .map(std::borrow::Cow::into_owned);
             let reason = crate::driver::finish_reason(raw.as_deref(), self.calls > 0, map_finish);
             out.push_back(ChatEvent::Finish { reason, raw });
             return Ok(true);
@@ -445,11 +453,11 @@ fn parse_response(provider: &str, v: Value) -> Result<ChatResponse, ProviderErro
     let mut msg = AssistantMessage::default();
     if let Some(m) = chunk.message {
         if let Some(t) = m.content.filter(|t| !t.is_empty()) {
-            msg.content.push(ContentPart::text(t));
+            msg.content.push(ContentPart::text(t.into_owned()));
         }
         if let Some(t) = m.thinking.filter(|t| !t.is_empty()) {
             msg.reasoning.push(Reasoning {
-                text: t,
+                text: t.into_owned(),
                 ..Default::default()
             });
         }
@@ -460,7 +468,10 @@ fn parse_response(provider: &str, v: Value) -> Result<ChatResponse, ProviderErro
             .map(to_call)
             .collect();
     }
-    let raw = chunk.done_reason.filter(|r| !r.is_empty());
+    let raw = chunk
+        .done_reason
+        .filter(|r| !r.is_empty())
+        .map(std::borrow::Cow::into_owned);
     Ok(ChatResponse {
         finish_reason: crate::driver::finish_reason(
             raw.as_deref(),

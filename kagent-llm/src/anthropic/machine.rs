@@ -3,10 +3,11 @@
 //! Bedrock providers.
 
 use std::collections::VecDeque;
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
 
 use futures::{Stream, StreamExt};
 use kagent_core::{ChatEvent, ChatStream, ProviderError};
-use tracing::Instrument;
 
 /// A per-provider state machine: input items in, chat events out.
 pub(crate) trait Machine<I>: Send + 'static {
@@ -16,15 +17,17 @@ pub(crate) trait Machine<I>: Send + 'static {
     fn on_end(&mut self) -> Result<Vec<ChatEvent>, ProviderError>;
 }
 
-struct State<S, M> {
+struct Driven<S, M> {
     input: S,
     machine: M,
     queue: VecDeque<ChatEvent>,
     done: bool,
+    span: tracing::Span,
 }
 
 /// Drives `machine` over `input`. The first error ends the stream. Every event passing by is
-/// recorded on `span` by [`crate::telemetry`] (OpenTelemetry GenAI attribute names).
+/// recorded on `span` by [`crate::telemetry`] (OpenTelemetry GenAI attribute names), and the
+/// span is entered while the input is polled.
 ///
 /// Unlike [`crate::driver::drive`], the machine itself decides at the end of input whether the
 /// stream was complete: Gemini has no terminal event (a stream is complete when it closes
@@ -33,45 +36,52 @@ pub(crate) fn drive<I, S, M>(input: S, machine: M, span: tracing::Span) -> ChatS
 where
     I: Send + 'static,
     S: Stream<Item = Result<I, ProviderError>> + Send + Unpin + 'static,
-    M: Machine<I>,
+    M: Machine<I> + Unpin,
 {
-    let state = State {
+    Box::pin(Driven {
         input,
         machine,
         queue: VecDeque::new(),
         done: false,
-    };
-    Box::pin(futures::stream::unfold(state, move |mut st| {
-        let span = span.clone();
-        let inner = span.clone();
-        async move {
-            loop {
-                if let Some(ev) = st.queue.pop_front() {
-                    crate::telemetry::record_event(&span, &ev);
-                    return Some((Ok(ev), st));
+        span,
+    })
+}
+
+impl<I, S, M> Stream for Driven<S, M>
+where
+    S: Stream<Item = Result<I, ProviderError>> + Unpin,
+    M: Machine<I> + Unpin,
+{
+    type Item = Result<ChatEvent, ProviderError>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let st = self.get_mut();
+        let _entered = st.span.enter();
+        loop {
+            if let Some(ev) = st.queue.pop_front() {
+                crate::telemetry::record_event(&st.span, &ev);
+                return Poll::Ready(Some(Ok(ev)));
+            }
+            if st.done {
+                return Poll::Ready(None);
+            }
+            let step = match ready!(st.input.poll_next_unpin(cx)) {
+                Some(Ok(item)) => st.machine.on_item(item),
+                Some(Err(e)) => Err(e),
+                None => {
+                    st.done = true;
+                    st.machine.on_end()
                 }
-                if st.done {
-                    return None;
-                }
-                let step = match st.input.next().await {
-                    Some(Ok(item)) => st.machine.on_item(item),
-                    Some(Err(e)) => Err(e),
-                    None => {
-                        st.done = true;
-                        st.machine.on_end()
-                    }
-                };
-                match step {
-                    Ok(events) => st.queue.extend(events),
-                    Err(e) => {
-                        st.done = true;
-                        st.queue.clear();
-                        crate::telemetry::record_error(&span, &e);
-                        return Some((Err(e), st));
-                    }
+            };
+            match step {
+                Ok(events) => st.queue.extend(events),
+                Err(e) => {
+                    st.done = true;
+                    st.queue.clear();
+                    crate::telemetry::record_error(&st.span, &e);
+                    return Poll::Ready(Some(Err(e)));
                 }
             }
         }
-        .instrument(inner)
-    }))
+    }
 }

@@ -351,7 +351,7 @@ struct SseMachine(AnthropicStreamState);
 
 impl Machine<SseEvent> for SseMachine {
     fn on_item(&mut self, ev: SseEvent) -> Result<Vec<kagent_core::ChatEvent>, ProviderError> {
-        self.0.on_event(&ev.event, &ev.data)
+        self.0.on_event(ev.event(), ev.data())
     }
     fn on_end(&mut self) -> Result<Vec<kagent_core::ChatEvent>, ProviderError> {
         self.0.finish().map(|()| Vec::new())

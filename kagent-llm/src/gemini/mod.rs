@@ -359,7 +359,7 @@ struct SseMachine(GeminiStreamState);
 
 impl Machine<SseEvent> for SseMachine {
     fn on_item(&mut self, ev: SseEvent) -> Result<Vec<ChatEvent>, ProviderError> {
-        self.0.on_chunk(&ev.data)
+        self.0.on_chunk(ev.data())
     }
     fn on_end(&mut self) -> Result<Vec<ChatEvent>, ProviderError> {
         self.0.finish()

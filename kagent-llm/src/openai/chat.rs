@@ -235,8 +235,8 @@ struct Chunk<'a> {
     id: Option<Cow<'a, str>>,
     #[serde(default, borrow)]
     model: Option<Cow<'a, str>>,
-    #[serde(default)]
-    choices: Option<Vec<ChunkChoice>>,
+    #[serde(default, borrow)]
+    choices: Option<Vec<ChunkChoice<'a>>>,
     #[serde(default)]
     usage: Option<WireUsage>,
     #[serde(default)]
@@ -244,33 +244,106 @@ struct Chunk<'a> {
 }
 
 #[derive(Debug, Deserialize)]
-struct ChunkChoice {
+struct ChunkChoice<'a> {
     #[serde(default)]
     index: u32,
-    #[serde(default)]
-    delta: Option<Delta>,
-    #[serde(default)]
-    finish_reason: Option<String>,
+    #[serde(default, borrow)]
+    delta: Option<Delta<'a>>,
+    #[serde(default, borrow)]
+    finish_reason: Option<Cow<'a, str>>,
+}
+
+// Streamed deltas borrow from the event's data: a text or argument fragment without escapes
+// is copied once, into the event that carries it.
+#[derive(Debug, Deserialize)]
+struct Delta<'a> {
+    #[serde(default, borrow)]
+    content: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    refusal: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    reasoning_content: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    reasoning: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    tool_calls: Option<Vec<StreamToolCall<'a>>>,
 }
 
 #[derive(Debug, Deserialize)]
-struct Delta {
-    #[serde(default)]
-    content: Option<String>,
-    #[serde(default)]
-    refusal: Option<String>,
-    #[serde(default)]
-    reasoning_content: Option<String>,
-    #[serde(default)]
-    reasoning: Option<String>,
-    #[serde(default)]
-    tool_calls: Option<Vec<ToolCallDelta>>,
-}
-
-#[derive(Debug, Deserialize)]
-struct ToolCallDelta {
+struct StreamToolCall<'a> {
     #[serde(default)]
     index: Option<u64>,
+    #[serde(default, borrow)]
+    id: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    function: Option<StreamFunction<'a>>,
+}
+
+#[derive(Debug, Deserialize)]
+struct StreamFunction<'a> {
+    #[serde(default, borrow)]
+    name: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    arguments: Option<ArgumentsField<'a>>,
+}
+
+/// A streamed `function.arguments`: a fragment of JSON text (the API's form), or a whole JSON
+/// value (some OpenAI-compatible servers send the object itself).
+#[derive(Debug)]
+enum ArgumentsField<'a> {
+    Text(Cow<'a, str>),
+    Value(Value),
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for ArgumentsField<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::value::{MapAccessDeserializer, SeqAccessDeserializer};
+        use serde::de::{MapAccess, SeqAccess, Visitor};
+
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = ArgumentsField<'a>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("tool call arguments: a JSON string or a JSON value")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(ArgumentsField::Text(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(ArgumentsField::Text(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+                Ok(ArgumentsField::Text(Cow::Owned(v)))
+            }
+            fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
+                Ok(ArgumentsField::Value(Value::Bool(v)))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+                Ok(ArgumentsField::Value(Value::from(v)))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+                Ok(ArgumentsField::Value(Value::from(v)))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
+                Ok(ArgumentsField::Value(Value::from(v)))
+            }
+            fn visit_unit<E>(self) -> Result<Self::Value, E> {
+                Ok(ArgumentsField::Value(Value::Null))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+                Value::deserialize(MapAccessDeserializer::new(map)).map(ArgumentsField::Value)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+                Value::deserialize(SeqAccessDeserializer::new(seq)).map(ArgumentsField::Value)
+            }
+        }
+        d.deserialize_any(V(std::marker::PhantomData))
+    }
+}
+
+/// A non-streamed tool call.
+#[derive(Debug, Deserialize)]
+struct ToolCallDelta {
     #[serde(default)]
     id: Option<String>,
     #[serde(default)]
@@ -432,7 +505,7 @@ impl ChatStreamMachine {
         }
     }
 
-    fn slot_for(&mut self, d: &ToolCallDelta, out: &mut VecDeque<ChatEvent>) -> usize {
+    fn slot_for(&mut self, d: &StreamToolCall<'_>, out: &mut VecDeque<ChatEvent>) -> usize {
         let new_id = d.id.as_deref().filter(|i| !i.is_empty());
         let existing = match d.index {
             Some(i) => self
@@ -467,8 +540,9 @@ impl ChatStreamMachine {
         let name = d
             .function
             .as_ref()
-            .and_then(|f| f.name.clone())
-            .unwrap_or_default();
+            .and_then(|f| f.name.as_deref())
+            .unwrap_or_default()
+            .to_owned();
         let position = self.calls.len();
         out.push_back(ChatEvent::ToolCallStart {
             index: position,
@@ -485,7 +559,7 @@ impl ChatStreamMachine {
         position
     }
 
-    fn on_tool_delta(&mut self, d: ToolCallDelta, out: &mut VecDeque<ChatEvent>) {
+    fn on_tool_delta(&mut self, d: StreamToolCall<'_>, out: &mut VecDeque<ChatEvent>) {
         let position = self.slot_for(&d, out);
         let Some(call) = self.calls.get_mut(position) else {
             return;
@@ -494,22 +568,22 @@ impl ChatStreamMachine {
             if let Some(name) = f.name.filter(|n| !n.is_empty()) {
                 // Names come whole; a repeated name is not concatenated.
                 if call.name.is_empty() {
-                    call.name = name;
+                    call.name = name.into_owned();
                 }
             }
             match f.arguments {
-                Some(Value::String(s)) => {
+                Some(ArgumentsField::Text(s)) => {
                     if !s.is_empty() {
                         call.args.push_str(&s);
                         out.push_back(ChatEvent::ToolCallDelta {
                             index: position,
-                            arguments: s,
+                            arguments: s.into_owned(),
                         });
                     }
                 }
-                Some(Value::Null) | None => {}
+                Some(ArgumentsField::Value(Value::Null)) | None => {}
                 // Arguments sent as an object: take it whole.
-                Some(other) => call.args = other.to_string(),
+                Some(ArgumentsField::Value(other)) => call.args = other.to_string(),
             }
         }
     }
@@ -557,24 +631,30 @@ impl ChatStreamMachine {
             }
             if let Some(delta) = choice.delta {
                 if let Some(text) = delta.content.filter(|t| !t.is_empty()) {
-                    out.push_back(ChatEvent::TextDelta { text });
+                    out.push_back(ChatEvent::TextDelta {
+                        text: text.into_owned(),
+                    });
                 }
                 if let Some(text) = delta.refusal.filter(|t| !t.is_empty()) {
-                    out.push_back(ChatEvent::TextDelta { text });
+                    out.push_back(ChatEvent::TextDelta {
+                        text: text.into_owned(),
+                    });
                 }
                 if let Some(text) = delta
                     .reasoning_content
                     .or(delta.reasoning)
                     .filter(|t| !t.is_empty())
                 {
-                    out.push_back(ChatEvent::ReasoningDelta { text });
+                    out.push_back(ChatEvent::ReasoningDelta {
+                        text: text.into_owned(),
+                    });
                 }
                 for d in delta.tool_calls.unwrap_or_default() {
                     self.on_tool_delta(d, out);
                 }
             }
             if let Some(raw) = choice.finish_reason.filter(|r| !r.is_empty()) {
-                self.finish_raw = Some(raw);
+                self.finish_raw = Some(raw.into_owned());
                 self.complete_calls(out);
             }
         }
@@ -604,7 +684,7 @@ impl StreamMachine<SseEvent> for ChatStreamMachine {
         frame: SseEvent,
         out: &mut VecDeque<ChatEvent>,
     ) -> Result<bool, ProviderError> {
-        let data = frame.data.trim();
+        let data = frame.data().trim();
         if data.is_empty() {
             return Ok(false);
         }
@@ -612,7 +692,7 @@ impl StreamMachine<SseEvent> for ChatStreamMachine {
             self.on_done(out);
             return Ok(true);
         }
-        if frame.event == "error" {
+        if frame.event() == "error" {
             let v: Value = serde_json::from_str(data).unwrap_or_else(|_| json!({"error": data}));
             return Err(crate::error::from_in_band(&self.provider, &v));
         }

@@ -481,7 +481,7 @@ impl StreamMachine<SseEvent> for ResponsesStreamMachine {
         frame: SseEvent,
         out: &mut VecDeque<ChatEvent>,
     ) -> Result<bool, ProviderError> {
-        let data = frame.data.trim();
+        let data = frame.data().trim();
         if data.is_empty() || data == "[DONE]" {
             return Ok(false);
         }
@@ -493,7 +493,7 @@ impl StreamMachine<SseEvent> for ResponsesStreamMachine {
         // Route on data.type; fall back to the SSE event name.
         let ty = match str_of(&v, "type") {
             Some(t) => t.to_owned(),
-            None => frame.event.clone(),
+            None => frame.event().to_owned(),
         };
         self.on_event(&ty, &v, out)
     }
