@@ -211,3 +211,77 @@ async fn the_direct_path_can_be_turned_off() {
     }
     stop.cancel();
 }
+
+/// Waits until its call is cancelled, then reports it (also when its future is dropped: the
+/// server drops a call whose client went away).
+struct WaitForCancel(tokio::sync::mpsc::UnboundedSender<String>);
+
+#[async_trait::async_trait]
+impl kagent_core::TypedTool for WaitForCancel {
+    type Args = serde_json::Value;
+    fn name(&self) -> &str {
+        "wait_for_cancel"
+    }
+    fn description(&self) -> &str {
+        "Runs until cancelled"
+    }
+    fn effect(&self) -> kagent_core::ToolEffect {
+        kagent_core::ToolEffect::ReadOnly
+    }
+    async fn run(
+        &self,
+        _args: serde_json::Value,
+        ctx: kagent_core::ToolContext,
+    ) -> Result<kagent_core::ToolOutput, kagent_core::ToolError> {
+        struct Report(tokio::sync::mpsc::UnboundedSender<String>, String);
+        impl Drop for Report {
+            fn drop(&mut self) {
+                let _ = self.0.send(self.1.clone());
+            }
+        }
+        let _report = Report(self.0.clone(), ctx.call_id.clone());
+        ctx.cancellation.cancelled().await;
+        Ok(kagent_core::ToolOutput::text("cancelled"))
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancelled_direct_calls_stop_the_tool() {
+    use kagent_core::IntoTool;
+    init_tracing();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let tools = demo_tools::demo_toolset()
+        .with(WaitForCancel(tx).into_tool().unwrap())
+        .unwrap();
+    let options = HttpServeOptions::default();
+    let stop = options.cancellation.clone();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/mcp", listener.local_addr().unwrap());
+    let server = kagent_mcp::ToolsetServer::new("cancel", "0", tools);
+    tokio::spawn(async move {
+        kagent_mcp::serve_http(listener, server, options)
+            .await
+            .unwrap()
+    });
+    let client = remote("c", kagent_mcp::HttpServerConfig::streamable_http(url));
+    // The session's first call goes through rmcp; the waiting one takes the direct path.
+    client.call_tool("count_pods", None, None).await.ok();
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let canceller = cancel.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        canceller.cancel();
+    });
+    let err = client
+        .call_tool("wait_for_cancel", None, Some(&cancel))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("cancelled"), "{err}");
+    let seen = tokio::time::timeout(std::time::Duration::from_secs(10), rx.recv())
+        .await
+        .expect("the tool was never cancelled")
+        .unwrap();
+    assert!(!seen.is_empty());
+    client.close().await;
+    stop.cancel();
+}
