@@ -1,5 +1,5 @@
 //! Decode throughput of the streaming providers, without network: a recorded-style ~1 MB
-//! response is fed as a stream of byte chunks through the real decoder (eventsource-stream
+//! response is fed as a stream of byte chunks through the real decoder (sseer
 //! behind `kagent_llm::framing`, or the NDJSON splitter) and the provider state machine
 //! (`ChatStreamMachine`, `OllamaStreamMachine`), and assembled into a `ChatResponse`.
 //!

@@ -4,7 +4,6 @@
 
 use std::time::Duration;
 
-use eventsource_stream::Eventsource;
 use futures::StreamExt;
 use http::HeaderMap;
 use http::header::{ACCEPT, CONTENT_TYPE};
@@ -86,25 +85,24 @@ impl SseTransport {
             ));
         }
 
-        let mut events =
-            Box::pin(
-                tokio_stream::StreamExt::timeout(response.bytes_stream(), read_timeout)
-                    .map(move |item| {
-                        item.map_err(|_| {
-                    std::io::Error::new(
-                        std::io::ErrorKind::TimedOut,
-                        format!("no data on the SSE stream for {read_timeout:?} (sseReadTimeout)"),
-                    )
-                })
-                .and_then(|r| r.map_err(std::io::Error::other))
-                    })
-                    .eventsource(),
-            );
+        let idle = move |_| {
+            std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                format!("no data on the SSE stream for {read_timeout:?} (sseReadTimeout)"),
+            )
+        };
+        let body = tokio_stream::StreamExt::timeout(response.bytes_stream(), read_timeout).map(
+            move |item| {
+                item.map_err(idle)
+                    .and_then(|r| r.map_err(std::io::Error::other))
+            },
+        );
+        let mut events = Box::pin(sseer::EventStream::new(body));
 
         // The first event names the message endpoint, relative to the stream's URL.
         let endpoint = loop {
             match events.next().await {
-                Some(Ok(ev)) if ev.event == "endpoint" => {
+                Some(Ok(ev)) if &*ev.event == "endpoint" => {
                     let endpoint = base
                         .join(ev.data.trim())
                         .map_err(|e| connect_err(format!("invalid endpoint event: {e}"), None))?;
@@ -121,7 +119,7 @@ impl SseTransport {
                     break endpoint;
                 }
                 Some(Ok(ev)) => {
-                    tracing::debug!(server, event = %ev.event, "ignoring SSE event before endpoint");
+                    tracing::debug!(server, event = %&*ev.event, "ignoring SSE event before endpoint");
                 }
                 Some(Err(e)) => {
                     return Err(connect_err(
@@ -150,7 +148,7 @@ impl SseTransport {
                     next = events.next() => next,
                 };
                 match next {
-                    Some(Ok(ev)) if ev.event == "message" || ev.event.is_empty() => {
+                    Some(Ok(ev)) if &*ev.event == "message" || ev.event.is_empty() => {
                         match serde_json::from_str::<ServerJsonRpcMessage>(&ev.data) {
                             Ok(msg) => {
                                 if tx.send(msg).await.is_err() {
@@ -167,7 +165,7 @@ impl SseTransport {
                         }
                     }
                     Some(Ok(ev)) => {
-                        tracing::debug!(server = %name, event = %ev.event, "ignoring SSE event");
+                        tracing::debug!(server = %name, event = %&*ev.event, "ignoring SSE event");
                     }
                     Some(Err(e)) => {
                         fault.set(Fault::Transport(format!("SSE stream failed: {e}")));
