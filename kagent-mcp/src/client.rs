@@ -26,6 +26,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use crate::config::{HttpServerConfig, McpProtocol, McpServerConfig, McpTransportConfig};
+use crate::direct::{DirectHttp, Outcome, SessionSlot};
 use crate::error::McpError;
 use crate::http::StreamableClient;
 use crate::transport::sse::SseTransport;
@@ -74,6 +75,8 @@ impl ClientHandler for Events {
 struct Connection {
     service: RunningService<RoleClient, Events>,
     fault: FaultSlot,
+    /// Streamable HTTP with direct `tools/call` on.
+    direct: Option<DirectHttp>,
 }
 
 impl Connection {
@@ -316,6 +319,17 @@ impl McpClient {
             if let Some(meta) = self.trace_meta() {
                 params.meta = Some(meta);
             }
+            let conn = self.connection().await?;
+            if let Some(direct) = conn.direct.as_ref().filter(|d| d.usable()) {
+                match self.direct_call(&conn, direct, params.clone(), cancel).await {
+                    Outcome::Done(Ok(ServerResult::CallToolResult(r))) => return Ok(r),
+                    Outcome::Done(Ok(other)) => return Err(self.unexpected("tools/call", &other)),
+                    Outcome::Done(Err(e)) => return Err(e),
+                    Outcome::Fallback(why) => {
+                        tracing::debug!(server = %self.inner.config.name, reason = %why, "direct tools/call refused; sending it through rmcp");
+                    }
+                }
+            }
             let req = ClientRequest::CallToolRequest(Request::new(params));
             match self.request("tools/call", req, cancel).await? {
                 ServerResult::CallToolResult(r) => Ok(r),
@@ -324,6 +338,58 @@ impl McpClient {
         }
         .instrument(span)
         .await
+    }
+
+    /// One `tools/call` as a direct HTTP exchange (see [`crate::direct`]), bounded by the
+    /// configured timeout and `cancel`; either tells the server (`notifications/cancelled`).
+    async fn direct_call(
+        &self,
+        conn: &Arc<Connection>,
+        direct: &DirectHttp,
+        params: CallToolRequestParams,
+        cancel: Option<&CancellationToken>,
+    ) -> Outcome {
+        let id = crate::direct::request_id();
+        let timeout = self.inner.config.timeout;
+        let server = self.inner.config.name.clone();
+        let never = CancellationToken::new();
+        let cancel = cancel.unwrap_or(&never);
+        let notify = |reason: &str| {
+            let peer = conn.peer().clone();
+            let param = CancelledNotificationParam::new(Some(id.clone()), Some(reason.to_owned()));
+            tokio::spawn(async move {
+                let _ = peer.notify_cancelled(param).await;
+            });
+        };
+        let outcome = tokio::select! {
+            r = tokio::time::timeout(timeout, direct.call(id.clone(), params)) => match r {
+                Ok(outcome) => outcome,
+                Err(_) => {
+                    notify("request timed out");
+                    Outcome::Done(Err(McpError::Timeout {
+                        server,
+                        operation: "tools/call".into(),
+                        after: timeout,
+                    }))
+                }
+            },
+            () = cancel.cancelled() => {
+                notify("cancelled by the caller");
+                Outcome::Done(Err(McpError::Transport {
+                    server,
+                    message: "tools/call cancelled".into(),
+                    source: None,
+                }))
+            }
+        };
+        // A broken exchange: drop the connection so the next call reconnects (with backoff),
+        // as the rmcp path does.
+        if let Outcome::Done(Err(McpError::Transport { message, .. })) = &outcome
+            && message != "tools/call cancelled"
+        {
+            self.invalidate(conn);
+        }
+        outcome
     }
 
     fn trace_meta(&self) -> Option<RequestMetaObject> {
@@ -543,7 +609,7 @@ impl McpClient {
             match &config.transport {
                 McpTransportConfig::Stdio(stdio) => {
                     let transport = StdioTransport::spawn(server, stdio, fault.clone())?;
-                    self.handshake(events.serve(transport), &fault).await
+                    Ok((self.handshake(events.serve(transport), &fault).await?, None))
                 }
                 McpTransportConfig::Http(http) => {
                     let client = self.inner.http.clone().ok_or_else(|| McpError::InvalidConfig {
@@ -553,6 +619,17 @@ impl McpClient {
                     let headers = self.resolve_headers(http).await?;
                     match http.protocol {
                         McpProtocol::StreamableHttp => {
+                            let session = SessionSlot::default();
+                            let direct = http.direct_tool_calls.then(|| DirectHttp {
+                                server: Arc::from(server),
+                                http: client.clone(),
+                                url: http.url.clone(),
+                                headers: headers.clone(),
+                                session: session.clone(),
+                                protocol_version: None,
+                                sse_read_timeout: http.sse_read_timeout,
+                                tools_changed: Arc::clone(&self.inner.tools_changed),
+                            });
                             let transport_config =
                                 StreamableHttpClientTransportConfig::with_uri(http.url.as_str())
                                     .custom_headers(
@@ -566,10 +643,19 @@ impl McpClient {
                                     inner: client,
                                     sse_read_timeout: http.sse_read_timeout,
                                     terminate_on_close: http.terminate_on_close,
+                                    session,
                                 },
                                 transport_config,
                             );
-                            self.handshake(events.serve(transport), &fault).await
+                            let service = self.handshake(events.serve(transport), &fault).await?;
+                            let direct = direct.map(|mut d| {
+                                d.protocol_version = service
+                                    .peer()
+                                    .peer_info()
+                                    .map(|i| i.protocol_version.clone());
+                                d
+                            });
+                            Ok((service, direct))
                         }
                         McpProtocol::Sse => {
                             let transport = SseTransport::connect(
@@ -581,13 +667,13 @@ impl McpClient {
                                 fault.clone(),
                             )
                             .await?;
-                            self.handshake(events.serve(transport), &fault).await
+                            Ok((self.handshake(events.serve(transport), &fault).await?, None))
                         }
                     }
                 }
             }
         };
-        let service = tokio::time::timeout(config.timeout, started.instrument(span))
+        let (service, direct) = tokio::time::timeout(config.timeout, started.instrument(span))
             .await
             .map_err(|_| McpError::Timeout {
                 server: server.to_owned(),
@@ -602,7 +688,11 @@ impl McpClient {
                 "connected to MCP server"
             );
         }
-        Ok(Connection { service, fault })
+        Ok(Connection {
+            service,
+            fault,
+            direct,
+        })
     }
 
     async fn handshake<F, E>(

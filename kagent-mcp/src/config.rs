@@ -115,6 +115,9 @@ pub struct HttpServerConfig {
     pub sse_read_timeout: Duration,
     /// `terminateOnClose`: end the server-side session (`DELETE`) when the client closes.
     pub terminate_on_close: bool,
+    /// Send `tools/call` as one direct HTTP exchange instead of through rmcp's client worker
+    /// (streamable HTTP only; see the crate README, "Performance"). On by default.
+    pub direct_tool_calls: bool,
 }
 
 impl fmt::Debug for HttpServerConfig {
@@ -128,6 +131,7 @@ impl fmt::Debug for HttpServerConfig {
             .field("headers_from", &self.headers_from.is_some())
             .field("sse_read_timeout", &self.sse_read_timeout)
             .field("terminate_on_close", &self.terminate_on_close)
+            .field("direct_tool_calls", &self.direct_tool_calls)
             .finish()
     }
 }
@@ -142,7 +146,15 @@ impl HttpServerConfig {
             headers_from: None,
             sse_read_timeout: DEFAULT_SSE_READ_TIMEOUT,
             terminate_on_close: true,
+            direct_tool_calls: true,
         }
+    }
+
+    /// Turns the direct `tools/call` exchange off (every request then goes through rmcp's
+    /// client worker) or on.
+    pub fn direct_tool_calls(mut self, on: bool) -> Self {
+        self.direct_tool_calls = on;
+        self
     }
 
     /// A legacy HTTP+SSE server whose event stream is at `url` (usually `.../sse`).

@@ -108,6 +108,8 @@ pub(crate) struct StreamableClient {
     pub(crate) inner: reqwest::Client,
     pub(crate) sse_read_timeout: Duration,
     pub(crate) terminate_on_close: bool,
+    /// The session id, shared with the direct `tools/call` path.
+    pub(crate) session: crate::direct::SessionSlot,
 }
 
 type Headers = HashMap<HeaderName, HeaderValue>;
@@ -115,6 +117,13 @@ type HttpError = StreamableHttpError<reqwest::Error>;
 
 impl StreamableClient {
     fn wrap_post(&self, response: StreamableHttpPostResponse) -> StreamableHttpPostResponse {
+        match &response {
+            StreamableHttpPostResponse::Sse(_, Some(id))
+            | StreamableHttpPostResponse::Json(_, Some(id)) => {
+                self.session.set(&Arc::from(id.as_str()))
+            }
+            _ => {}
+        }
         match response {
             StreamableHttpPostResponse::Sse(stream, session) => StreamableHttpPostResponse::Sse(
                 Box::pin(IdleTimeout::new(stream, self.sse_read_timeout)),
@@ -136,6 +145,9 @@ impl StreamableHttpClient for StreamableClient {
         auth_header: Option<String>,
         custom_headers: Headers,
     ) -> Result<StreamableHttpPostResponse, HttpError> {
+        if let Some(id) = &session_id {
+            self.session.set(id);
+        }
         let response = self
             .inner
             .post_message(uri, message, session_id, auth_header, custom_headers)
@@ -152,6 +164,9 @@ impl StreamableHttpClient for StreamableClient {
         custom_headers: Headers,
         max_sse_event_size: usize,
     ) -> Result<StreamableHttpPostResponse, HttpError> {
+        if let Some(id) = &session_id {
+            self.session.set(id);
+        }
         let response = self
             .inner
             .post_message_with_max_sse_event_size(
@@ -175,6 +190,9 @@ impl StreamableHttpClient for StreamableClient {
         custom_headers: Headers,
         limits: StreamableHttpResponseLimits,
     ) -> Result<StreamableHttpPostResponse, HttpError> {
+        if let Some(id) = &session_id {
+            self.session.set(id);
+        }
         let response = self
             .inner
             .post_message_with_response_limits(

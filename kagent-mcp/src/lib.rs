@@ -3,6 +3,7 @@
 mod client;
 pub mod config;
 pub mod convert;
+mod direct;
 mod error;
 pub mod http;
 pub mod server;
