@@ -132,11 +132,18 @@ fn bench(c: &mut Criterion) {
                 b.to_async(&rt).iter(|| call(&client))
             });
         }
-        // A plain median over SAMPLES calls, comparable with the Python client's. Ours and
-        // rmcp's own client (over the same pooled, TCP_NODELAY reqwest client: the floor
-        // kagent-mcp's client builds on) alternate call by call, so load on the machine
-        // affects both alike.
-        let (ours, raw) = rt.block_on(async {
+        // A plain median over SAMPLES calls, comparable with the Python client's. Ours (with
+        // its direct tools/call exchange) and rmcp's own client (over the same pooled,
+        // TCP_NODELAY reqwest client: kagent-mcp's client without the direct exchange)
+        // alternate call by call, so load on the machine affects both alike.
+        // The calls run in a task on the runtime, as an agent's tool calls do (not on the
+        // thread that called block_on).
+        let task_client = client.clone();
+        let task_url = url.clone();
+        let (ours, raw) = rt.block_on(async move {
+            let client = task_client;
+            let url = task_url;
+            tokio::spawn(async move {
             use kagent_mcp::rmcp::ServiceExt;
             use kagent_mcp::rmcp::transport::StreamableHttpClientTransport;
             use kagent_mcp::rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
@@ -170,6 +177,9 @@ fn bench(c: &mut Criterion) {
             }
             let _ = peer.cancel().await;
             (median_us(ours), median_us(raw))
+            })
+            .await
+            .unwrap()
         });
         let (py, py_p90) = python_median(&url);
         rt.block_on(client.close());
