@@ -36,6 +36,13 @@ use crate::transport::{Fault, FaultSlot};
 /// Most pages read from one paginated list before giving up (a server looping on cursors).
 const MAX_PAGES: usize = 1000;
 
+/// Records a `notifications/tools/list_changed` from `server`: [`McpClient::tools_changed`]
+/// receivers see a new generation. Shared by rmcp's handler and the direct `tools/call` path.
+pub(crate) fn tools_list_changed(server: &str, generation: &watch::Sender<u64>) {
+    tracing::debug!(server = %server, "tools/list_changed");
+    generation.send_modify(|g| *g = g.wrapping_add(1));
+}
+
 /// Receives server notifications for a connection.
 #[derive(Clone)]
 struct Events {
@@ -45,8 +52,7 @@ struct Events {
 
 impl ClientHandler for Events {
     async fn on_tool_list_changed(&self, _context: NotificationContext<RoleClient>) {
-        tracing::debug!(server = %self.server, "tools/list_changed");
-        self.tools_changed.send_modify(|g| *g = g.wrapping_add(1));
+        tools_list_changed(&self.server, &self.tools_changed);
     }
 
     #[allow(deprecated)] // logging is deprecated by SEP-2577, but servers still send it

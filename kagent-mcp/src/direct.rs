@@ -233,8 +233,7 @@ impl DirectHttp {
             ServerJsonRpcMessage::Notification(n) => {
                 match n.notification {
                     ServerNotification::ToolListChangedNotification(_) => {
-                        tracing::debug!(server = %self.server, "tools/list_changed");
-                        self.tools_changed.send_modify(|g| *g = g.wrapping_add(1));
+                        crate::client::tools_list_changed(&self.server, &self.tools_changed);
                     }
                     other => {
                         tracing::debug!(server = %self.server, notification = ?other, "server notification during tools/call");
