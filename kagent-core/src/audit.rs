@@ -101,7 +101,7 @@ pub enum AuditError {
 }
 
 /// Receives audit records. An audit failure fails the run: an agent must not act unaudited.
-#[cfg_attr(any(test, feature = "test-utils"), mockall::automock)]
+#[cfg_attr(any(test, feature = "testing"), mockall::automock)]
 #[async_trait]
 pub trait AuditSink: Send + Sync {
     /// Records one decision.

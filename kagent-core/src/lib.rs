@@ -11,7 +11,7 @@ pub mod policy;
 pub mod provider;
 pub mod session;
 pub mod stream;
-#[cfg(feature = "test-utils")]
+#[cfg(feature = "testing")]
 pub mod testing;
 pub mod tool;
 pub mod toolset;

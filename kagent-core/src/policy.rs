@@ -34,7 +34,7 @@ pub enum PolicyDecision {
 }
 
 /// Decides allow / deny / ask for every tool call.
-#[cfg_attr(any(test, feature = "test-utils"), mockall::automock)]
+#[cfg_attr(any(test, feature = "testing"), mockall::automock)]
 pub trait ToolPolicy: Send + Sync {
     /// The decision for a call of the tool described by `spec`.
     fn decide(&self, spec: &ToolSpec, call: &ToolCall) -> PolicyDecision;
@@ -244,7 +244,7 @@ impl ApprovalDecision {
 
 /// Answers approval requests, asynchronously. Without an approver, calls that need approval
 /// are rejected.
-#[cfg_attr(any(test, feature = "test-utils"), mockall::automock)]
+#[cfg_attr(any(test, feature = "testing"), mockall::automock)]
 #[async_trait]
 pub trait Approver: Send + Sync {
     /// Decides one request.

@@ -62,7 +62,7 @@ pub struct ModelSummary {
 /// Implementations live in `kagent-llm`. [`ModelProvider::chat_stream`] has a default that
 /// calls [`ModelProvider::chat`] and replays the response as one burst of events, so a provider
 /// without streaming only implements `chat`.
-#[cfg_attr(any(test, feature = "test-utils"), mockall::automock)]
+#[cfg_attr(any(test, feature = "testing"), mockall::automock)]
 #[async_trait]
 pub trait ModelProvider: Send + Sync {
     /// Who this is.

@@ -64,7 +64,7 @@ pub enum SessionError {
 }
 
 /// Loads and saves sessions.
-#[cfg_attr(any(test, feature = "test-utils"), mockall::automock)]
+#[cfg_attr(any(test, feature = "testing"), mockall::automock)]
 #[async_trait]
 pub trait SessionStore: Send + Sync {
     /// The session with this id, if any.

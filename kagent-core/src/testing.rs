@@ -1,4 +1,4 @@
-//! Offline test support (feature `test-utils`): a [`ScriptedProvider`] that plays back model
+//! Offline test support (feature `testing`): a [`ScriptedProvider`] that plays back model
 //! turns and records every request, and mockall mocks of the traits (`MockTool`,
 //! `MockModelProvider`, `MockToolPolicy`, `MockApprover`, `MockAuditSink`, `MockSessionStore`).
 

@@ -320,7 +320,7 @@ impl ToolError {
 ///
 /// Implement this directly for tools whose schema is only known at run time (MCP tools,
 /// discovered resources); implement [`TypedTool`] for everything else.
-#[cfg_attr(any(test, feature = "test-utils"), mockall::automock)]
+#[cfg_attr(any(test, feature = "testing"), mockall::automock)]
 #[async_trait]
 pub trait Tool: Send + Sync {
     /// The tool's public description.

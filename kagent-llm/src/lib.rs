@@ -12,7 +12,7 @@ pub mod http;
 pub mod ollama;
 pub mod openai;
 pub mod telemetry;
-#[cfg(feature = "wire-testing")]
+#[cfg(feature = "testing")]
 pub mod testing;
 pub mod vertex;
 

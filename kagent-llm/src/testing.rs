@@ -1,4 +1,4 @@
-//! An in-process HTTP/1.1 wire server for provider conformance tests (feature `wire-testing`).
+//! An in-process HTTP/1.1 wire server for provider conformance tests (feature `testing`).
 //!
 //! [`WireServer`] listens on `127.0.0.1` and answers each request with the next matching
 //! [`Scenario`]: it checks what the provider sent (method, path, query, headers, JSON body),
