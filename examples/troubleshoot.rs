@@ -27,7 +27,7 @@ use anyhow::{Context, Result};
 use kagent_core::{
     AgentEvent, LlmAgent, PlaybookPlanner, PlaybookStep, ReactPlanner, RunRequest, spawn_run,
 };
-use kagent_k8s::testing::FakeCluster;
+use kagent_fake_apiserver::FakeCluster;
 use kagent_k8s::{Diagnosis, K8sTools, Severity};
 use serde_json::json;
 

@@ -15,9 +15,9 @@ use std::process::Command;
 use criterion::{Criterion, criterion_group, criterion_main};
 use kagent_core::ToolContext;
 use kagent_core::message::render_tool_content;
+use kagent_fake_apiserver::FakeCluster;
 use kagent_k8s::K8sTools;
 use kagent_k8s::render::table_for;
-use kagent_k8s::testing::FakeCluster;
 use serde_json::{Value, json};
 
 /// A deterministic pseudo-random sequence.

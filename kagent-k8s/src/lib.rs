@@ -15,7 +15,3 @@ pub use diagnose::{DiagnoseOptions, Diagnosis, Finding, Severity, Snapshot, diag
 pub use error::K8sError;
 pub use rbac::{RbacError, RbacRequest, ResourceScope};
 pub use tools::{K8sTools, K8sToolsBuilder};
-
-#[cfg(feature = "testing")]
-#[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
-pub mod testing;

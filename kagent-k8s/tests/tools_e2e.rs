@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use kagent_core::message::render_tool_content;
 use kagent_core::{ToolContext, ToolEffect, ToolError, Toolset};
-use kagent_k8s::testing::FakeCluster;
+use kagent_fake_apiserver::FakeCluster;
 use kagent_k8s::{DiagnoseOptions, K8sTools, ResourceCatalog, diagnose};
 use serde_json::{Value, json};
 
@@ -885,7 +885,7 @@ spec:
 #[tokio::test]
 async fn execute_command_runs_over_websocket_and_reports_exit_codes() {
     let (cluster, tools) = setup();
-    cluster.set_exec_handler(|req: &kagent_k8s::testing::ExecRequest| {
+    cluster.set_exec_handler(|req: &kagent_fake_apiserver::ExecRequest| {
         match req
             .command
             .iter()
@@ -894,13 +894,15 @@ async fn execute_command_runs_over_websocket_and_reports_exit_codes() {
             .as_slice()
         {
             ["cat", "/etc/app/config.yaml"] => {
-                kagent_k8s::testing::ExecResult::ok("db_port: 5433\n")
+                kagent_fake_apiserver::ExecResult::ok("db_port: 5433\n")
             }
-            ["sh", "-c", "nc -z postgres 5433"] => kagent_k8s::testing::ExecResult::failed(
+            ["sh", "-c", "nc -z postgres 5433"] => kagent_fake_apiserver::ExecResult::failed(
                 "nc: connect to postgres port 5433 (tcp) failed: Connection refused\n",
                 1,
             ),
-            other => kagent_k8s::testing::ExecResult::failed(format!("unexpected {other:?}"), 127),
+            other => {
+                kagent_fake_apiserver::ExecResult::failed(format!("unexpected {other:?}"), 127)
+            }
         }
     });
     let out = call(

@@ -1,31 +1,4 @@
-//! An in-process fake Kubernetes API server for tests and offline demos (feature `testing`).
-//!
-//! [`FakeCluster`] serves the Kubernetes REST protocol over real HTTP on `127.0.0.1` (random
-//! port), so a real [`kube::Client`] and kubectl 1.31 work against it unchanged: discovery
-//! (legacy and aggregated, including CRDs added at run time), create / get / list / update /
-//! patch / delete / deletecollection of any resource kind, label and field selectors,
-//! resourceVersions with conflicts, watches, `dryRun=All`, the `status`, `scale` and `log`
-//! subresources, server-side `Table` printing and `Status` errors.
-//!
-//! It runs on its own thread and Tokio runtime, so it can be used from synchronous code and
-//! from any async test; only [`FakeCluster::client`] must be called inside a Tokio runtime.
-//!
-//! ```no_run
-//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
-//! use kagent_k8s::testing::FakeCluster;
-//! use k8s_openapi::api::core::v1::Pod;
-//!
-//! let cluster = FakeCluster::start()?;
-//! cluster.load_scenario()?; // the broken-workloads scenario
-//! let pods: kube::Api<Pod> = kube::Api::namespaced(cluster.client()?, "shop");
-//! for pod in pods.list(&Default::default()).await? {
-//!     println!("{:?}", pod.metadata.name);
-//! }
-//! # Ok(()) }
-//! ```
-//!
-//! What the fake approximates (no controllers, no admission, simplified patch semantics) is
-//! listed in the crate README's section on the fake API server.
+#![doc = include_str!("../README.md")]
 
 mod exec;
 mod fixtures;

@@ -11,7 +11,7 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use kagent_k8s::testing::FakeCluster;
+use kagent_fake_apiserver::FakeCluster;
 use serde_json::{Value, json};
 
 fn kubectl_path() -> PathBuf {

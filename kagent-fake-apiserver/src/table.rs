@@ -1137,7 +1137,7 @@ mod tests {
     }
 
     fn ri(kind: &str) -> ResourceInfo {
-        crate::testing::resources::builtins()
+        crate::resources::builtins()
             .into_iter()
             .find(|r| r.kind == kind)
             .unwrap()

@@ -10,8 +10,8 @@ use super::FakeError;
 use super::server::Shared;
 use super::store::{ApiError, State, WriteOpts};
 
-/// The built-in broken-workloads scenario (see `kagent-k8s/fixtures/scenario.yaml`).
-pub const SCENARIO_YAML: &str = include_str!("../../fixtures/scenario.yaml");
+/// The built-in broken-workloads scenario (see `fixtures/scenario.yaml`).
+pub const SCENARIO_YAML: &str = include_str!("../fixtures/scenario.yaml");
 
 /// The instant that [`SCENARIO_YAML`]'s timestamps treat as "now"; loading with
 /// `FakeCluster::load_scenario` moves it to the current time.

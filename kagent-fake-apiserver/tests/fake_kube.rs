@@ -16,7 +16,7 @@ use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::autoscaling::v1::Scale;
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Pod, Service};
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
-use kagent_k8s::testing::FakeCluster;
+use kagent_fake_apiserver::FakeCluster;
 use kube::api::{
     Api, ApiResource, DeleteParams, DynamicObject, GroupVersionKind, ListParams, LogParams, Patch,
     PatchParams, PostParams,
@@ -744,7 +744,7 @@ async fn exec_over_websocket() {
 
     fake.set_exec_handler(|req| {
         assert_eq!(req.container, "cart");
-        kagent_k8s::testing::ExecResult::failed(format!("cannot run {:?}\n", req.command), 2)
+        kagent_fake_apiserver::ExecResult::failed(format!("cannot run {:?}\n", req.command), 2)
     });
     let mut attached = timeout(pods.exec("cart-66b8d7c9f5-5mzsq", ["ls", "/nope"], &ap))
         .await

@@ -10,7 +10,7 @@
 
 use std::time::Duration;
 
-use kagent_k8s::testing::FakeCluster;
+use kagent_fake_apiserver::FakeCluster;
 use serde_json::{Value, json};
 
 struct Http {
@@ -500,7 +500,7 @@ fn fixture_loading_errors() {
     let fake = FakeCluster::start().unwrap();
     let err = fake.load_yaml("a: [unclosed").unwrap_err();
     assert!(
-        matches!(err, kagent_k8s::testing::FakeError::Yaml { index: 0, .. }),
+        matches!(err, kagent_fake_apiserver::FakeError::Yaml { index: 0, .. }),
         "{err}"
     );
     let err = fake
