@@ -269,7 +269,7 @@ pub fn read_yaml(text: &str) -> Manifests {
         // Through serde_yaml's own Value first: it rejects duplicate keys, which a
         // serde_json::Value would silently resolve to the last one.
         let parsed = serde_yaml::from_str::<serde_yaml::Value>(&doc.text)
-            .and_then(|v| serde_yaml::from_value::<Value>(v));
+            .and_then(serde_yaml::from_value::<Value>);
         let value: Value = match parsed {
             Ok(v) => v,
             Err(e) => {
