@@ -130,7 +130,7 @@ async fn main() -> Result<()> {
         .description("Keeps the checkout service within its capacity")
         .system_prompt("You are an SRE agent. Inspect before you change anything.")
         .provider(Arc::new(provider))
-        .tools(tools)
+        .toolset(tools)
         .approver(Arc::new(approver))
         .audit(Arc::new(audit.clone()))
         .build()?;
@@ -148,6 +148,7 @@ async fn main() -> Result<()> {
                         format!("approved by {}", by.as_deref().unwrap_or("?"))
                     }
                     ApprovalDecision::Rejected { reason } => format!("rejected: {reason}"),
+                    other => format!("{other:?}"),
                 };
                 println!("event: approval for {call_id} {verdict}");
             }

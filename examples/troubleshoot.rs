@@ -110,7 +110,7 @@ async fn offline(namespace: String) -> Result<()> {
     let agent = LlmAgent::builder("troubleshooter")
         .description("Finds broken workloads and their root causes")
         .planner(playbook)
-        .tools(tools)
+        .toolset(tools)
         .build()?;
     let handle = spawn_run(
         Arc::new(agent),
@@ -227,7 +227,7 @@ async fn live(config: kagent_llm::config::ModelConfig, namespace: Option<String>
         )
         .provider(provider)
         .planner(ReactPlanner::new())
-        .tools(tools)
+        .toolset(tools)
         .build()?;
     let handle = spawn_run(
         Arc::new(agent),

@@ -81,7 +81,7 @@ fn main() {
             kagent_core::LlmAgent::builder("mem")
                 .system_prompt("You are a memory benchmark agent.")
                 .provider(Arc::new(provider))
-                .tools(tools)
+                .toolset(tools)
                 .build()
                 .unwrap(),
         );

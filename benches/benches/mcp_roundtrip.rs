@@ -94,25 +94,17 @@ fn bench(c: &mut Criterion) {
         ("sessions_sse", HttpServeOptions::default()),
         (
             "stateless_json",
-            HttpServeOptions {
-                stateless_json: true,
-                ..Default::default()
-            },
+            HttpServeOptions::new().stateless_json(true),
         ),
         (
             "sessions_sse_rmcp_path",
-            HttpServeOptions {
-                disable_direct_tool_calls: true,
-                ..Default::default()
-            },
+            HttpServeOptions::new().disable_direct_tool_calls(true),
         ),
         (
             "stateless_json_rmcp_path",
-            HttpServeOptions {
-                stateless_json: true,
-                disable_direct_tool_calls: true,
-                ..Default::default()
-            },
+            HttpServeOptions::new()
+                .stateless_json(true)
+                .disable_direct_tool_calls(true),
         ),
     ];
     let mut report = Vec::new();

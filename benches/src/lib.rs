@@ -68,12 +68,12 @@ pub fn looping_agent_with_store(
         .sessions(store)
         .system_prompt("bench")
         .provider(Arc::new(looping_provider(turns)))
-        .tools(tools)
-        .limits(Limits {
-            max_steps: 1000,
-            max_tool_calls: 1000,
-            ..Limits::default()
-        })
+        .toolset(tools)
+        .limits(
+            Limits::default()
+                .with_max_steps(1000)
+                .with_max_tool_calls(1000),
+        )
         .build()
         .expect("bench agent builds")
 }

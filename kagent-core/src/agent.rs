@@ -17,25 +17,44 @@ use crate::planner::{Planner, PlannerError, ReactPlanner};
 use crate::policy::{Approver, StandardPolicy, ToolPolicy};
 use crate::provider::{ModelProvider, ProviderError};
 use crate::session::{InMemorySessionStore, SessionError, SessionStore};
+use crate::source::{AgentTools, ToolSource};
 use crate::tool::{
     IntoTool, Tool, ToolContext, ToolEffect, ToolError, ToolOutput, ToolSpecError, TypedTool,
     TypedToolAdapter,
 };
-use crate::toolset::Toolset;
+use crate::toolset::{Toolset, ToolsetError};
 
 /// Who an agent is.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct AgentCard {
     /// Name (also its tool name when used as a tool).
     pub name: String,
     /// What it does.
     pub description: String,
-    /// The strongest effect any of its tools has (read-only if it has none).
+    /// The strongest effect any of its tools has (read-only if it has none; destructive when
+    /// a tool source can change while the agent runs).
     pub max_effect: ToolEffect,
+}
+
+impl AgentCard {
+    /// A card.
+    pub fn new(
+        name: impl Into<String>,
+        description: impl Into<String>,
+        max_effect: ToolEffect,
+    ) -> Self {
+        AgentCard {
+            name: name.into(),
+            description: description.into(),
+            max_effect,
+        }
+    }
 }
 
 /// A task for an agent.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct RunRequest {
     /// The task, in natural language.
     pub task: String,
@@ -71,6 +90,7 @@ impl RunRequest {
 /// How a run ended.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum RunOutcome {
     /// The agent answered.
     Finished,
@@ -83,6 +103,7 @@ pub enum RunOutcome {
 
 /// The result of a run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct RunOutput {
     /// Run id.
     pub run_id: String,
@@ -100,9 +121,49 @@ pub struct RunOutput {
     pub tool_calls: u32,
 }
 
+impl RunOutput {
+    /// An output with no usage, steps or tool calls recorded (set them with the `with_*`
+    /// setters); for [`Agent`] implementations outside this crate.
+    pub fn new(
+        run_id: impl Into<String>,
+        session_id: impl Into<String>,
+        answer: impl Into<String>,
+        outcome: RunOutcome,
+    ) -> Self {
+        RunOutput {
+            run_id: run_id.into(),
+            session_id: session_id.into(),
+            answer: answer.into(),
+            outcome,
+            usage: Usage::default(),
+            steps: 0,
+            tool_calls: 0,
+        }
+    }
+
+    /// Sets the token usage.
+    pub fn with_usage(mut self, usage: Usage) -> Self {
+        self.usage = usage;
+        self
+    }
+
+    /// Sets the number of steps.
+    pub fn with_steps(mut self, steps: u32) -> Self {
+        self.steps = steps;
+        self
+    }
+
+    /// Sets the number of tool calls.
+    pub fn with_tool_calls(mut self, tool_calls: u32) -> Self {
+        self.tool_calls = tool_calls;
+        self
+    }
+}
+
 /// Which limit stopped a run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum LimitKind {
     /// Steps (model calls plus tool batches).
     Steps,
@@ -170,7 +231,18 @@ pub enum AgentError {
 }
 
 /// Budgets and timeouts of a run.
+///
+/// Start from [`Limits::default`] and change what you need with the `with_*` setters:
+///
+/// ```
+/// use std::time::Duration;
+/// let limits = kagent_core::Limits::default()
+///     .with_max_steps(20)
+///     .with_tool_timeout(Duration::from_secs(30));
+/// assert_eq!(limits.max_steps, 20);
+/// ```
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct Limits {
     /// Most steps (model calls plus tool batches).
     pub max_steps: u32,
@@ -211,8 +283,76 @@ impl Default for Limits {
     }
 }
 
+impl Limits {
+    /// Sets the most steps (model calls plus tool batches).
+    pub fn with_max_steps(mut self, max_steps: u32) -> Self {
+        self.max_steps = max_steps;
+        self
+    }
+
+    /// Sets the most tool calls.
+    pub fn with_max_tool_calls(mut self, max_tool_calls: u32) -> Self {
+        self.max_tool_calls = max_tool_calls;
+        self
+    }
+
+    /// Sets the most tokens over all model calls (`None`: no limit).
+    pub fn with_max_tokens(mut self, max_tokens: Option<u64>) -> Self {
+        self.max_tokens = max_tokens;
+        self
+    }
+
+    /// Sets the run's wall-clock deadline (`None`: no deadline).
+    pub fn with_run_timeout(mut self, run_timeout: Option<Duration>) -> Self {
+        self.run_timeout = run_timeout;
+        self
+    }
+
+    /// Sets the timeout of one tool call.
+    pub fn with_tool_timeout(mut self, tool_timeout: Duration) -> Self {
+        self.tool_timeout = tool_timeout;
+        self
+    }
+
+    /// Sets how many read-only tool calls run at once (at least 1).
+    pub fn with_max_parallel_tools(mut self, max_parallel_tools: usize) -> Self {
+        self.max_parallel_tools = max_parallel_tools;
+        self
+    }
+
+    /// Sets the most bytes of tool output text the model reads (at least 256).
+    pub fn with_max_tool_output_bytes(mut self, max_tool_output_bytes: usize) -> Self {
+        self.max_tool_output_bytes = max_tool_output_bytes;
+        self
+    }
+
+    /// Sets the retries of transient model errors.
+    pub fn with_model_retries(mut self, model_retries: u32) -> Self {
+        self.model_retries = model_retries;
+        self
+    }
+
+    /// Sets the first backoff delay.
+    pub fn with_retry_initial_delay(mut self, delay: Duration) -> Self {
+        self.retry_initial_delay = delay;
+        self
+    }
+
+    /// Sets the longest wait between retries.
+    pub fn with_retry_max_delay(mut self, delay: Duration) -> Self {
+        self.retry_max_delay = delay;
+        self
+    }
+}
+
 /// Sampling settings sent with every model call.
+///
+/// ```
+/// let sampling = kagent_core::Sampling::new().with_temperature(0.2).with_max_tokens(1024);
+/// assert_eq!(sampling.max_tokens, Some(1024));
+/// ```
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct Sampling {
     /// Output token limit per call.
     pub max_tokens: Option<u32>,
@@ -220,6 +360,31 @@ pub struct Sampling {
     pub temperature: Option<f32>,
     /// Nucleus sampling.
     pub top_p: Option<f32>,
+}
+
+impl Sampling {
+    /// The provider's defaults.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets the output token limit per call.
+    pub fn with_max_tokens(mut self, max_tokens: u32) -> Self {
+        self.max_tokens = Some(max_tokens);
+        self
+    }
+
+    /// Sets the temperature.
+    pub fn with_temperature(mut self, temperature: f32) -> Self {
+        self.temperature = Some(temperature);
+        self
+    }
+
+    /// Sets nucleus sampling.
+    pub fn with_top_p(mut self, top_p: f32) -> Self {
+        self.top_p = Some(top_p);
+        self
+    }
 }
 
 /// Something that takes a task and produces an answer and a stream of events.
@@ -306,10 +471,34 @@ pub enum BuildError {
         /// What is wrong.
         message: String,
     },
+    /// Two tool sources offer the same tool name.
+    #[error(
+        "tool name {name:?} is offered by {first} and by {second}; add one of them with a prefix \
+         (`.toolset(source.prefixed(\"mcp_\"))`) or give the tool an alias \
+         (`.toolset(source.alias({name:?}, \"other_name\"))`)"
+    )]
+    ToolClash {
+        /// The name.
+        name: String,
+        /// The source added first (its position and what it is).
+        first: String,
+        /// The source added later.
+        second: String,
+    },
+    /// A tool source is misconfigured: an invalid tool, a prefix or alias that makes an invalid
+    /// name, an alias of a tool the source does not have.
+    #[error("{label}: {error}")]
+    ToolSource {
+        /// The source (its position and what it is).
+        label: String,
+        /// What is wrong.
+        #[source]
+        error: ToolsetError,
+    },
 }
 
-/// The standard agent: a provider, a planner, a toolset, guardrails and a session store, driven
-/// by the run engine.
+/// The standard agent: a provider, a planner, tool sources, guardrails and a session store,
+/// driven by the run engine.
 ///
 /// ```no_run
 /// # use std::sync::Arc;
@@ -319,7 +508,7 @@ pub enum BuildError {
 /// let agent = LlmAgent::builder("k8s-troubleshooter")
 ///     .system_prompt("You find the root cause of failing workloads.")
 ///     .provider(provider)
-///     .tools(tools)
+///     .toolset(tools)
 ///     .build()?;
 /// let out = agent.run(RunRequest::new("Why is web crash-looping?"), EventSink::discard()).await?;
 /// println!("{}", out.answer);
@@ -330,7 +519,7 @@ pub struct LlmAgent {
     pub(crate) system_prompt: Option<String>,
     pub(crate) provider: Option<Arc<dyn ModelProvider>>,
     pub(crate) planner: Arc<dyn Planner>,
-    pub(crate) toolset: Toolset,
+    pub(crate) tools: AgentTools,
     pub(crate) policy: Arc<dyn ToolPolicy>,
     pub(crate) approver: Option<Arc<dyn Approver>>,
     pub(crate) audit: Option<Arc<dyn AuditSink>>,
@@ -348,7 +537,7 @@ impl std::fmt::Debug for LlmAgent {
                 "provider",
                 &self.provider.as_ref().map(|p| p.info().clone()),
             )
-            .field("toolset", &self.toolset)
+            .field("tools", &self.tools)
             .field("limits", &self.limits)
             .finish_non_exhaustive()
     }
@@ -363,7 +552,7 @@ impl LlmAgent {
             system_prompt: None,
             provider: None,
             planner: Arc::new(ReactPlanner),
-            toolset: Toolset::new(),
+            sources: Vec::new(),
             policy: Arc::new(StandardPolicy::default()),
             approver: None,
             audit: None,
@@ -373,9 +562,16 @@ impl LlmAgent {
         }
     }
 
-    /// The agent's tools.
-    pub fn toolset(&self) -> &Toolset {
-        &self.toolset
+    /// The agent's tools as known now, all sources merged (without waiting for a live source
+    /// to refresh; see [`LlmAgent::current_tools`]).
+    pub fn toolset(&self) -> Toolset {
+        self.tools.snapshot()
+    }
+
+    /// The agent's tools as its next model turn would see them: live sources that know their
+    /// list changed are refreshed first.
+    pub async fn current_tools(&self) -> Toolset {
+        self.tools.current().await
     }
 
     /// The agent's limits.
@@ -390,13 +586,23 @@ impl LlmAgent {
 }
 
 /// Builder of [`LlmAgent`].
+///
+/// Every component setter takes the implementation by value or already shared: `impl Trait`,
+/// `Arc<T>` and `Arc<dyn Trait>` are all accepted (each trait is implemented for `Arc<T>`), and
+/// an `Arc<dyn Trait>` is kept as it is, not wrapped again.
+///
+/// Tools are added, never replaced: `.tool(..)` adds one tool, `.toolset(..)` adds a
+/// [`ToolSource`] (a [`Toolset`], an MCP server's live tools, a renamed source), both
+/// repeatable. A name two sources share is a [`BuildError::ToolClash`] naming both; rename one
+/// with [`ToolSourceExt::prefixed`](crate::ToolSourceExt::prefixed) or
+/// [`ToolSourceExt::alias`](crate::ToolSourceExt::alias).
 pub struct LlmAgentBuilder {
     name: String,
     description: String,
     system_prompt: Option<String>,
     provider: Option<Arc<dyn ModelProvider>>,
     planner: Arc<dyn Planner>,
-    toolset: Toolset,
+    sources: Vec<Arc<dyn ToolSource>>,
     policy: Arc<dyn ToolPolicy>,
     approver: Option<Arc<dyn Approver>>,
     audit: Option<Arc<dyn AuditSink>>,
@@ -425,43 +631,59 @@ impl LlmAgentBuilder {
         self
     }
     /// The model provider.
-    pub fn provider(mut self, provider: Arc<dyn ModelProvider>) -> Self {
-        self.provider = Some(provider);
+    pub fn provider(mut self, provider: impl ModelProvider + 'static) -> Self {
+        self.provider = share::<dyn ModelProvider, _>(provider, |p| Arc::new(p));
         self
     }
     /// The planner (default: ReAct).
     pub fn planner(mut self, planner: impl Planner + 'static) -> Self {
-        self.planner = Arc::new(planner);
+        if let Some(planner) = share::<dyn Planner, _>(planner, |p| Arc::new(p)) {
+            self.planner = planner;
+        }
         self
     }
-    /// A shared planner.
-    pub fn planner_arc(mut self, planner: Arc<dyn Planner>) -> Self {
-        self.planner = planner;
+    /// Adds one tool.
+    pub fn tool(mut self, tool: impl Tool + 'static) -> Self {
+        let Some(tool) = share::<dyn Tool, _>(tool, |t| Arc::new(t)) else {
+            return self;
+        };
+        let mut set = Toolset::new();
+        let added = set.add_arc(tool);
+        self.sources.push(match added {
+            Ok(()) => Arc::new(set),
+            Err(error) => Arc::new(Invalid { error }),
+        });
         self
     }
-    /// The tools.
-    pub fn tools(mut self, toolset: Toolset) -> Self {
-        self.toolset = toolset;
+    /// Adds a tool source: a [`Toolset`], a live source such as an MCP server's tools, or a
+    /// renamed one (`source.prefixed("mcp_")`).
+    pub fn toolset(mut self, source: impl ToolSource + 'static) -> Self {
+        self.sources
+            .extend(share::<dyn ToolSource, _>(source, |s| Arc::new(s)));
         self
     }
     /// The tool policy (default: [`StandardPolicy::default`], which asks before mutating).
     pub fn policy(mut self, policy: impl ToolPolicy + 'static) -> Self {
-        self.policy = Arc::new(policy);
+        if let Some(policy) = share::<dyn ToolPolicy, _>(policy, |p| Arc::new(p)) {
+            self.policy = policy;
+        }
         self
     }
     /// The approver. Without one, calls that need approval are rejected.
-    pub fn approver(mut self, approver: Arc<dyn Approver>) -> Self {
-        self.approver = Some(approver);
+    pub fn approver(mut self, approver: impl Approver + 'static) -> Self {
+        self.approver = share::<dyn Approver, _>(approver, |a| Arc::new(a));
         self
     }
     /// The audit sink.
-    pub fn audit(mut self, audit: Arc<dyn AuditSink>) -> Self {
-        self.audit = Some(audit);
+    pub fn audit(mut self, audit: impl AuditSink + 'static) -> Self {
+        self.audit = share::<dyn AuditSink, _>(audit, |a| Arc::new(a));
         self
     }
     /// The session store (default: in memory).
-    pub fn sessions(mut self, sessions: Arc<dyn SessionStore>) -> Self {
-        self.sessions = sessions;
+    pub fn sessions(mut self, sessions: impl SessionStore + 'static) -> Self {
+        if let Some(sessions) = share::<dyn SessionStore, _>(sessions, |s| Arc::new(s)) {
+            self.sessions = sessions;
+        }
         self
     }
     /// Budgets and timeouts.
@@ -483,11 +705,20 @@ impl LlmAgentBuilder {
                 planner: self.planner.name().to_owned(),
             });
         }
+        let tools = AgentTools::build(self.sources).map_err(|e| match e {
+            Ok(clash) => BuildError::ToolClash {
+                name: clash.name,
+                first: clash.first,
+                second: clash.second,
+            },
+            Err((label, error)) => BuildError::ToolSource { label, error },
+        })?;
+        let known = tools.snapshot();
         let missing: Vec<String> = self
             .planner
             .required_tools()
             .into_iter()
-            .filter(|t| !self.toolset.contains(t))
+            .filter(|t| !known.contains(t))
             .collect();
         if !missing.is_empty() {
             return Err(BuildError::MissingTools {
@@ -505,22 +736,16 @@ impl LlmAgentBuilder {
                 message: "max_tool_output_bytes must be at least 256".into(),
             });
         }
-        let max_effect = self
-            .toolset
-            .iter()
-            .map(|t| t.spec().effect)
-            .max()
-            .unwrap_or(ToolEffect::ReadOnly);
         Ok(LlmAgent {
             card: AgentCard {
                 name: self.name,
                 description: self.description,
-                max_effect,
+                max_effect: tools.max_effect(),
             },
             system_prompt: self.system_prompt,
             provider: self.provider,
             planner: self.planner,
-            toolset: self.toolset,
+            tools,
             policy: self.policy,
             approver: self.approver,
             audit: self.audit,
@@ -599,6 +824,37 @@ impl TypedTool for AgentTool {
                 self.agent.card().name
             ))),
         }
+    }
+}
+
+/// The shared form of a builder argument: an `Arc<T>` passed in is kept as it is, anything
+/// else is put in a new `Arc` by `wrap` (which unsizes it). Always `Some`; the `Option` only
+/// spares an unreachable branch.
+fn share<T: ?Sized + 'static, V: 'static>(
+    value: V,
+    wrap: impl FnOnce(V) -> Arc<T>,
+) -> Option<Arc<T>> {
+    let mut slot = Some(value);
+    let shared = (&mut slot as &mut dyn std::any::Any)
+        .downcast_mut::<Option<Arc<T>>>()
+        .and_then(Option::take);
+    shared.or_else(|| slot.map(wrap))
+}
+
+/// A `.tool(..)` that could not be added; reported by [`LlmAgentBuilder::build`].
+struct Invalid {
+    error: ToolsetError,
+}
+
+impl ToolSource for Invalid {
+    fn describe(&self) -> String {
+        "tool added with .tool()".into()
+    }
+    fn snapshot(&self) -> Toolset {
+        Toolset::new()
+    }
+    fn check(&self) -> Result<(), ToolsetError> {
+        Err(self.error.clone())
     }
 }
 

@@ -9,11 +9,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tokio::io::AsyncWriteExt;
 
+use crate::message::{ToolArguments, ToolCall};
 use crate::tool::ToolEffect;
 
 /// How a call was decided.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum AuditDecision {
     /// The policy allowed it.
     Allowed,
@@ -43,6 +45,7 @@ pub enum AuditDecision {
 /// What came of a call.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum AuditOutcome {
     /// The tool ran and succeeded.
     Succeeded,
@@ -56,7 +59,11 @@ pub enum AuditOutcome {
 }
 
 /// One audit record: a tool call, its decision and its outcome.
+///
+/// Written by the engine; [`AuditRecord::new`] builds one elsewhere (another agent runtime, a
+/// test of a sink).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct AuditRecord {
     /// When the call concluded (RFC 3339).
     pub timestamp: jiff::Timestamp,
@@ -80,6 +87,51 @@ pub struct AuditRecord {
     pub outcome: AuditOutcome,
     /// How long the tool ran, in milliseconds.
     pub duration_ms: u64,
+}
+
+impl AuditRecord {
+    /// A record of `call`, concluded now, with its arguments redacted
+    /// ([`redact_value`]); malformed arguments are kept as redacted text. The duration is zero
+    /// until set with [`AuditRecord::with_duration_ms`].
+    pub fn new(
+        agent: impl Into<String>,
+        session_id: impl Into<String>,
+        run_id: impl Into<String>,
+        call: &ToolCall,
+        effect: ToolEffect,
+        decision: AuditDecision,
+        outcome: AuditOutcome,
+    ) -> Self {
+        let arguments = match &call.arguments {
+            ToolArguments::Json(v) => redact_value(v),
+            ToolArguments::Malformed { raw, .. } => Value::String(redact_str(raw)),
+        };
+        AuditRecord {
+            timestamp: jiff::Timestamp::now(),
+            agent: agent.into(),
+            session_id: session_id.into(),
+            run_id: run_id.into(),
+            tool: call.name.clone(),
+            call_id: call.id.clone(),
+            effect,
+            arguments,
+            decision,
+            outcome,
+            duration_ms: 0,
+        }
+    }
+
+    /// Sets how long the tool ran, in milliseconds.
+    pub fn with_duration_ms(mut self, duration_ms: u64) -> Self {
+        self.duration_ms = duration_ms;
+        self
+    }
+
+    /// Sets when the call concluded.
+    pub fn with_timestamp(mut self, timestamp: jiff::Timestamp) -> Self {
+        self.timestamp = timestamp;
+        self
+    }
 }
 
 /// Errors writing the audit trail.
@@ -106,6 +158,13 @@ pub enum AuditError {
 pub trait AuditSink: Send + Sync {
     /// Records one decision.
     async fn record(&self, record: &AuditRecord) -> Result<(), AuditError>;
+}
+
+#[async_trait]
+impl<S: AuditSink + ?Sized> AuditSink for Arc<S> {
+    async fn record(&self, record: &AuditRecord) -> Result<(), AuditError> {
+        (**self).record(record).await
+    }
 }
 
 /// Appends records as JSON lines to a file, one line per record, flushed before returning.
@@ -187,37 +246,67 @@ impl AuditSink for MemoryAuditSink {
 /// The placeholder that replaces redacted values.
 pub const REDACTED: &str = "[REDACTED]";
 
-static SECRET_KEY: LazyLock<Option<Regex>> = LazyLock::new(|| {
-    Regex::new(
-        r"(?i)(pass(word|wd|phrase)?|secret|token|api[_-]?key|apikey|auth(orization)?|credential|private[_-]?key|access[_-]?key|session[_-]?key|cookie|bearer|client[_-]?secret)",
-    )
-    .ok()
-});
+/// Key names that suggest a secret.
+const SECRET_KEY_PATTERN: &str = r"(?i)(pass(word|wd|phrase)?|secret|token|api[_-]?key|apikey|auth(orization)?|credential|private[_-]?key|access[_-]?key|session[_-]?key|cookie|bearer|client[_-]?secret)";
 
-static SECRET_VALUE: LazyLock<Option<Regex>> = LazyLock::new(|| {
-    Regex::new(concat!(
-        r"(?i)(bearer\s+[a-z0-9._~+/=-]{8,})", // Authorization: Bearer ...
-        r"|(sk-[a-z0-9_-]{16,})",              // OpenAI / Anthropic style keys
-        r"|(AKIA[0-9A-Z]{16})",                // AWS access key id
-        r"|(AIza[0-9A-Za-z_-]{35})",           // Google API key
-        r"|(gh[pousr]_[A-Za-z0-9]{30,})",      // GitHub tokens
-        r"|(eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,})", // JWTs
-        r"|(-----BEGIN [A-Z ]*PRIVATE KEY-----)",
-    ))
-    .ok()
-});
+/// Values that look like keys or tokens.
+const SECRET_VALUE_PATTERN: &str = concat!(
+    r"(?i)(bearer\s+[a-z0-9._~+/=-]{8,})", // Authorization: Bearer ...
+    r"|(sk-[a-z0-9_-]{16,})",              // OpenAI / Anthropic style keys
+    r"|(AKIA[0-9A-Z]{16})",                // AWS access key id
+    r"|(AIza[0-9A-Za-z_-]{35})",           // Google API key
+    r"|(gh[pousr]_[A-Za-z0-9]{30,})",      // GitHub tokens
+    r"|(eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,})", // JWTs
+    r"|(-----BEGIN [A-Z ]*PRIVATE KEY-----)",
+);
+
+/// A secret detector that fails closed: a pattern that does not compile matches everything, so
+/// a broken pattern redacts too much instead of nothing. (The patterns above are compiled by a
+/// test, so this only guards against a regex engine that rejects them at run time.)
+#[derive(Debug)]
+enum Matcher {
+    Pattern(Regex),
+    Everything,
+}
+
+impl Matcher {
+    fn compile(pattern: &str) -> Self {
+        match Regex::new(pattern) {
+            Ok(re) => Matcher::Pattern(re),
+            Err(e) => {
+                tracing::error!(error = %e, "a secret-redaction pattern does not compile; redacting every value instead");
+                Matcher::Everything
+            }
+        }
+    }
+
+    fn is_match(&self, s: &str) -> bool {
+        match self {
+            Matcher::Pattern(re) => re.is_match(s),
+            Matcher::Everything => true,
+        }
+    }
+
+    fn redact(&self, s: &str) -> String {
+        match self {
+            Matcher::Pattern(re) => re.replace_all(s, REDACTED).into_owned(),
+            Matcher::Everything if s.is_empty() => String::new(),
+            Matcher::Everything => REDACTED.to_owned(),
+        }
+    }
+}
+
+static SECRET_KEY: LazyLock<Matcher> = LazyLock::new(|| Matcher::compile(SECRET_KEY_PATTERN));
+static SECRET_VALUE: LazyLock<Matcher> = LazyLock::new(|| Matcher::compile(SECRET_VALUE_PATTERN));
 
 /// Whether a key name looks like it holds a secret.
 pub fn is_secret_key(key: &str) -> bool {
-    SECRET_KEY.as_ref().is_some_and(|re| re.is_match(key))
+    SECRET_KEY.is_match(key)
 }
 
 /// Replaces secret-looking substrings of a string.
 pub fn redact_str(s: &str) -> String {
-    match SECRET_VALUE.as_ref() {
-        Some(re) => re.replace_all(s, REDACTED).into_owned(),
-        None => s.to_owned(),
-    }
+    SECRET_VALUE.redact(s)
 }
 
 /// A copy of `value` with secret-looking values redacted: every value under a key whose name
@@ -225,24 +314,30 @@ pub fn redact_str(s: &str) -> String {
 /// like a key or token (bearer tokens, `sk-...`, AWS key ids, JWTs, PEM private keys). Kubernetes
 /// Secret `data`/`stringData` maps are redacted whole.
 pub fn redact_value(value: &Value) -> Value {
+    redact_with(value, &SECRET_KEY, &SECRET_VALUE)
+}
+
+fn redact_with(value: &Value, keys: &Matcher, values: &Matcher) -> Value {
     match value {
         Value::Object(map) => {
             let is_k8s_secret = map.get("kind").and_then(Value::as_str) == Some("Secret");
             let mut out = serde_json::Map::with_capacity(map.len());
             for (k, v) in map {
                 let redact_whole =
-                    is_secret_key(k) || (is_k8s_secret && (k == "data" || k == "stringData"));
+                    keys.is_match(k) || (is_k8s_secret && (k == "data" || k == "stringData"));
                 let nv = if redact_whole && !v.is_null() {
                     Value::String(REDACTED.to_owned())
                 } else {
-                    redact_value(v)
+                    redact_with(v, keys, values)
                 };
                 out.insert(k.clone(), nv);
             }
             Value::Object(out)
         }
-        Value::Array(items) => Value::Array(items.iter().map(redact_value).collect()),
-        Value::String(s) => Value::String(redact_str(s)),
+        Value::Array(items) => {
+            Value::Array(items.iter().map(|v| redact_with(v, keys, values)).collect())
+        }
+        Value::String(s) => Value::String(values.redact(s)),
         other => other.clone(),
     }
 }
@@ -275,6 +370,71 @@ mod tests {
         for secret in ["abc\"", "xyz", "hunter2", "sk-abc", "eA=="] {
             assert!(!s.contains(secret), "{secret} leaked in {s}");
         }
+    }
+
+    #[test]
+    fn the_shipped_patterns_compile() {
+        assert!(matches!(
+            Matcher::compile(SECRET_KEY_PATTERN),
+            Matcher::Pattern(_)
+        ));
+        assert!(matches!(
+            Matcher::compile(SECRET_VALUE_PATTERN),
+            Matcher::Pattern(_)
+        ));
+        assert!(matches!(*SECRET_KEY, Matcher::Pattern(_)));
+        assert!(matches!(*SECRET_VALUE, Matcher::Pattern(_)));
+    }
+
+    #[test]
+    fn a_pattern_that_does_not_compile_redacts_everything() {
+        let broken = Matcher::compile("(unclosed");
+        assert!(matches!(broken, Matcher::Everything));
+        assert!(broken.is_match("namespace"));
+        assert_eq!(broken.redact("plain text"), REDACTED);
+        assert_eq!(broken.redact(""), "");
+        let v = json!({
+            "namespace": "prod",
+            "note": "use sk-abcdefghijklmnopqrstu please",
+            "nested": [{"name": "web"}, "free text"],
+            "count": 3,
+            "flag": true,
+            "none": null
+        });
+        // Broken value pattern only: keys still work, every string is redacted.
+        let good_keys = Matcher::compile(SECRET_KEY_PATTERN);
+        let r = redact_with(&v, &good_keys, &broken);
+        assert_eq!(r["namespace"], REDACTED);
+        assert_eq!(r["note"], REDACTED);
+        assert_eq!(r["nested"][0]["name"], REDACTED);
+        assert_eq!(r["nested"][1], REDACTED);
+        assert_eq!(r["count"], 3);
+        // Broken key pattern: every non-null value is redacted whole.
+        let good_values = Matcher::compile(SECRET_VALUE_PATTERN);
+        let r = redact_with(&v, &broken, &good_values);
+        for key in ["namespace", "note", "nested", "count", "flag"] {
+            assert_eq!(r[key], REDACTED, "{key}");
+        }
+        assert_eq!(r["none"], Value::Null);
+    }
+
+    #[test]
+    fn records_built_outside_the_engine_are_redacted() {
+        let call = ToolCall::new("c1", "login", json!({"user": "a", "password": "hunter2"}));
+        let rec = AuditRecord::new(
+            "agent",
+            "s",
+            "r",
+            &call,
+            ToolEffect::Mutating,
+            AuditDecision::Allowed,
+            AuditOutcome::Succeeded,
+        )
+        .with_duration_ms(7);
+        assert_eq!(rec.tool, "login");
+        assert_eq!(rec.call_id, "c1");
+        assert_eq!(rec.arguments, json!({"user": "a", "password": REDACTED}));
+        assert_eq!(rec.duration_ms, 7);
     }
 
     #[tokio::test]

@@ -1,6 +1,7 @@
 //! The run engine: executes what the planner decides, with budgets, timeouts, retries,
 //! cancellation, guardrails, audit and events.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use backon::{BackoffBuilder, ExponentialBuilder};
@@ -21,7 +22,8 @@ use crate::policy::{ApprovalDecision, ApprovalRequest, PolicyDecision};
 use crate::provider::ProviderError;
 use crate::session::{Session, SessionError};
 use crate::stream::StreamAssembler;
-use crate::tool::{ToolContext, ToolEffect, ToolError, ToolOutput};
+use crate::tool::{Tool, ToolContext, ToolEffect, ToolError, ToolOutput};
+use crate::toolset::Toolset;
 use crate::truncate::truncate_middle;
 
 /// Runs one task on an agent.
@@ -55,6 +57,7 @@ pub(crate) async fn run(
         steps: 0,
         tool_calls: 0,
         plan_revision: None,
+        offered: Toolset::new(),
     };
     let deadline = agent.limits.run_timeout;
     let result = {
@@ -97,6 +100,9 @@ struct Run<'a> {
     steps: u32,
     tool_calls: u32,
     plan_revision: Option<u32>,
+    /// The tools as the model (or the planner) last saw them. A call whose tool changed since
+    /// is not run: the model wrote its arguments for the old definition.
+    offered: Toolset,
 }
 
 impl Run<'_> {
@@ -124,7 +130,10 @@ impl Run<'_> {
 
         let mut transcript = session.messages.clone();
         transcript.push(Message::user(task));
-        let specs = agent.toolset.specs();
+        self.offered = agent.tools.current().await;
+        // The specs offered to the model, and the list they were read from.
+        let mut specs = self.offered.specs();
+        let mut specs_from = self.offered.clone();
         let mut plan = agent.planner.start();
         let mut step = plan.next(Observation::Start {
             task,
@@ -147,6 +156,15 @@ impl Run<'_> {
                 Step::CallModel(call) => {
                     if let Some(instruction) = call.instruction {
                         transcript.push(Message::user(instruction));
+                    }
+                    if agent.tools.is_live() {
+                        // A live source may have changed its list since the last turn.
+                        let now = agent.tools.current().await;
+                        if !now.same_as(&specs_from) {
+                            specs = now.specs();
+                            specs_from = now.clone();
+                        }
+                        self.offered = now;
                     }
                     let request = ChatRequest {
                         system: agent.system_prompt.clone(),
@@ -384,43 +402,61 @@ impl Run<'_> {
 
     /// Runs one turn's calls: consecutive read-only calls run together (bounded), anything
     /// else runs alone, in order. Results come back in call order.
-    async fn run_tools(&self, calls: Vec<ToolCall>) -> Result<Vec<ToolResult>, AgentError> {
+    ///
+    /// The tools are read again before each batch and each lone call, so a live source's
+    /// change reaches the decision of the very next call.
+    async fn run_tools(&mut self, calls: Vec<ToolCall>) -> Result<Vec<ToolResult>, AgentError> {
         for call in &calls {
             self.events
                 .emit(AgentEvent::ToolCallProposed { call: call.clone() })
                 .await;
         }
+        let mut tools = self.agent.tools.current().await;
+        // The list just read serves the first batch or call; later ones read it again.
+        let mut fresh = true;
         let mut results = Vec::with_capacity(calls.len());
         let mut batch: Vec<ToolCall> = Vec::new();
         for call in calls {
-            if self.is_parallel_safe(&call) {
+            if is_parallel_safe(&tools, &call) {
                 batch.push(call);
                 continue;
             }
-            results.extend(self.run_batch(std::mem::take(&mut batch)).await?);
-            results.push(self.run_call(call).await?);
+            if !batch.is_empty() {
+                if !std::mem::take(&mut fresh) {
+                    tools = self.agent.tools.current().await;
+                }
+                results.extend(self.run_batch(std::mem::take(&mut batch), &tools).await?);
+            }
+            if !std::mem::take(&mut fresh) {
+                tools = self.agent.tools.current().await;
+            }
+            results.push(self.run_call(call, &tools).await?);
         }
-        results.extend(self.run_batch(batch).await?);
+        if !batch.is_empty() {
+            if !fresh {
+                tools = self.agent.tools.current().await;
+            }
+            results.extend(self.run_batch(batch, &tools).await?);
+        }
+        // What a playbook "sees" next: the definitions these calls were decided on.
+        self.offered = tools;
         Ok(results)
     }
 
-    fn is_parallel_safe(&self, call: &ToolCall) -> bool {
-        self.agent
-            .toolset
-            .get(&call.name)
-            .is_some_and(|t| t.spec().effect == ToolEffect::ReadOnly)
-    }
-
-    async fn run_batch(&self, batch: Vec<ToolCall>) -> Result<Vec<ToolResult>, AgentError> {
+    async fn run_batch(
+        &self,
+        batch: Vec<ToolCall>,
+        tools: &Toolset,
+    ) -> Result<Vec<ToolResult>, AgentError> {
         if batch.len() <= 1 {
             let mut out = Vec::with_capacity(batch.len());
             for call in batch {
-                out.push(self.run_call(call).await?);
+                out.push(self.run_call(call, tools).await?);
             }
             return Ok(out);
         }
         futures::stream::iter(batch)
-            .map(|call| self.run_call(call))
+            .map(|call| self.run_call(call, tools))
             .buffered(self.agent.limits.max_parallel_tools)
             .collect::<Vec<_>>()
             .await
@@ -428,12 +464,11 @@ impl Run<'_> {
             .collect()
     }
 
-    /// Decides, executes, audits and reports one call. Every outcome, including denial, becomes a
-    /// [`ToolResult`] the model reads.
-    async fn run_call(&self, call: ToolCall) -> Result<ToolResult, AgentError> {
-        let agent = self.agent;
-        let Some(tool) = agent.toolset.get(&call.name) else {
-            let message = crate::toolset::unknown_tool(&call.name, &agent.toolset).model_message();
+    /// Decides, executes, audits and reports one call against `tools` (the current list).
+    /// Every outcome, including denial, becomes a [`ToolResult`] the model reads.
+    async fn run_call(&self, call: ToolCall, tools: &Toolset) -> Result<ToolResult, AgentError> {
+        let Some(tool) = tools.get(&call.name) else {
+            let message = crate::toolset::unknown_tool(&call.name, tools).model_message();
             return self
                 .conclude(
                     &call,
@@ -447,8 +482,23 @@ impl Run<'_> {
                 )
                 .await;
         };
-        let spec = tool.spec();
+        // The definition the policy decides on; `run_with` is the same tool unless a live
+        // source re-read it (unchanged) after an approval.
+        let decided = Arc::clone(tool);
+        let spec = decided.spec();
+        let mut run_with = Arc::clone(&decided);
         let effect = spec.effect;
+
+        // The model wrote this call for the definition it was offered; a tool that changed
+        // since (a live source swapped it) is not run under its new meaning.
+        if !tools.same_as(&self.offered)
+            && let Some(change) = self
+                .offered
+                .get(&call.name)
+                .and_then(|old| old.spec().describe_change(spec))
+        {
+            return self.refuse_changed(&call, effect, change).await;
+        }
 
         // Arguments first: nobody should be asked to approve a call that cannot run.
         let arguments = match &call.arguments {
@@ -473,7 +523,7 @@ impl Run<'_> {
                     .await;
             }
         };
-        if let Err(e) = agent.toolset.validate(&call.name, &arguments) {
+        if let Err(e) = tools.validate(&call.name, &arguments) {
             return self
                 .conclude(
                     &call,
@@ -488,8 +538,47 @@ impl Run<'_> {
                 .await;
         }
 
-        let decision = match agent.policy.decide(spec, &call) {
+        let decision = match self.agent.policy.decide(spec, &call) {
             PolicyDecision::Allow => AuditDecision::Allowed,
+            PolicyDecision::RequireApproval { reason } => {
+                match self.ask_approval(&call, effect, reason).await {
+                    ApprovalDecision::Approved { by } => {
+                        // The approver may have taken a while: the call runs only under the
+                        // definition that was approved.
+                        if self.agent.tools.is_live() {
+                            let now = self.agent.tools.current().await;
+                            let change = match now.get(&call.name) {
+                                Some(current) => match spec.describe_change(current.spec()) {
+                                    None => {
+                                        run_with = Arc::clone(current);
+                                        None
+                                    }
+                                    Some(change) => Some(change),
+                                },
+                                None => Some("the tool was removed".to_owned()),
+                            };
+                            if let Some(change) = change {
+                                return self.refuse_changed(&call, effect, change).await;
+                            }
+                        }
+                        AuditDecision::Approved { by }
+                    }
+                    ApprovalDecision::Rejected { reason } => {
+                        let message =
+                            format!("Error: the call was not approved: {reason}. It was not run.");
+                        return self
+                            .conclude(
+                                &call,
+                                effect,
+                                AuditDecision::Rejected { reason },
+                                error_result(&call, message),
+                                Duration::ZERO,
+                                false,
+                            )
+                            .await;
+                    }
+                }
+            }
             PolicyDecision::Deny { reason } => {
                 self.events
                     .emit(AgentEvent::ToolCallDenied {
@@ -511,25 +600,6 @@ impl Run<'_> {
                     )
                     .await;
             }
-            PolicyDecision::RequireApproval { reason } => {
-                match self.ask_approval(&call, effect, reason).await {
-                    ApprovalDecision::Approved { by } => AuditDecision::Approved { by },
-                    ApprovalDecision::Rejected { reason } => {
-                        let message =
-                            format!("Error: the call was not approved: {reason}. It was not run.");
-                        return self
-                            .conclude(
-                                &call,
-                                effect,
-                                AuditDecision::Rejected { reason },
-                                error_result(&call, message),
-                                Duration::ZERO,
-                                false,
-                            )
-                            .await;
-                    }
-                }
-            }
         };
 
         self.events
@@ -539,7 +609,9 @@ impl Run<'_> {
             })
             .await;
         let started = Instant::now();
-        let outcome = self.execute_tool(&call, arguments, spec.idempotent).await;
+        let outcome = self
+            .execute_tool(&call, run_with.as_ref(), arguments, spec.idempotent)
+            .await;
         let duration = started.elapsed();
         let (result, truncated) = match outcome {
             Ok(output) => self.to_result(&call, output),
@@ -547,6 +619,28 @@ impl Run<'_> {
         };
         self.conclude(&call, effect, decision, result, duration, truncated)
             .await
+    }
+
+    /// A call whose tool changed after the model (or the approver) saw it: not run.
+    async fn refuse_changed(
+        &self,
+        call: &ToolCall,
+        effect: ToolEffect,
+        change: String,
+    ) -> Result<ToolResult, AgentError> {
+        tracing::info!(tool = %call.name, %change, "tool changed after it was offered; call not run");
+        let message = ToolError::changed(&call.name, &change).model_message();
+        self.conclude(
+            call,
+            effect,
+            AuditDecision::Invalid {
+                reason: format!("the tool changed after it was offered ({change})"),
+            },
+            error_result(call, message),
+            Duration::ZERO,
+            false,
+        )
+        .await
     }
 
     async fn ask_approval(
@@ -593,6 +687,7 @@ impl Run<'_> {
     async fn execute_tool(
         &self,
         call: &ToolCall,
+        tool: &dyn Tool,
         arguments: Value,
         idempotent: bool,
     ) -> Result<ToolOutput, ToolError> {
@@ -615,11 +710,7 @@ impl Run<'_> {
                 "gen_ai.tool.name" = %call.name,
                 "gen_ai.tool.call.id" = %call.id,
             );
-            let fut = self
-                .agent
-                .toolset
-                .call(&call.name, arguments.clone(), ctx)
-                .instrument(span);
+            let fut = tool.call(arguments.clone(), ctx).instrument(span);
             let result = match tokio::time::timeout(timeout, fut).await {
                 Ok(r) => r,
                 Err(_) => {
@@ -745,6 +836,12 @@ impl Run<'_> {
         }
         Ok(result)
     }
+}
+
+fn is_parallel_safe(tools: &Toolset, call: &ToolCall) -> bool {
+    tools
+        .get(&call.name)
+        .is_some_and(|t| t.spec().effect == ToolEffect::ReadOnly)
 }
 
 fn error_result(call: &ToolCall, message: String) -> ToolResult {

@@ -10,6 +10,7 @@ pub mod planner;
 pub mod policy;
 pub mod provider;
 pub mod session;
+pub mod source;
 pub mod stream;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -32,8 +33,9 @@ pub use message::{
     Role, ToolArguments, ToolCall, ToolChoice, ToolContent, ToolResult, Usage,
 };
 pub use planner::{
-    PlanAndExecutePlanner, PlanView, Planner, PlannerError, PlaybookPlanner, PlaybookStep,
-    ReactPlanner, Step,
+    ModelCall, Observation, Plan, PlanAndExecutePlanner, PlanStepStatus, PlanStepView, PlanView,
+    Planner, PlannerError, PlaybookPlanner, PlaybookResults, PlaybookStep, ReactPlanner, Step,
+    StepResult, ToolSelection,
 };
 pub use policy::{
     ApprovalDecision, ApprovalRequest, Approver, ChannelApprover, PendingApproval, PolicyDecision,
@@ -43,10 +45,11 @@ pub use provider::{
     ApiErrorDetails, Capabilities, ModelInfo, ModelProvider, ModelSummary, ProviderError,
 };
 pub use session::{InMemorySessionStore, Session, SessionError, SessionStore};
+pub use source::{Renamed, ToolSource, ToolSourceExt};
 pub use stream::{ChatEvent, ChatStream, StreamAssembler, collect_stream};
 pub use tool::{
-    IntoTool, Tool, ToolContext, ToolEffect, ToolError, ToolOutput, ToolSpec, ToolSpecError,
-    TypedTool, TypedToolAdapter, schema_for, validate_tool_name,
+    IntoTool, MAX_TOOL_NAME_LEN, Tool, ToolContext, ToolEffect, ToolError, ToolOutput, ToolSpec,
+    ToolSpecError, TypedTool, TypedToolAdapter, schema_for, validate_tool_name,
 };
 pub use toolset::{Toolset, ToolsetError};
 

@@ -18,6 +18,7 @@ use crate::tool::{ToolEffect, ToolSpec};
 /// What the policy says about one call.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "decision", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum PolicyDecision {
     /// Run it.
     Allow,
@@ -38,6 +39,12 @@ pub enum PolicyDecision {
 pub trait ToolPolicy: Send + Sync {
     /// The decision for a call of the tool described by `spec`.
     fn decide(&self, spec: &ToolSpec, call: &ToolCall) -> PolicyDecision;
+}
+
+impl<P: ToolPolicy + ?Sized> ToolPolicy for std::sync::Arc<P> {
+    fn decide(&self, spec: &ToolSpec, call: &ToolCall) -> PolicyDecision {
+        (**self).decide(spec, call)
+    }
 }
 
 /// What the standard policy does with a class of calls.
@@ -200,6 +207,7 @@ fn effect_word(effect: ToolEffect) -> &'static str {
 
 /// A request for a human's decision.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ApprovalRequest {
     /// The agent asking.
     pub agent: String,
@@ -218,9 +226,38 @@ pub struct ApprovalRequest {
     pub preview: Option<Value>,
 }
 
+impl ApprovalRequest {
+    /// A request without a preview.
+    pub fn new(
+        agent: impl Into<String>,
+        session_id: impl Into<String>,
+        run_id: impl Into<String>,
+        call: ToolCall,
+        effect: ToolEffect,
+        reason: impl Into<String>,
+    ) -> Self {
+        ApprovalRequest {
+            agent: agent.into(),
+            session_id: session_id.into(),
+            run_id: run_id.into(),
+            call,
+            effect,
+            reason: reason.into(),
+            preview: None,
+        }
+    }
+
+    /// Sets what the call would change.
+    pub fn with_preview(mut self, preview: Value) -> Self {
+        self.preview = Some(preview);
+        self
+    }
+}
+
 /// An approver's answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "decision", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum ApprovalDecision {
     /// Run the call.
     Approved {
@@ -249,6 +286,13 @@ impl ApprovalDecision {
 pub trait Approver: Send + Sync {
     /// Decides one request.
     async fn decide(&self, request: ApprovalRequest) -> ApprovalDecision;
+}
+
+#[async_trait]
+impl<A: Approver + ?Sized> Approver for std::sync::Arc<A> {
+    async fn decide(&self, request: ApprovalRequest) -> ApprovalDecision {
+        (**self).decide(request).await
+    }
 }
 
 /// One pending approval handed to an embedder by [`ChannelApprover`].

@@ -9,8 +9,10 @@ use tokio::sync::RwLock;
 
 use crate::message::Message;
 
-/// A conversation that outlives one run.
+/// A conversation that outlives one run. Built with [`Session::new`]; stores that load one
+/// from their backend set the fields after.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Session {
     /// Session id.
     pub id: String,
@@ -73,6 +75,19 @@ pub trait SessionStore: Send + Sync {
     async fn save(&self, session: &Session) -> Result<(), SessionError>;
     /// Removes a session; removing a missing one is not an error.
     async fn delete(&self, id: &str) -> Result<(), SessionError>;
+}
+
+#[async_trait]
+impl<S: SessionStore + ?Sized> SessionStore for Arc<S> {
+    async fn load(&self, id: &str) -> Result<Option<Session>, SessionError> {
+        (**self).load(id).await
+    }
+    async fn save(&self, session: &Session) -> Result<(), SessionError> {
+        (**self).save(session).await
+    }
+    async fn delete(&self, id: &str) -> Result<(), SessionError> {
+        (**self).delete(id).await
+    }
 }
 
 /// Sessions in process memory.

@@ -1,6 +1,7 @@
 //! Offline test support (feature `testing`): a [`ScriptedProvider`] that plays back model
 //! turns and records every request, and mockall mocks of the traits (`MockTool`,
-//! `MockModelProvider`, `MockToolPolicy`, `MockApprover`, `MockAuditSink`, `MockSessionStore`).
+//! `MockToolSource`, `MockModelProvider`, `MockToolPolicy`, `MockApprover`, `MockAuditSink`,
+//! `MockSessionStore`).
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -21,6 +22,7 @@ pub use crate::audit::MockAuditSink;
 pub use crate::policy::{MockApprover, MockToolPolicy};
 pub use crate::provider::MockModelProvider;
 pub use crate::session::MockSessionStore;
+pub use crate::source::MockToolSource;
 pub use crate::tool::MockTool;
 
 type ErrorFactory = Arc<dyn Fn() -> ProviderError + Send + Sync>;

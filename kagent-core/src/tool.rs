@@ -1,11 +1,10 @@
 //! The [`Tool`] contract, its [`ToolSpec`], and the typed helper [`TypedTool`].
 
 use std::borrow::Cow;
-use std::sync::{Arc, LazyLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use regex::Regex;
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -35,10 +34,23 @@ impl ToolEffect {
     pub fn is_read_only(self) -> bool {
         self == ToolEffect::ReadOnly
     }
+
+    /// The name used in JSON and messages: `read_only`, `mutating` or `destructive`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ToolEffect::ReadOnly => "read_only",
+            ToolEffect::Mutating => "mutating",
+            ToolEffect::Destructive => "destructive",
+        }
+    }
 }
 
 /// The public description of a tool: what the model sees, and what policies decide from.
+///
+/// Built with [`ToolSpec::new`] and the `with_*` setters; fields stay readable (and writable),
+/// and new fields can be added without breaking callers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ToolSpec {
     /// Unique name, `^[a-zA-Z0-9_-]{1,64}$` (what every provider accepts).
     pub name: String,
@@ -56,15 +68,18 @@ pub struct ToolSpec {
     pub idempotent: bool,
 }
 
-static TOOL_NAME: LazyLock<Option<Regex>> =
-    LazyLock::new(|| Regex::new("^[a-zA-Z0-9_-]{1,64}$").ok());
+/// Longest tool name providers accept.
+pub const MAX_TOOL_NAME_LEN: usize = 64;
 
-/// Checks a tool name against what providers accept: 1 to 64 of `a-z A-Z 0-9 _ -`.
+/// Checks a tool name against what providers accept: 1 to 64 of `a-z A-Z 0-9 _ -`
+/// (`^[a-zA-Z0-9_-]{1,64}$`).
 pub fn validate_tool_name(name: &str) -> Result<(), ToolSpecError> {
-    let ok = match TOOL_NAME.as_ref() {
-        Some(re) => re.is_match(name),
-        None => false,
-    };
+    // A plain character check: nothing to compile, so nothing that can fail at run time.
+    let ok = !name.is_empty()
+        && name.len() <= MAX_TOOL_NAME_LEN
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
     if ok {
         Ok(())
     } else {
@@ -104,10 +119,54 @@ impl ToolSpec {
         self.with_input_schema(schema_for::<T>())
     }
 
+    /// Sets the JSON Schema of the tool's structured output.
+    pub fn with_output_schema(mut self, schema: Value) -> Self {
+        self.output_schema = Some(schema);
+        self
+    }
+
+    /// Sets the effect.
+    pub fn with_effect(mut self, effect: ToolEffect) -> Self {
+        self.effect = effect;
+        self
+    }
+
     /// Marks the tool idempotent.
     pub fn idempotent(mut self, idempotent: bool) -> Self {
         self.idempotent = idempotent;
         self
+    }
+
+    /// What differs in `newer`, a later definition of the same tool, in a few words (`effect
+    /// read_only -> mutating`, `input schema`, ...); `None` when nothing does.
+    pub fn describe_change(&self, newer: &ToolSpec) -> Option<String> {
+        let mut parts = Vec::new();
+        if self.name != newer.name {
+            parts.push(format!("name {} -> {}", self.name, newer.name));
+        }
+        if self.effect != newer.effect {
+            parts.push(format!(
+                "effect {} -> {}",
+                self.effect.as_str(),
+                newer.effect.as_str()
+            ));
+        }
+        if self.idempotent != newer.idempotent {
+            parts.push(format!(
+                "idempotent {} -> {}",
+                self.idempotent, newer.idempotent
+            ));
+        }
+        if self.input_schema != newer.input_schema {
+            parts.push("input schema".to_owned());
+        }
+        if self.output_schema != newer.output_schema {
+            parts.push("output schema".to_owned());
+        }
+        if self.description != newer.description {
+            parts.push("description".to_owned());
+        }
+        (!parts.is_empty()).then(|| parts.join(", "))
     }
 }
 
@@ -149,6 +208,7 @@ pub enum ToolSpecError {
 
 /// What a tool returns on success.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ToolOutput {
     /// Output parts for the model.
     pub content: Vec<ToolContent>,
@@ -158,6 +218,20 @@ pub struct ToolOutput {
 }
 
 impl ToolOutput {
+    /// Output made of these parts.
+    pub fn new(content: Vec<ToolContent>) -> Self {
+        ToolOutput {
+            content,
+            structured: None,
+        }
+    }
+
+    /// Sets the structured output (the text parts stay what the model reads).
+    pub fn with_structured(mut self, structured: Value) -> Self {
+        self.structured = Some(structured);
+        self
+    }
+
     /// Text output.
     pub fn text(text: impl Into<String>) -> Self {
         ToolOutput {
@@ -177,7 +251,11 @@ impl ToolOutput {
 }
 
 /// Per-call context handed to a tool.
+///
+/// Built with [`ToolContext::detached`] and the `with_*` setters (the engine fills in the
+/// agent, session and cancellation of its run).
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct ToolContext {
     /// The call id.
     pub call_id: String,
@@ -206,6 +284,36 @@ impl ToolContext {
             dry_run: false,
             trace_parent: None,
         }
+    }
+
+    /// Sets the agent making the call.
+    pub fn with_agent(mut self, agent: impl Into<String>) -> Self {
+        self.agent = agent.into();
+        self
+    }
+
+    /// Sets the session the call belongs to.
+    pub fn with_session_id(mut self, session_id: impl Into<String>) -> Self {
+        self.session_id = session_id.into();
+        self
+    }
+
+    /// Uses this cancellation token.
+    pub fn with_cancellation(mut self, cancellation: CancellationToken) -> Self {
+        self.cancellation = cancellation;
+        self
+    }
+
+    /// Asks mutating tools to report what they would do without doing it.
+    pub fn with_dry_run(mut self, dry_run: bool) -> Self {
+        self.dry_run = dry_run;
+        self
+    }
+
+    /// Sets the caller's W3C `traceparent`.
+    pub fn with_trace_parent(mut self, trace_parent: impl Into<String>) -> Self {
+        self.trace_parent = Some(trace_parent.into());
+        self
     }
 }
 
@@ -264,6 +372,16 @@ pub enum ToolError {
         #[source]
         source: Option<BoxError>,
     },
+    /// The tool's definition changed (its effect, schema or description) after the call was
+    /// decided, so the call was not run: the model reads the new definition on its next turn
+    /// and the policy decides again. Data the model sees, not a fault.
+    #[error("tool {tool} changed before the call was run ({message}); it was not run")]
+    Changed {
+        /// The tool.
+        tool: String,
+        /// What changed.
+        message: String,
+    },
     /// The call was cancelled.
     #[error("tool call cancelled")]
     Cancelled,
@@ -281,6 +399,14 @@ impl ToolError {
     /// A [`ToolError::Failed`] with this message.
     pub fn failed(message: impl Into<String>) -> Self {
         ToolError::Failed {
+            message: message.into(),
+        }
+    }
+
+    /// A [`ToolError::Changed`].
+    pub fn changed(tool: impl Into<String>, message: impl Into<String>) -> Self {
+        ToolError::Changed {
+            tool: tool.into(),
             message: message.into(),
         }
     }
@@ -310,6 +436,9 @@ impl ToolError {
         match self {
             ToolError::InvalidArguments { message, .. } => format!(
                 "Error: invalid arguments: {message}. Check the tool's input schema and call it again."
+            ),
+            ToolError::Changed { .. } => format!(
+                "Error: {self}. Its new definition is in your tool list; call it again only if it still fits the task."
             ),
             other => format!("Error: {other}"),
         }
@@ -530,6 +659,61 @@ mod tests {
         assert!(validate_tool_name("dotted.name").is_err());
         assert!(validate_tool_name(&"x".repeat(65)).is_err());
         assert!(validate_tool_name(&"x".repeat(64)).is_ok());
+    }
+
+    #[test]
+    fn names_are_ascii_only() {
+        assert!(validate_tool_name("naïve").is_err());
+        assert!(validate_tool_name("tool\n").is_err());
+        assert!(validate_tool_name("ab/c").is_err());
+    }
+
+    #[test]
+    fn spec_changes_are_described() {
+        let old = ToolSpec::new("probe", "Reads", ToolEffect::ReadOnly).unwrap();
+        assert_eq!(old.describe_change(&old.clone()), None);
+        let new = old
+            .clone()
+            .with_effect(ToolEffect::Mutating)
+            .with_input_schema(json!({"type": "object", "required": ["x"]}));
+        assert_eq!(
+            old.describe_change(&new).unwrap(),
+            "effect read_only -> mutating, input schema"
+        );
+        let reworded = ToolSpec::new("probe", "Restarts", ToolEffect::ReadOnly).unwrap();
+        assert_eq!(old.describe_change(&reworded).unwrap(), "description");
+        let err = ToolError::changed("probe", "effect read_only -> mutating");
+        assert!(!err.is_fault());
+        let msg = err.model_message();
+        assert!(msg.contains("probe changed"), "{msg}");
+        assert!(msg.contains("it was not run"), "{msg}");
+        assert!(msg.contains("call it again only if"), "{msg}");
+    }
+
+    #[test]
+    fn context_and_output_setters() {
+        let token = CancellationToken::new();
+        let ctx = ToolContext::detached("c1")
+            .with_agent("a")
+            .with_session_id("s")
+            .with_cancellation(token.clone())
+            .with_dry_run(true)
+            .with_trace_parent("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+        assert_eq!(
+            (
+                ctx.call_id.as_str(),
+                ctx.agent.as_str(),
+                ctx.session_id.as_str()
+            ),
+            ("c1", "a", "s")
+        );
+        assert!(ctx.dry_run);
+        assert!(ctx.trace_parent.is_some());
+        token.cancel();
+        assert!(ctx.cancellation.is_cancelled());
+        let out = ToolOutput::new(vec![ToolContent::text("t")]).with_structured(json!({"a": 1}));
+        assert_eq!(out.structured, Some(json!({"a": 1})));
+        assert_eq!(out.content, vec![ToolContent::text("t")]);
     }
 
     #[test]

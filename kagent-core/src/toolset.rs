@@ -51,9 +51,12 @@ impl Clone for Entry {
 /// Calls through the set validate arguments against each tool's JSON Schema first, so a tool
 /// never sees arguments that do not fit its schema; the violations come back as
 /// [`ToolError::InvalidArguments`] for the model to read.
+///
+/// Cloning is cheap (the set is shared until one clone changes). A `Toolset` is a fixed
+/// [`ToolSource`](crate::ToolSource): hand it to [`LlmAgentBuilder::toolset`](crate::LlmAgentBuilder::toolset).
 #[derive(Clone, Default)]
 pub struct Toolset {
-    tools: IndexMap<String, Entry>,
+    tools: Arc<IndexMap<String, Entry>>,
 }
 
 impl std::fmt::Debug for Toolset {
@@ -92,8 +95,9 @@ impl Toolset {
                 ArgumentValidator::permissive()
             }
         };
-        self.tools.insert(
-            spec.name.clone(),
+        let name = spec.name.clone();
+        Arc::make_mut(&mut self.tools).insert(
+            name,
             Entry {
                 tool,
                 validator: Arc::new(validator),
@@ -113,7 +117,14 @@ impl Toolset {
         if let Some(dup) = other.tools.keys().find(|k| self.tools.contains_key(*k)) {
             return Err(ToolsetError::Duplicate { name: dup.clone() });
         }
-        self.tools.extend(other.tools);
+        if self.tools.is_empty() {
+            self.tools = other.tools;
+            return Ok(());
+        }
+        let entries = Arc::make_mut(&mut self.tools);
+        for (name, entry) in other.tools.iter() {
+            entries.insert(name.clone(), entry.clone());
+        }
         Ok(())
     }
 
@@ -131,18 +142,113 @@ impl Toolset {
         if !missing.is_empty() {
             return Err(ToolsetError::Unknown { names: missing });
         }
-        let mut out = Toolset::new();
+        let mut out = IndexMap::with_capacity(names.len());
         for name in names {
             if let Some(entry) = self.tools.get(name.as_ref()) {
-                out.tools.insert(name.as_ref().to_owned(), entry.clone());
+                out.insert(name.as_ref().to_owned(), entry.clone());
             }
         }
-        Ok(out)
+        Ok(Toolset {
+            tools: Arc::new(out),
+        })
     }
 
     /// Keeps only the tools for which `keep` is true.
     pub fn retain(&mut self, mut keep: impl FnMut(&ToolSpec) -> bool) {
-        self.tools.retain(|_, e| keep(e.tool.spec()));
+        if self.tools.values().all(|e| keep(e.tool.spec())) {
+            return;
+        }
+        Arc::make_mut(&mut self.tools).retain(|_, e| keep(e.tool.spec()));
+    }
+
+    /// The same tools under the names `rename` gives them (the model sees and calls the new
+    /// names; each call reaches the original tool). Arguments are validated as before, with
+    /// the schema compiled once.
+    ///
+    /// Fails on a new name that is invalid or taken by two tools; see [`Toolset::prefixed`]
+    /// for the common case.
+    pub fn renamed(&self, rename: impl Fn(&str) -> String) -> Result<Toolset, ToolsetError> {
+        let (set, mut problems) = self.rename_lenient(rename);
+        match problems.is_empty() {
+            true => Ok(set),
+            false => Err(problems.swap_remove(0)),
+        }
+    }
+
+    /// The same tools with `prefix` in front of every name (`kagent_` + `k8s_get_resources`).
+    pub fn prefixed(&self, prefix: &str) -> Result<Toolset, ToolsetError> {
+        self.renamed(|name| format!("{prefix}{name}"))
+    }
+
+    /// [`Toolset::renamed`] that leaves out the tools it cannot rename and returns why.
+    pub(crate) fn rename_lenient(
+        &self,
+        rename: impl Fn(&str) -> String,
+    ) -> (Toolset, Vec<ToolsetError>) {
+        let mut out: IndexMap<String, Entry> = IndexMap::with_capacity(self.tools.len());
+        let mut problems = Vec::new();
+        for (name, entry) in self.tools.iter() {
+            let new_name = rename(name);
+            if new_name == *name {
+                if out.contains_key(name) {
+                    problems.push(ToolsetError::Duplicate { name: new_name });
+                } else {
+                    out.insert(new_name, entry.clone());
+                }
+                continue;
+            }
+            if let Err(e) = validate_tool_name(&new_name) {
+                problems.push(e.into());
+                continue;
+            }
+            if out.contains_key(&new_name) {
+                problems.push(ToolsetError::Duplicate { name: new_name });
+                continue;
+            }
+            let spec = ToolSpec {
+                name: new_name.clone(),
+                ..entry.tool.spec().clone()
+            };
+            out.insert(
+                new_name,
+                Entry {
+                    tool: Arc::new(RenamedTool {
+                        spec,
+                        inner: Arc::clone(&entry.tool),
+                    }),
+                    validator: Arc::clone(&entry.validator),
+                },
+            );
+        }
+        (
+            Toolset {
+                tools: Arc::new(out),
+            },
+            problems,
+        )
+    }
+
+    /// Adds the tools of `other` whose names are free; returns the names that were taken.
+    pub(crate) fn merge_lenient(&mut self, other: &Toolset) -> Vec<String> {
+        if self.tools.is_empty() {
+            self.tools = Arc::clone(&other.tools);
+            return Vec::new();
+        }
+        let mut taken = Vec::new();
+        let entries = Arc::make_mut(&mut self.tools);
+        for (name, entry) in other.tools.iter() {
+            if entries.contains_key(name) {
+                taken.push(name.clone());
+            } else {
+                entries.insert(name.clone(), entry.clone());
+            }
+        }
+        taken
+    }
+
+    /// Whether both sets are the same shared set (clones that neither changed).
+    pub(crate) fn same_as(&self, other: &Toolset) -> bool {
+        Arc::ptr_eq(&self.tools, &other.tools)
     }
 
     /// The tool with this name.
@@ -205,6 +311,23 @@ impl Toolset {
     }
 }
 
+/// A tool under another name.
+struct RenamedTool {
+    spec: ToolSpec,
+    inner: Arc<dyn Tool>,
+}
+
+#[async_trait::async_trait]
+impl Tool for RenamedTool {
+    fn spec(&self) -> &ToolSpec {
+        &self.spec
+    }
+
+    async fn call(&self, arguments: Value, ctx: ToolContext) -> Result<ToolOutput, ToolError> {
+        self.inner.call(arguments, ctx).await
+    }
+}
+
 pub(crate) fn unknown_tool(name: &str, set: &Toolset) -> ToolError {
     ToolError::NotFound {
         message: format!(
@@ -256,6 +379,53 @@ mod tests {
             ToolsetError::Unknown {
                 names: vec!["yy".into(), "zz".into()]
             }
+        );
+    }
+
+    #[test]
+    fn clones_are_independent() {
+        let mut a = Toolset::new().with(mock("a")).unwrap();
+        let b = a.clone();
+        assert!(a.same_as(&b));
+        a.add(mock("b")).unwrap();
+        assert!(!a.same_as(&b));
+        assert_eq!(b.names().collect::<Vec<_>>(), ["a"]);
+        let mut c = a.clone();
+        c.retain(|s| s.name == "b");
+        assert_eq!(a.names().collect::<Vec<_>>(), ["a", "b"]);
+        assert_eq!(c.names().collect::<Vec<_>>(), ["b"]);
+        let mut d = Toolset::new();
+        d.extend(a.clone()).unwrap();
+        assert!(d.same_as(&a));
+        assert_eq!(
+            d.extend(b).unwrap_err(),
+            ToolsetError::Duplicate { name: "a".into() }
+        );
+    }
+
+    #[tokio::test]
+    async fn renamed_tools_keep_their_validation() {
+        let mut t = mock("get");
+        t.expect_call().never();
+        let set = Toolset::new().with(t).unwrap();
+        let renamed = set.prefixed("remote_").unwrap();
+        assert_eq!(renamed.names().collect::<Vec<_>>(), ["remote_get"]);
+        assert_eq!(renamed.specs()[0].name, "remote_get");
+        let err = renamed
+            .call("remote_get", json!({"n": "x"}), ToolContext::detached("1"))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, ToolError::InvalidArguments { ref tool, .. } if tool == "remote_get"),
+            "{err}"
+        );
+        assert!(set.prefixed(&"p".repeat(62)).is_err());
+        assert_eq!(
+            set.renamed(|_| "same".into())
+                .unwrap()
+                .names()
+                .collect::<Vec<_>>(),
+            ["same"]
         );
     }
 

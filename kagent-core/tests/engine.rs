@@ -136,7 +136,7 @@ fn agent_with(provider: ScriptedProvider, tools: Toolset) -> LlmAgentBuilder {
     LlmAgent::builder("tester")
         .system_prompt("test agent")
         .provider(Arc::new(provider))
-        .tools(tools)
+        .toolset(tools)
 }
 
 async fn run_collect(
@@ -193,10 +193,7 @@ async fn read_only_tools_of_one_turn_run_concurrently() {
         ])
         .text("both done");
     // A sequential engine would block the first call on the barrier until this timeout.
-    let limits = Limits {
-        tool_timeout: Duration::from_secs(20),
-        ..Limits::default()
-    };
+    let limits = Limits::default().with_tool_timeout(Duration::from_secs(20));
     let agent = agent_with(provider.clone(), tools)
         .limits(limits)
         .build()
@@ -334,10 +331,7 @@ async fn step_limit_stops_a_run_with_a_typed_error() {
     for _ in 0..10 {
         provider = provider.tool_call("get", json!({}));
     }
-    let limits = Limits {
-        max_steps: 4,
-        ..Limits::default()
-    };
+    let limits = Limits::default().with_max_steps(4);
     let agent = agent_with(provider, Toolset::new().with(get).unwrap())
         .limits(limits)
         .build()
@@ -360,10 +354,7 @@ async fn tool_call_and_token_limits_stop_a_run() {
     let provider = ScriptedProvider::new()
         .tool_call("get", json!({}))
         .tool_calls(vec![("get".into(), json!({})), ("get".into(), json!({}))]);
-    let limits = Limits {
-        max_tool_calls: 2,
-        ..Limits::default()
-    };
+    let limits = Limits::default().with_max_tool_calls(2);
     let agent = agent_with(provider, Toolset::new().with(get).unwrap())
         .limits(limits)
         .build()
@@ -391,10 +382,7 @@ async fn tool_call_and_token_limits_stop_a_run() {
         }),
         ..ChatResponse::text("expensive")
     });
-    let limits = Limits {
-        max_tokens: Some(1000),
-        ..Limits::default()
-    };
+    let limits = Limits::default().with_max_tokens(Some(1000));
     let agent = agent_with(provider, Toolset::new())
         .limits(limits)
         .build()
@@ -454,10 +442,7 @@ async fn run_deadline_is_a_typed_error() {
     .into_tool()
     .unwrap();
     let provider = ScriptedProvider::new().tool_call("hang", json!({}));
-    let limits = Limits {
-        run_timeout: Some(Duration::from_millis(50)),
-        ..Limits::default()
-    };
+    let limits = Limits::default().with_run_timeout(Some(Duration::from_millis(50)));
     let agent = agent_with(provider, Toolset::new().with(tool).unwrap())
         .limits(limits)
         .build()
@@ -481,10 +466,7 @@ async fn tool_timeout_reaches_the_model_as_an_error() {
     let provider = ScriptedProvider::new()
         .tool_call("hang", json!({}))
         .text("it timed out");
-    let limits = Limits {
-        tool_timeout: Duration::from_millis(20),
-        ..Limits::default()
-    };
+    let limits = Limits::default().with_tool_timeout(Duration::from_millis(20));
     let agent = agent_with(provider.clone(), Toolset::new().with(tool).unwrap())
         .limits(limits)
         .build()
@@ -574,10 +556,7 @@ async fn oversized_output_is_cut_before_the_model_sees_it() {
     let provider = ScriptedProvider::new()
         .tool_call("logs", json!({}))
         .text("ok");
-    let limits = Limits {
-        max_tool_output_bytes: 4096,
-        ..Limits::default()
-    };
+    let limits = Limits::default().with_max_tool_output_bytes(4096);
     let agent = agent_with(provider.clone(), Toolset::new().with(logs).unwrap())
         .limits(limits)
         .build()
@@ -778,10 +757,7 @@ async fn permanent_errors_and_streamed_output_are_not_retried() {
             },
         });
     }
-    let limits = Limits {
-        model_retries: 2,
-        ..Limits::default()
-    };
+    let limits = Limits::default().with_model_retries(2);
     let agent = agent_with(provider, Toolset::new())
         .limits(limits)
         .build()
@@ -860,7 +836,7 @@ async fn playbook_runs_without_a_model_and_still_obeys_policy() {
         });
     let agent = LlmAgent::builder("triage")
         .planner(playbook)
-        .tools(Toolset::new().with(get).unwrap().with(restart).unwrap())
+        .toolset(Toolset::new().with(get).unwrap().with(restart).unwrap())
         .build()
         .unwrap();
     let (result, events) = run_collect(agent, "triage").await;

@@ -144,8 +144,9 @@ impl Snapshot {
     }
 }
 
-/// Options of [`diagnose`].
+/// Options of [`diagnose`]: [`DiagnoseOptions::default`] and the setters.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct DiagnoseOptions {
     /// Namespace to look in; `None` for all.
     pub namespace: Option<String>,
@@ -162,6 +163,26 @@ impl Default for DiagnoseOptions {
             include_logs: true,
             log_lines: 5,
         }
+    }
+}
+
+impl DiagnoseOptions {
+    /// Looks in one namespace (`None`: all).
+    pub fn namespace(mut self, namespace: Option<String>) -> Self {
+        self.namespace = namespace;
+        self
+    }
+
+    /// Reads failing containers' logs as evidence (default on).
+    pub fn include_logs(mut self, include: bool) -> Self {
+        self.include_logs = include;
+        self
+    }
+
+    /// Log lines kept per container (default 5).
+    pub fn log_lines(mut self, lines: usize) -> Self {
+        self.log_lines = lines;
+        self
     }
 }
 

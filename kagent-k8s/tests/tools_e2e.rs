@@ -237,10 +237,7 @@ async fn diagnose_finds_every_broken_workload_with_evidence() {
     let d = diagnose(
         &client,
         &catalog,
-        &DiagnoseOptions {
-            namespace: Some("shop".into()),
-            ..DiagnoseOptions::default()
-        },
+        &DiagnoseOptions::default().namespace(Some("shop".into())),
     )
     .await
     .unwrap();

@@ -104,14 +104,12 @@ fn text_delta(index: usize, text: &str) -> String {
 }
 
 fn tool_spec(name: &str) -> ToolSpec {
-    ToolSpec {
-        name: name.into(),
-        description: format!("{name} tool"),
-        input_schema: json!({"type": "object", "properties": {"location": {"type": "string"}}}),
-        output_schema: None,
-        effect: ToolEffect::ReadOnly,
-        idempotent: true,
-    }
+    ToolSpec::new(name, format!("{name} tool"), ToolEffect::ReadOnly)
+        .unwrap()
+        .with_input_schema(
+            json!({"type": "object", "properties": {"location": {"type": "string"}}}),
+        )
+        .idempotent(true)
 }
 
 #[tokio::test]

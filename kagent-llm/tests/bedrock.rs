@@ -242,14 +242,12 @@ async fn bedrock_converse_request_and_response_mapping() {
     req.temperature = Some(0.5);
     req.stop = vec!["STOP".into()];
     req.tool_choice = ToolChoice::Required;
-    req.tools.push(ToolSpec {
-        name: "get_pods".into(),
-        description: "lists pods".into(),
-        input_schema: json!({"type": "object", "properties": {"ns": {"type": "string"}}}),
-        output_schema: None,
-        effect: ToolEffect::ReadOnly,
-        idempotent: true,
-    });
+    req.tools.push(
+        ToolSpec::new("get_pods", "lists pods", ToolEffect::ReadOnly)
+            .unwrap()
+            .with_input_schema(json!({"type": "object", "properties": {"ns": {"type": "string"}}}))
+            .idempotent(true),
+    );
     let r = p.chat(&req).await.unwrap();
     server.verify_all_used();
     assert_eq!(r.message.text_content(), "Pods: a. ");

@@ -87,14 +87,10 @@ fn usage(p: u64, c: u64) -> Value {
 }
 
 fn tool(name: &str, schema: Value) -> ToolSpec {
-    ToolSpec {
-        name: name.into(),
-        description: format!("{name} tool"),
-        input_schema: schema,
-        output_schema: None,
-        effect: ToolEffect::ReadOnly,
-        idempotent: true,
-    }
+    ToolSpec::new(name, format!("{name} tool"), ToolEffect::ReadOnly)
+        .unwrap()
+        .with_input_schema(schema)
+        .idempotent(true)
 }
 
 #[tokio::test]

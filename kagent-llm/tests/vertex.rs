@@ -286,14 +286,12 @@ async fn gemini_vertex_stop_sequences_mime_type_and_bedrock_prompt_caching_from_
     let p = build_provider(&bedrock, reqwest::Client::new()).unwrap();
     let mut req = ask();
     req.system = Some("sys".into());
-    req.tools.push(kagent_core::ToolSpec {
-        name: "t".into(),
-        description: "d".into(),
-        input_schema: json!({"type": "object"}),
-        output_schema: None,
-        effect: kagent_core::ToolEffect::ReadOnly,
-        idempotent: true,
-    });
+    req.tools.push(
+        kagent_core::ToolSpec::new("t", "d", kagent_core::ToolEffect::ReadOnly)
+            .unwrap()
+            .with_input_schema(json!({"type": "object"}))
+            .idempotent(true),
+    );
     p.chat(&req).await.unwrap();
     server.verify_all_used();
 }

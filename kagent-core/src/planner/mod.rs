@@ -34,6 +34,7 @@ pub enum Observation<'a> {
 
 /// Which tools a model call offers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ToolSelection {
     /// All of the agent's tools.
     All,
@@ -41,8 +42,10 @@ pub enum ToolSelection {
     None,
 }
 
-/// A model call the planner asks for.
+/// A model call the planner asks for. Built with [`ModelCall::with_tools`] or
+/// [`ModelCall::instructed`].
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct ModelCall {
     /// A user message appended to the conversation before the call (a planner's instruction).
     pub instruction: Option<String>,
@@ -72,6 +75,12 @@ impl ModelCall {
                 ToolSelection::None => ToolChoice::None,
             },
         }
+    }
+
+    /// Sets how the model may use the tools.
+    pub fn with_tool_choice(mut self, tool_choice: ToolChoice) -> Self {
+        self.tool_choice = tool_choice;
+        self
     }
 }
 
@@ -165,6 +174,21 @@ pub trait Planner: Send + Sync {
     /// built).
     fn required_tools(&self) -> Vec<String> {
         Vec::new()
+    }
+}
+
+impl<P: Planner + ?Sized> Planner for std::sync::Arc<P> {
+    fn name(&self) -> &str {
+        (**self).name()
+    }
+    fn start(&self) -> Box<dyn Plan> {
+        (**self).start()
+    }
+    fn needs_model(&self) -> bool {
+        (**self).needs_model()
+    }
+    fn required_tools(&self) -> Vec<String> {
+        (**self).required_tools()
     }
 }
 

@@ -102,12 +102,10 @@ impl Rollout {
                 } else {
                     what
                 };
-                Ok::<ToolOutput, K8sError>(ToolOutput {
-                    content: vec![kagent_core::ToolContent::text(format!(
-                        "{head}\n--- diff ---\n{diff}"
-                    ))],
-                    structured: Some(json!({"dry_run": dry, "summary": head, "diff": diff})),
-                })
+                Ok::<ToolOutput, K8sError>(
+                    ToolOutput::text(format!("{head}\n--- diff ---\n{diff}"))
+                        .with_structured(json!({"dry_run": dry, "summary": head, "diff": diff})),
+                )
             }
         };
         match action.as_str() {
@@ -1003,10 +1001,9 @@ impl Diagnose {
         };
         let d = diagnose(&s.client, &s.catalog, &opts).await?;
         let text = s.bound(d.render(), "Diagnose one namespace at a time.");
-        Ok(ToolOutput {
-            content: vec![kagent_core::ToolContent::text(text)],
-            structured: serde_json::to_value(&d).ok(),
-        })
+        let mut output = ToolOutput::text(text);
+        output.structured = serde_json::to_value(&d).ok();
+        Ok(output)
     }
 }
 

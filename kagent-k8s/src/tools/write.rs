@@ -51,10 +51,7 @@ fn report(dry: bool, what: &str, diff: &str) -> ToolOutput {
     let mut text = headline(dry, what);
     text.push_str("\n--- diff ---\n");
     text.push_str(diff);
-    ToolOutput {
-        content: vec![kagent_core::ToolContent::text(text)],
-        structured: Some(json!({"dry_run": dry, "summary": what, "diff": diff})),
-    }
+    ToolOutput::text(text).with_structured(json!({"dry_run": dry, "summary": what, "diff": diff}))
 }
 
 /// Parses a JSON or YAML value.
@@ -449,10 +446,8 @@ fn multi_report(dry: bool, summary: &[String], diffs: &str) -> ToolOutput {
     }
     text.push_str("--- diff ---\n");
     text.push_str(diffs);
-    ToolOutput {
-        content: vec![kagent_core::ToolContent::text(text)],
-        structured: Some(json!({"dry_run": dry, "objects": summary, "diff": diffs})),
-    }
+    ToolOutput::text(text)
+        .with_structured(json!({"dry_run": dry, "objects": summary, "diff": diffs}))
 }
 
 impl ApplyManifest {

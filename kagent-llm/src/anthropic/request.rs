@@ -265,14 +265,12 @@ mod tests {
         assert_eq!(body["stream"], true);
         assert!(body.get("tool_choice").is_none());
         req.tool_choice = ToolChoice::Required;
-        req.tools.push(kagent_core::ToolSpec {
-            name: "t".into(),
-            description: "d".into(),
-            input_schema: json!({"type": "object"}),
-            output_schema: None,
-            effect: kagent_core::ToolEffect::ReadOnly,
-            idempotent: true,
-        });
+        req.tools.push(
+            kagent_core::ToolSpec::new("t", "d", kagent_core::ToolEffect::ReadOnly)
+                .unwrap()
+                .with_input_schema(json!({"type": "object"}))
+                .idempotent(true),
+        );
         let body = serde_json::to_value(build_request(&req, &opts(), false)).unwrap();
         assert_eq!(body["tool_choice"], json!({"type": "any"}));
         assert!(body.get("stream").is_none());

@@ -63,14 +63,10 @@ pub fn request() -> ChatRequest {
 }
 
 pub fn weather_tool() -> ToolSpec {
-    ToolSpec {
-        name: "get_weather".into(),
-        description: "Current weather".into(),
-        input_schema: json!({"type":"object","properties":{"location":{"type":"string"}},"required":["location"]}),
-        output_schema: None,
-        effect: ToolEffect::ReadOnly,
-        idempotent: true,
-    }
+    ToolSpec::new("get_weather", "Current weather", ToolEffect::ReadOnly)
+        .unwrap()
+        .with_input_schema(json!({"type":"object","properties":{"location":{"type":"string"}},"required":["location"]}))
+        .idempotent(true)
 }
 
 /// Runs a stream to its end, returning every event and the terminal error, if any.
