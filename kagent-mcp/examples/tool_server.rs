@@ -23,10 +23,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     match args.first().map(String::as_str) {
         Some("http") => {
             let addr = args.get(1).map(String::as_str).unwrap_or("127.0.0.1:8084");
-            let options = HttpServeOptions {
-                bearer_token: args.get(2).cloned(),
-                ..Default::default()
-            };
+            let mut options = HttpServeOptions::new();
+            if let Some(token) = args.get(2) {
+                options = options.bearer_token(token);
+            }
             let listener = tokio::net::TcpListener::bind(addr).await?;
             eprintln!("serving MCP on http://{}/mcp", listener.local_addr()?);
             serve_http(listener, server, options).await?;

@@ -103,6 +103,8 @@ struct Inner {
     conn: Mutex<Option<Arc<Connection>>>,
     tools_changed: Arc<watch::Sender<u64>>,
     closed: AtomicBool,
+    /// Set after the first connection: a later one is a reconnection.
+    connected_once: AtomicBool,
 }
 
 /// A client for one MCP server.
@@ -136,6 +138,7 @@ impl McpClient {
                 conn: Mutex::new(None),
                 tools_changed: Arc::new(tx),
                 closed: AtomicBool::new(false),
+                connected_once: AtomicBool::new(false),
             }),
         }
     }
@@ -151,6 +154,7 @@ impl McpClient {
                 conn: Mutex::new(None),
                 tools_changed: Arc::new(tx),
                 closed: AtomicBool::new(false),
+                connected_once: AtomicBool::new(false),
             }),
         }
     }
@@ -179,9 +183,15 @@ impl McpClient {
             .map(|info| (*info).clone())
     }
 
-    /// A receiver that changes whenever the server sends `notifications/tools/list_changed`.
+    /// A receiver that changes whenever the server sends `notifications/tools/list_changed`,
+    /// and when the client reconnects (a restarted server may offer other tools).
     pub fn tools_changed(&self) -> watch::Receiver<u64> {
         self.inner.tools_changed.subscribe()
+    }
+
+    /// The current value [`McpClient::tools_changed`] receivers see.
+    pub(crate) fn tools_generation(&self) -> u64 {
+        *self.inner.tools_changed.borrow()
     }
 
     /// Closes the connection (for stdio: closes the server's stdin, then kills it after the
@@ -587,6 +597,10 @@ impl McpClient {
                 Ok(conn) => {
                     let conn = Arc::new(conn);
                     *guard = Some(Arc::clone(&conn));
+                    if self.inner.connected_once.swap(true, Ordering::SeqCst) {
+                        // A new session or process may list other tools than the last one.
+                        tools_list_changed(server, &self.inner.tools_changed);
+                    }
                     return Ok(conn);
                 }
                 Err(e) if !retryable(&e) => return Err(e),

@@ -47,8 +47,9 @@ pub trait HeaderProvider: Send + Sync {
     async fn headers(&self) -> Result<Vec<(HeaderName, HeaderValue)>, BoxError>;
 }
 
-/// How to start a stdio MCP server.
+/// How to start a stdio MCP server. Built with [`StdioServerConfig::new`] and the setters.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct StdioServerConfig {
     /// The program.
     pub command: String,
@@ -98,10 +99,25 @@ impl StdioServerConfig {
         self.working_dir = Some(dir.into());
         self
     }
+
+    /// Starts the server from an empty environment (plus `env`) instead of inheriting ours.
+    pub fn env_clear(mut self, clear: bool) -> Self {
+        self.env_clear = clear;
+        self
+    }
+
+    /// Sets how long [`McpClient::close`](crate::McpClient::close) waits after closing the
+    /// server's stdin before killing it (default 2 s).
+    pub fn shutdown_grace(mut self, grace: Duration) -> Self {
+        self.shutdown_grace = grace;
+        self
+    }
 }
 
-/// How to reach a remote (HTTP) MCP server: kagent's `RemoteMCPServer.spec`.
+/// How to reach a remote (HTTP) MCP server: kagent's `RemoteMCPServer.spec`. Built with
+/// [`HttpServerConfig::streamable_http`] or [`HttpServerConfig::sse`] and the setters.
 #[derive(Clone)]
+#[non_exhaustive]
 pub struct HttpServerConfig {
     /// `url`: the endpoint (`.../mcp` for streamable HTTP, `.../sse` for legacy SSE).
     pub url: String,
@@ -183,6 +199,18 @@ impl HttpServerConfig {
         self.headers_from = Some(provider);
         self
     }
+
+    /// Sets `sseReadTimeout` (default 5 min).
+    pub fn sse_read_timeout(mut self, timeout: Duration) -> Self {
+        self.sse_read_timeout = timeout;
+        self
+    }
+
+    /// Sets `terminateOnClose` (default on).
+    pub fn terminate_on_close(mut self, terminate: bool) -> Self {
+        self.terminate_on_close = terminate;
+        self
+    }
 }
 
 /// Where the server is.
@@ -196,7 +224,16 @@ pub enum McpTransportConfig {
 }
 
 /// How often and how patiently to reconnect after the connection broke.
+///
+/// ```
+/// use std::time::Duration;
+/// let policy = kagent_mcp::ReconnectPolicy::default()
+///     .max_attempts(3)
+///     .min_delay(Duration::from_millis(50));
+/// assert_eq!(policy.max_attempts, 3);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ReconnectPolicy {
     /// Connection attempts per call before giving up (at least 1).
     pub max_attempts: u32,
@@ -216,8 +253,30 @@ impl Default for ReconnectPolicy {
     }
 }
 
-/// Everything about one MCP server.
+impl ReconnectPolicy {
+    /// Sets the connection attempts per call (at least 1).
+    pub fn max_attempts(mut self, attempts: u32) -> Self {
+        self.max_attempts = attempts;
+        self
+    }
+
+    /// Sets the delay before the second attempt.
+    pub fn min_delay(mut self, delay: Duration) -> Self {
+        self.min_delay = delay;
+        self
+    }
+
+    /// Sets the longest delay between attempts.
+    pub fn max_delay(mut self, delay: Duration) -> Self {
+        self.max_delay = delay;
+        self
+    }
+}
+
+/// Everything about one MCP server. Built with [`McpServerConfig::stdio`],
+/// [`McpServerConfig::http`] or [`McpServerConfig::new`] and the setters.
 #[derive(Clone)]
+#[non_exhaustive]
 pub struct McpServerConfig {
     /// A name for logs, spans and errors (kagent: the `RemoteMCPServer`'s name).
     pub name: String,

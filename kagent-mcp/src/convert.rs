@@ -133,9 +133,10 @@ pub fn output_from_result(tool: &str, result: CallToolResult) -> Result<ToolOutp
         // Old clients render only content; keep the model's view complete.
         content.push(ToolContent::text(structured.to_string()));
     }
-    Ok(ToolOutput {
-        content,
-        structured: result.structured_content,
+    let output = ToolOutput::new(content);
+    Ok(match result.structured_content {
+        Some(structured) => output.with_structured(structured),
+        None => output,
     })
 }
 

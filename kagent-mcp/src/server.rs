@@ -177,14 +177,8 @@ impl ToolsetServer {
             traceparent = traceparent.as_deref().unwrap_or(""),
         );
         let arguments = serde_json::Value::Object(request.arguments.unwrap_or_default());
-        let ctx = ToolContext {
-            call_id,
-            agent: String::new(),
-            session_id: String::new(),
-            cancellation,
-            dry_run: false,
-            trace_parent: traceparent,
-        };
+        let mut ctx = ToolContext::detached(call_id).with_cancellation(cancellation);
+        ctx.trace_parent = traceparent;
         let outcome = self.tools.call(name, arguments, ctx).instrument(span).await;
         if let Err(e) = &outcome {
             tracing::debug!(tool = %name, error = %e, fault = e.is_fault(), "tool call failed");
@@ -193,8 +187,10 @@ impl ToolsetServer {
     }
 }
 
-/// Options for serving over HTTP.
+/// Options for serving over HTTP. Built with [`HttpServeOptions::new`] (or `default()`) and
+/// the setters.
 #[derive(Clone, Default)]
+#[non_exhaustive]
 pub struct HttpServeOptions {
     /// When set, every MCP request must carry `Authorization: Bearer <token>`; the health
     /// endpoint stays open.
@@ -212,6 +208,47 @@ pub struct HttpServeOptions {
     pub disable_direct_tool_calls: bool,
     /// Stops the server (sessions end, new requests are refused).
     pub cancellation: CancellationToken,
+}
+
+impl HttpServeOptions {
+    /// No bearer token, rmcp's default host check, sessions, the direct path on.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Requires `Authorization: Bearer <token>` on every MCP request.
+    pub fn bearer_token(mut self, token: impl Into<String>) -> Self {
+        self.bearer_token = Some(token.into());
+        self
+    }
+
+    /// Sets the `Host` values accepted on the MCP endpoints (empty: every host).
+    pub fn allowed_hosts<I, S>(mut self, hosts: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.allowed_hosts = Some(hosts.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Turns stateless mode (JSON answers, no sessions) on or off.
+    pub fn stateless_json(mut self, on: bool) -> Self {
+        self.stateless_json = on;
+        self
+    }
+
+    /// Turns the server's direct `tools/call` path off (`true`) or on.
+    pub fn disable_direct_tool_calls(mut self, disable: bool) -> Self {
+        self.disable_direct_tool_calls = disable;
+        self
+    }
+
+    /// Stops the server when `token` is cancelled.
+    pub fn cancellation(mut self, token: CancellationToken) -> Self {
+        self.cancellation = token;
+        self
+    }
 }
 
 impl std::fmt::Debug for HttpServeOptions {

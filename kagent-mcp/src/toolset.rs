@@ -1,9 +1,10 @@
-//! [`McpToolset`]: the tools of one MCP server as kagent [`Tool`]s.
+//! [`McpToolset`]: the tools of one MCP server as kagent [`Tool`]s, kept live.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock, Weak};
 
 use async_trait::async_trait;
-use kagent_core::{Tool, ToolContext, ToolError, ToolOutput, ToolSpec, Toolset};
+use kagent_core::{Tool, ToolContext, ToolError, ToolOutput, ToolSource, ToolSpec, Toolset};
 use serde_json::Value;
 
 use crate::client::McpClient;
@@ -11,16 +12,75 @@ use crate::convert::{output_from_result, spec_from_remote};
 use crate::error::McpError;
 
 /// One remote tool. Calls go through the shared [`McpClient`] (and so reconnect after faults).
+///
+/// Before a call is sent, the tool checks that the server's list has not changed since its
+/// spec was read (no `notifications/tools/list_changed` and no reconnection since). When it
+/// has, the list is read again first: a tool whose definition changed is not called
+/// ([`ToolError::Changed`]), one that is gone is [`ToolError::NotFound`], and a list that
+/// cannot be read is a transport fault; the call is never sent under a definition the policy
+/// did not see.
 #[derive(Debug, Clone)]
 pub struct McpTool {
     spec: ToolSpec,
     client: McpClient,
+    /// The client's `tools_changed` generation at which `spec` is known to be the server's.
+    verified: Arc<AtomicU64>,
+    /// The toolset this tool came from (to share its refresh); gone when it was dropped.
+    list: Weak<Shared>,
 }
 
 impl McpTool {
     /// The client the tool calls through.
     pub fn client(&self) -> &McpClient {
         &self.client
+    }
+
+    /// Makes sure `spec` is still what the server offers under this name.
+    async fn verify(&self) -> Result<(), ToolError> {
+        let now = self.client.tools_generation();
+        if self.verified.load(Ordering::Acquire) == now {
+            return Ok(());
+        }
+        let name = self.spec.name.as_str();
+        let server = self.client.name();
+        let unreadable = |e: McpError| ToolError::Transport {
+            tool: name.to_owned(),
+            message: format!(
+                "MCP server {server} changed its tool list and it could not be read again, so the call was not sent: {e}"
+            ),
+            source: Some(Box::new(e)),
+        };
+        let (generation, current) = match self.list.upgrade() {
+            Some(shared) => {
+                let (generation, tools) = shared.fresh().await.map_err(unreadable)?;
+                (generation, tools.get(name).map(|tool| tool.spec().clone()))
+            }
+            None => {
+                let remote = self.client.list_tools().await.map_err(unreadable)?;
+                let spec = remote
+                    .iter()
+                    .find(|tool| tool.name == name)
+                    .and_then(spec_from_remote);
+                (now, spec)
+            }
+        };
+        match current {
+            Some(spec) => match self.spec.describe_change(&spec) {
+                None => {
+                    self.verified.fetch_max(generation, Ordering::AcqRel);
+                    Ok(())
+                }
+                Some(change) => {
+                    tracing::info!(server = %server, tool = %name, %change, "MCP tool changed on the server; call not sent");
+                    Err(ToolError::changed(name, change))
+                }
+            },
+            None => Err(ToolError::NotFound {
+                message: format!(
+                    "MCP server {server} no longer offers the tool {name}; the call was not sent"
+                ),
+            }),
+        }
     }
 }
 
@@ -45,6 +105,7 @@ impl Tool for McpTool {
         if ctx.cancellation.is_cancelled() {
             return Err(ToolError::Cancelled);
         }
+        self.verify().await?;
         match self
             .client
             .call_tool(name, arguments, Some(&ctx.cancellation))
@@ -57,30 +118,128 @@ impl Tool for McpTool {
     }
 }
 
-#[derive(Default)]
 struct State {
     tools: Toolset,
-    /// `tools_changed` generation the current list reflects.
+    /// `tools_changed` generation the list reflects (read before the list was).
     generation: u64,
 }
 
-/// The tools of one MCP server, optionally limited to kagent's `toolNames`.
-///
-/// The list is read at [`McpToolset::connect`], paginated, and refreshed in the background
-/// whenever the server sends `notifications/tools/list_changed` (and on
-/// [`McpToolset::refresh`]). [`McpToolset::toolset`] returns the current list as a
-/// [`Toolset`] to hand to an agent.
-#[derive(Clone)]
-pub struct McpToolset {
+/// What an [`McpToolset`] and its tools share.
+struct Shared {
     client: McpClient,
     filter: Option<Arc<[String]>>,
-    state: Arc<RwLock<State>>,
+    state: RwLock<State>,
+    /// One `tools/list` at a time; callers that waited use its result.
+    refresh: tokio::sync::Mutex<()>,
+}
+
+impl Shared {
+    fn current(&self) -> (u64, Toolset) {
+        let state = self.state.read().unwrap_or_else(PoisonError::into_inner);
+        (state.generation, state.tools.clone())
+    }
+
+    /// The list as of the client's current generation: read again when a `list_changed` (or
+    /// a reconnection) came after the list was last read.
+    async fn fresh(self: &Arc<Self>) -> Result<(u64, Toolset), McpError> {
+        let (generation, tools) = self.current();
+        if generation == self.client.tools_generation() {
+            return Ok((generation, tools));
+        }
+        let _one_at_a_time = self.refresh.lock().await;
+        let (generation, tools) = self.current();
+        let now = self.client.tools_generation();
+        if generation == now {
+            return Ok((generation, tools));
+        }
+        let tools = self.load(now, false).await?;
+        self.store(tools.clone(), now);
+        tracing::info!(server = %self.client.name(), tools = tools.len(), "MCP tool list read again after it changed");
+        Ok((now, tools))
+    }
+
+    /// Reads the list now, whatever the generation.
+    async fn reload(self: &Arc<Self>, strict: bool) -> Result<Toolset, McpError> {
+        let _one_at_a_time = self.refresh.lock().await;
+        let now = self.client.tools_generation();
+        let tools = self.load(now, strict).await?;
+        self.store(tools.clone(), now);
+        Ok(tools)
+    }
+
+    fn store(&self, tools: Toolset, generation: u64) {
+        let mut state = self.state.write().unwrap_or_else(PoisonError::into_inner);
+        state.tools = tools;
+        state.generation = generation;
+    }
+
+    /// Lists the server's tools (read at `generation`) and builds the toolset. With `strict`,
+    /// a filtered name the server lacks is an error; otherwise (a later refresh) it is dropped
+    /// with a warning.
+    async fn load(self: &Arc<Self>, generation: u64, strict: bool) -> Result<Toolset, McpError> {
+        let client = &self.client;
+        let remote = client.list_tools().await?;
+        let mut all = Toolset::new();
+        for tool in &remote {
+            let Some(spec) = spec_from_remote(tool) else {
+                tracing::warn!(server = %client.name(), tool = %tool.name, "skipping MCP tool whose name model providers reject");
+                continue;
+            };
+            let name = spec.name.clone();
+            let tool = McpTool {
+                spec,
+                client: client.clone(),
+                verified: Arc::new(AtomicU64::new(generation)),
+                list: Arc::downgrade(self),
+            };
+            if let Err(e) = all.add(tool) {
+                tracing::warn!(server = %client.name(), tool = %name, error = %e, "skipping MCP tool");
+            }
+        }
+        let Some(names) = self.filter.as_deref() else {
+            return Ok(all);
+        };
+        let missing: Vec<String> = {
+            let mut m: Vec<String> = names.iter().filter(|n| !all.contains(n)).cloned().collect();
+            m.sort();
+            m.dedup();
+            m
+        };
+        if !missing.is_empty() {
+            if strict {
+                return Err(McpError::UnknownTools {
+                    server: client.name().to_owned(),
+                    names: missing,
+                });
+            }
+            tracing::warn!(server = %client.name(), missing = ?missing, "tools in toolNames disappeared from the MCP server");
+        }
+        let present: Vec<&String> = names.iter().filter(|n| all.contains(n)).collect();
+        all.filter(&present).map_err(|e| McpError::Protocol {
+            server: client.name().to_owned(),
+            message: e.to_string(),
+        })
+    }
+}
+
+/// The tools of one MCP server, optionally limited to kagent's `toolNames`, kept live.
+///
+/// The list is read at [`McpToolset::connect`], paginated, and read again whenever the server
+/// sends `notifications/tools/list_changed` or the client reconnects: in the background, and at
+/// the latest when the list is next asked for. Hand the `McpToolset` itself to an agent
+/// (`LlmAgent::builder(..).toolset(mcp_tools)`): it is a live [`ToolSource`], so every model
+/// turn offers the server's current tools and the policy decides each call on the tool's
+/// current definition. [`McpToolset::toolset`] is a snapshot of the list now (for serving or
+/// inspecting it).
+#[derive(Clone)]
+pub struct McpToolset {
+    shared: Arc<Shared>,
 }
 
 impl std::fmt::Debug for McpToolset {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("McpToolset")
-            .field("server", &self.client.name())
+            .field("server", &self.shared.client.name())
             .field("tools", &self.toolset())
             .finish()
     }
@@ -103,28 +262,27 @@ impl McpToolset {
     }
 
     async fn build(client: McpClient, filter: Option<Arc<[String]>>) -> Result<Self, McpError> {
-        let set = McpToolset {
+        let shared = Arc::new(Shared {
             client,
             filter,
-            state: Arc::new(RwLock::new(State::default())),
-        };
-        set.refresh_strict().await?;
-        let weak = Arc::downgrade(&set.state);
+            state: RwLock::new(State {
+                tools: Toolset::new(),
+                generation: 0,
+            }),
+            refresh: tokio::sync::Mutex::new(()),
+        });
+        shared.reload(true).await?;
         tokio::spawn(watch_list_changes(
-            set.client.clone(),
-            set.filter.clone(),
-            weak,
+            shared.client.clone(),
+            Arc::downgrade(&shared),
         ));
-        Ok(set)
+        Ok(McpToolset { shared })
     }
 
-    /// The current tools.
+    /// The tools as last read (a snapshot; the agent gets the live list through
+    /// [`ToolSource`]).
     pub fn toolset(&self) -> Toolset {
-        self.state
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .tools
-            .clone()
+        self.shared.current().1
     }
 
     /// The current tool specs.
@@ -134,108 +292,54 @@ impl McpToolset {
 
     /// The client.
     pub fn client(&self) -> &McpClient {
-        &self.client
+        &self.shared.client
     }
 
     /// Re-reads the tool list now. Returns the tool names after the refresh.
     pub async fn refresh(&self) -> Result<Vec<String>, McpError> {
-        let generation = *self.client.tools_changed().borrow();
-        let tools = load(&self.client, self.filter.as_deref(), false).await?;
-        let names = tools.names().map(str::to_owned).collect();
-        store(&self.state, tools, generation);
-        Ok(names)
-    }
-
-    async fn refresh_strict(&self) -> Result<(), McpError> {
-        let generation = *self.client.tools_changed().borrow();
-        let tools = load(&self.client, self.filter.as_deref(), true).await?;
-        store(&self.state, tools, generation);
-        Ok(())
+        let tools = self.shared.reload(false).await?;
+        Ok(tools.names().map(str::to_owned).collect())
     }
 }
 
-fn store(state: &RwLock<State>, tools: Toolset, generation: u64) {
-    let mut s = state.write().unwrap_or_else(PoisonError::into_inner);
-    s.tools = tools;
-    s.generation = s.generation.max(generation);
-}
+/// The server's current tools, read again when they changed.
+#[async_trait]
+impl ToolSource for McpToolset {
+    fn describe(&self) -> String {
+        format!("MCP server {}", self.shared.client.name())
+    }
 
-/// Lists the server's tools and builds the toolset. With `strict`, a filtered name the server
-/// lacks is an error; otherwise (a later refresh) it is dropped with a warning.
-async fn load(
-    client: &McpClient,
-    filter: Option<&[String]>,
-    strict: bool,
-) -> Result<Toolset, McpError> {
-    let remote = client.list_tools().await?;
-    let mut all = Toolset::new();
-    for tool in &remote {
-        let Some(spec) = spec_from_remote(tool) else {
-            tracing::warn!(server = %client.name(), tool = %tool.name, "skipping MCP tool whose name model providers reject");
-            continue;
-        };
-        let name = spec.name.clone();
-        let tool = McpTool {
-            spec,
-            client: client.clone(),
-        };
-        if let Err(e) = all.add(tool) {
-            tracing::warn!(server = %client.name(), tool = %name, error = %e, "skipping MCP tool");
+    fn snapshot(&self) -> Toolset {
+        self.toolset()
+    }
+
+    async fn tools(&self) -> Toolset {
+        match self.shared.fresh().await {
+            Ok((_, tools)) => tools,
+            Err(e) => {
+                // The stale tools refuse calls until the list can be read again.
+                tracing::warn!(server = %self.shared.client.name(), error = %e, "reading the changed MCP tool list failed; offering the last list");
+                self.toolset()
+            }
         }
     }
-    let Some(names) = filter else {
-        return Ok(all);
-    };
-    let missing: Vec<String> = {
-        let mut m: Vec<String> = names.iter().filter(|n| !all.contains(n)).cloned().collect();
-        m.sort();
-        m.dedup();
-        m
-    };
-    if !missing.is_empty() {
-        if strict {
-            return Err(McpError::UnknownTools {
-                server: client.name().to_owned(),
-                names: missing,
-            });
-        }
-        tracing::warn!(server = %client.name(), missing = ?missing, "tools in toolNames disappeared from the MCP server");
+
+    fn is_live(&self) -> bool {
+        true
     }
-    let present: Vec<&String> = names.iter().filter(|n| all.contains(n)).collect();
-    all.filter(&present).map_err(|e| McpError::Protocol {
-        server: client.name().to_owned(),
-        message: e.to_string(),
-    })
 }
 
-/// Refreshes the list after every `notifications/tools/list_changed`, until the toolset is
-/// dropped.
-async fn watch_list_changes(
-    client: McpClient,
-    filter: Option<Arc<[String]>>,
-    state: Weak<RwLock<State>>,
-) {
+/// Reads the list again after every `notifications/tools/list_changed` (and reconnection),
+/// until the toolset is dropped.
+async fn watch_list_changes(client: McpClient, shared: Weak<Shared>) {
     let mut changes = client.tools_changed();
     while changes.changed().await.is_ok() {
-        let generation = *changes.borrow_and_update();
-        let Some(state) = state.upgrade() else {
+        changes.borrow_and_update();
+        let Some(shared) = shared.upgrade() else {
             return;
         };
-        let current = state
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .generation;
-        if generation <= current {
-            continue;
-        }
-        match load(&client, filter.as_deref(), false).await {
-            Ok(tools) => {
-                tracing::info!(server = %client.name(), tools = tools.len(), "MCP tool list refreshed after list_changed");
-                store(&state, tools, generation);
-            }
-            Err(e) => {
-                tracing::warn!(server = %client.name(), error = %e, "refreshing the MCP tool list failed");
-            }
+        if let Err(e) = shared.fresh().await {
+            tracing::warn!(server = %client.name(), error = %e, "refreshing the MCP tool list failed");
         }
     }
 }

@@ -184,11 +184,7 @@ async fn session_tool_calls_are_answered_directly_with_json() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stateless_tool_calls_are_answered_directly() {
     init_tracing();
-    let (raw, stop) = raw_client(HttpServeOptions {
-        stateless_json: true,
-        ..Default::default()
-    })
-    .await;
+    let (raw, stop) = raw_client(HttpServeOptions::new().stateless_json(true)).await;
     let (ct, msg) = raw.message(call(1, "count_pods")).await;
     assert_eq!(ct, "application/json");
     check_count_pods(&msg, 1);
@@ -198,11 +194,7 @@ async fn stateless_tool_calls_are_answered_directly() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_direct_path_can_be_turned_off() {
     init_tracing();
-    let (mut raw, stop) = raw_client(HttpServeOptions {
-        disable_direct_tool_calls: true,
-        ..Default::default()
-    })
-    .await;
+    let (mut raw, stop) = raw_client(HttpServeOptions::new().disable_direct_tool_calls(true)).await;
     raw.initialize().await;
     for id in 1..=2 {
         let (ct, msg) = raw.message(call(id, "count_pods")).await;

@@ -26,11 +26,10 @@ async fn bounded<T>(what: &str, f: impl std::future::Future<Output = T>) -> T {
 }
 
 fn quick(mut config: McpServerConfig) -> McpServerConfig {
-    config.reconnect = ReconnectPolicy {
-        max_attempts: 3,
-        min_delay: Duration::from_millis(50),
-        max_delay: Duration::from_millis(200),
-    };
+    config.reconnect = ReconnectPolicy::default()
+        .max_attempts(3)
+        .min_delay(Duration::from_millis(50))
+        .max_delay(Duration::from_millis(200));
     config
 }
 
@@ -476,10 +475,7 @@ async fn legacy_sse_endpoint_on_another_origin_is_refused() {
                 .header("Authorization", "Bearer x")
                 .unwrap(),
         )
-        .reconnect(ReconnectPolicy {
-            max_attempts: 1,
-            ..Default::default()
-        }),
+        .reconnect(ReconnectPolicy::default().max_attempts(1)),
         http(),
     );
     let err = bounded("connect", client.connect()).await.unwrap_err();
@@ -498,10 +494,7 @@ async fn malformed_json_rpc_on_legacy_sse_is_a_protocol_error() {
     let client = McpClient::with_http_client(
         McpServerConfig::http("sse-garbage", HttpServerConfig::sse(url))
             .timeout(Duration::from_secs(5))
-            .reconnect(ReconnectPolicy {
-                max_attempts: 1,
-                ..Default::default()
-            }),
+            .reconnect(ReconnectPolicy::default().max_attempts(1)),
         http(),
     );
     let err = bounded("connect", client.connect()).await.unwrap_err();

@@ -208,11 +208,7 @@ async fn python_client_drives_our_server_over_stdio() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bearer_token_is_required_when_configured_and_health_stays_open() {
     init_tracing();
-    let (base, stop) = start_our_server(HttpServeOptions {
-        bearer_token: Some("t0ken-abc".into()),
-        ..Default::default()
-    })
-    .await;
+    let (base, stop) = start_our_server(HttpServeOptions::new().bearer_token("t0ken-abc")).await;
     let http = http();
     let health: Value = http
         .get(format!("{base}/healthz"))
@@ -245,10 +241,7 @@ async fn bearer_token_is_required_when_configured_and_health_stays_open() {
             "ours",
             HttpServerConfig::streamable_http(format!("{base}/mcp")),
         )
-        .reconnect(kagent_mcp::ReconnectPolicy {
-            max_attempts: 1,
-            ..Default::default()
-        }),
+        .reconnect(kagent_mcp::ReconnectPolicy::default().max_attempts(1)),
         http.clone(),
     );
     assert!(no_token.connect().await.is_err());
@@ -301,11 +294,7 @@ impl kagent_mcp::HeaderProvider for FailingHeaders {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn headers_are_resolved_at_connect_time() {
     init_tracing();
-    let (base, stop) = start_our_server(HttpServeOptions {
-        bearer_token: Some("from-secret".into()),
-        ..Default::default()
-    })
-    .await;
+    let (base, stop) = start_our_server(HttpServeOptions::new().bearer_token("from-secret")).await;
     let client = remote(
         "ours",
         HttpServerConfig::streamable_http(format!("{base}/mcp"))
