@@ -1,7 +1,12 @@
 //! The Kubernetes tools (kagent's tool server names and arguments) and their builder.
 
-mod ops;
+mod connectivity;
+mod diagnose;
+mod exec;
+mod from_url;
+mod generate;
 mod read;
+mod rollout;
 mod write;
 
 use std::sync::Arc;
@@ -14,14 +19,16 @@ use kube::config::Kubeconfig;
 use crate::catalog::ResourceCatalog;
 use crate::error::{K8sError, Result};
 
-pub use ops::{
-    CheckServiceConnectivity, CreateResourceFromUrl, Diagnose, ExecuteCommand, GenerateResource,
-    Rollout,
-};
+pub use connectivity::CheckServiceConnectivity;
+pub use diagnose::Diagnose;
+pub use exec::ExecuteCommand;
+pub use from_url::CreateResourceFromUrl;
+pub use generate::GenerateResource;
 pub use read::{
     DescribeResource, GetApiResources, GetClusterConfiguration, GetEvents, GetPodLogs,
     GetResourceYaml, GetResources,
 };
+pub use rollout::Rollout;
 pub use write::{
     AnnotateResource, ApplyManifest, CreateResource, DeleteResource, LabelResource, PatchResource,
     PatchStatus, RemoveAnnotation, RemoveLabel, Scale,
