@@ -19,7 +19,8 @@ mod finding;
 mod logs;
 mod snapshot;
 
-pub use analyzers::{analyze, selector_matches};
+pub use crate::labels::selector_matches;
+pub use analyzers::analyze;
 pub use finding::{Diagnosis, Finding, Severity};
 use logs::add_log_evidence;
 pub use logs::telling_log_lines;

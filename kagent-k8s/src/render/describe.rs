@@ -385,15 +385,13 @@ fn describe_workload(out: &mut String, w: &Value) {
     if !strategy.is_empty() {
         let _ = writeln!(out, "Strategy: {strategy}");
     }
-    if let Some(sel) = w
-        .pointer("/spec/selector/matchLabels")
-        .and_then(Value::as_object)
-    {
-        let parts: Vec<String> = sel
-            .iter()
-            .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
-            .collect();
-        let _ = writeln!(out, "Selector: {}", parts.join(","));
+    // The whole selector (matchLabels and matchExpressions) in kubectl's syntax.
+    if let Some(sel) = w.pointer("/spec/selector") {
+        let text = match crate::labels::label_selector(sel) {
+            Ok(sel) => sel.to_string(),
+            Err(_) => sel.to_string(),
+        };
+        let _ = writeln!(out, "Selector: {text}");
     }
     let _ = writeln!(out, "Pod template:");
     for c in arr(w, "/spec/template/spec/containers") {

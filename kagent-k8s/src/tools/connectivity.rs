@@ -4,7 +4,6 @@
 use std::fmt::Write as _;
 
 use kagent_core::{ToolContext, ToolEffect, ToolOutput};
-use kube::api::ListParams;
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::Value;
@@ -13,6 +12,7 @@ use super::k8s_tool;
 use crate::args::non_empty;
 use crate::error::{K8sError, Result};
 use crate::kapi;
+use crate::labels::{list_params, map_selector};
 use crate::render::{arr, i, s as vs};
 
 /// How long the connectivity probe waits for an answer through the service proxy.
@@ -121,17 +121,14 @@ impl CheckServiceConnectivity {
         if selector.is_empty() {
             facts.push("no selector: endpoints are managed by hand".into());
         } else {
-            let sel = selector
-                .iter()
-                .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
-                .collect::<Vec<_>>()
-                .join(",");
+            let selector = map_selector(&selector)?;
+            let sel = selector.to_string();
             let pods_info = s.catalog.resolve("pods").await?;
             let pods = kapi::list_all(
                 &s.client,
                 &pods_info,
                 Some(&ns),
-                &ListParams::default().labels(&sel),
+                &list_params(&selector),
                 1_000,
             )
             .await?;

@@ -13,6 +13,7 @@ use crate::args::{Count, Flag, non_empty};
 use crate::catalog::ResourceInfo;
 use crate::error::{K8sError, Result};
 use crate::kapi;
+use crate::labels::{Expression, Selector, label_selector_at, list_params};
 use crate::render::{self, DescribeContext, sanitize, table_for, table_for_events};
 
 /// Arguments of `k8s_get_resources`.
@@ -577,15 +578,10 @@ pub(crate) async fn describe_context(
             ctx.endpoints = service_endpoints(s, &ns, render::s(obj, "/metadata/name")).await;
         }
         "Deployment" | "ReplicaSet" | "StatefulSet" | "DaemonSet" | "Job" => {
-            if let Some(sel) = match_labels_selector(obj, "/spec/selector/matchLabels")
+            if let Ok(Some(sel)) = label_selector_at(obj, "/spec/selector")
                 && let Ok(pods) = s.catalog.resolve("pods").await
-                && let Ok(page) = kapi::list(
-                    &s.client,
-                    &pods,
-                    ns_opt,
-                    &ListParams::default().labels(&sel).limit(200),
-                )
-                .await
+                && let Ok(page) =
+                    kapi::list(&s.client, &pods, ns_opt, &list_params(&sel).limit(200)).await
             {
                 let now = s.now();
                 ctx.pods = Some(
@@ -611,20 +607,6 @@ pub(crate) async fn describe_context(
         _ => {}
     }
     ctx
-}
-
-/// `a=b,c=d` from a matchLabels map.
-pub(crate) fn match_labels_selector(obj: &Value, ptr: &str) -> Option<String> {
-    let map = obj.pointer(ptr)?.as_object()?;
-    if map.is_empty() {
-        return None;
-    }
-    Some(
-        map.iter()
-            .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
-            .collect::<Vec<_>>()
-            .join(","),
-    )
 }
 
 /// The controller owner chain, nearest first (`ReplicaSet/web-7d9`, `Deployment/web`).
@@ -713,7 +695,10 @@ pub(crate) async fn service_endpoints(s: &Shared, ns: &str, name: &str) -> Optio
             &s.client,
             &info,
             Some(ns),
-            &ListParams::default().labels(&format!("kubernetes.io/service-name={name}")),
+            &list_params(&Selector::from(Expression::Equal(
+                "kubernetes.io/service-name".to_owned(),
+                name.to_owned(),
+            ))),
         )
         .await
     {
@@ -826,15 +811,5 @@ users:
         assert!(text.contains("token (REDACTED)"), "{text}");
         assert!(text.contains("exec plugin: aws"), "{text}");
         assert!(text.contains("namespace: shop"), "{text}");
-    }
-
-    #[test]
-    fn match_labels_become_a_selector() {
-        let obj = json!({"spec": {"selector": {"matchLabels": {"app": "web", "tier": "fe"}}}});
-        assert_eq!(
-            match_labels_selector(&obj, "/spec/selector/matchLabels").unwrap(),
-            "app=web,tier=fe"
-        );
-        assert!(match_labels_selector(&json!({}), "/spec/selector/matchLabels").is_none());
     }
 }

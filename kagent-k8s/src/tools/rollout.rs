@@ -14,6 +14,7 @@ use crate::args::{Count, Flag};
 use crate::catalog::ResourceInfo;
 use crate::error::{K8sError, Result};
 use crate::kapi;
+use crate::labels::{label_selector_at, list_params};
 use crate::render::{arr, i, object_diff, s as vs};
 
 /// Arguments of `k8s_rollout`.
@@ -191,9 +192,8 @@ impl Rollout {
         let rs_info = s.catalog.resolve("replicasets.apps").await?;
         let uid = vs(deploy, "/metadata/uid");
         let name = vs(deploy, "/metadata/name");
-        let sel = super::read::match_labels_selector(deploy, "/spec/selector/matchLabels");
-        let lp = match &sel {
-            Some(sel) => ListParams::default().labels(sel),
+        let lp = match label_selector_at(deploy, "/spec/selector")? {
+            Some(sel) => list_params(&sel),
             None => ListParams::default(),
         };
         let items = kapi::list_all(&s.client, &rs_info, Some(ns), &lp, 2_000).await?;

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use super::{Finding, Snapshot};
+use crate::labels::{Selector, label_selector, selects};
 use crate::render::table::pod_status;
 use crate::render::{arr, s};
 
@@ -30,46 +31,15 @@ use workloads::{
     analyze_statefulsets,
 };
 
-/// Whether `labels` (an object's labels) satisfy a LabelSelector (`matchLabels` and
-/// `matchExpressions`). An empty selector matches everything.
-pub fn selector_matches(selector: &Value, labels: Option<&serde_json::Map<String, Value>>) -> bool {
-    let get = |k: &str| labels.and_then(|l| l.get(k)).and_then(Value::as_str);
-    if let Some(ml) = selector.get("matchLabels").and_then(Value::as_object) {
-        for (k, v) in ml {
-            if get(k) != v.as_str() {
-                return false;
-            }
-        }
-    }
-    for e in arr(selector, "/matchExpressions") {
-        let key = s(e, "/key");
-        let values: Vec<&str> = arr(e, "/values").iter().filter_map(Value::as_str).collect();
-        let ok = match s(e, "/operator") {
-            "In" => get(key).is_some_and(|v| values.contains(&v)),
-            "NotIn" => get(key).is_none_or(|v| !values.contains(&v)),
-            "Exists" => get(key).is_some(),
-            "DoesNotExist" => get(key).is_none(),
-            _ => false,
-        };
-        if !ok {
-            return false;
-        }
-    }
-    true
-}
-
-/// Whether a plain `key: value` map (a Service selector) selects `labels`.
-fn map_selects(
-    selector: &serde_json::Map<String, Value>,
-    labels: Option<&serde_json::Map<String, Value>>,
-) -> bool {
-    selector
+/// Pods in `obj`'s namespace that `selector` selects.
+fn pods_selected<'a>(
+    snap: &'a Snapshot,
+    obj: &Value,
+    selector: &Selector,
+) -> impl Iterator<Item = &'a Value> {
+    snap.of("Pod")
         .iter()
-        .all(|(k, v)| labels.and_then(|l| l.get(k)).and_then(Value::as_str) == v.as_str())
-}
-
-fn labels(v: &Value) -> Option<&serde_json::Map<String, Value>> {
-    v.pointer("/metadata/labels").and_then(Value::as_object)
+        .filter(move |p| same_ns(p, obj) && selects(selector, p))
 }
 
 fn same_ns(a: &Value, b: &Value) -> bool {
@@ -146,13 +116,12 @@ fn top_owner(snap: &Snapshot, kind: &str, ns: Option<&str>, name: &str) -> Optio
 
 /// Pods owned (through a ReplicaSet or directly) by a workload.
 fn pods_of<'a>(snap: &'a Snapshot, workload: &Value) -> Vec<&'a Value> {
-    let Some(sel) = workload.pointer("/spec/selector") else {
+    // A workload without a selector, or with one the API server would have refused, selects
+    // nothing.
+    let Some(Ok(sel)) = workload.pointer("/spec/selector").map(label_selector) else {
         return Vec::new();
     };
-    snap.of("Pod")
-        .iter()
-        .filter(|p| same_ns(p, workload) && selector_matches(sel, labels(p)))
-        .collect()
+    pods_selected(snap, workload, &sel).collect()
 }
 
 fn pod_problem_summary(pods: &[&Value]) -> Option<String> {
@@ -304,18 +273,5 @@ mod tests {
         }
         .render();
         assert!(text.contains("Not analyzed: Ingress: forbidden"), "{text}");
-    }
-
-    #[test]
-    fn selectors_match_labels_and_expressions() {
-        let sel = json!({"matchLabels": {"app": "a"}, "matchExpressions": [{"key": "tier", "operator": "In", "values": ["fe", "be"]},
-            {"key": "canary", "operator": "DoesNotExist"}]});
-        let l = json!({"app": "a", "tier": "fe"});
-        assert!(selector_matches(&sel, l.as_object()));
-        let l = json!({"app": "a", "tier": "db"});
-        assert!(!selector_matches(&sel, l.as_object()));
-        let l = json!({"app": "a", "tier": "fe", "canary": "1"});
-        assert!(!selector_matches(&sel, l.as_object()));
-        assert!(selector_matches(&json!({}), None));
     }
 }

@@ -2,8 +2,9 @@
 
 use serde_json::Value;
 
-use super::{labels, same_ns, selector_matches};
+use super::pods_selected;
 use crate::diagnose::{Finding, Severity, Snapshot};
+use crate::labels::label_selector;
 use crate::render::{arr, i};
 
 pub(super) fn analyze_pdbs(snap: &Snapshot, out: &mut Vec<Finding>) {
@@ -23,12 +24,10 @@ pub(super) fn analyze_pdbs(snap: &Snapshot, out: &mut Vec<Finding>) {
                 ),
             ));
         }
+        // An invalid selector selects nothing.
         if let Some(sel) = p.pointer("/spec/selector")
             && snap.objects.contains_key("Pod")
-            && !snap
-                .of("Pod")
-                .iter()
-                .any(|pod| same_ns(pod, p) && selector_matches(sel, labels(pod)))
+            && !label_selector(sel).is_ok_and(|sel| pods_selected(snap, p, &sel).next().is_some())
         {
             out.push(Finding::new(
                 "PodDisruptionBudget",
@@ -68,10 +67,8 @@ pub(super) fn analyze_netpols(snap: &Snapshot, out: &mut Vec<Finding>) {
                     "selects every pod in the namespace and allows no ingress: all inbound traffic is denied".to_owned(),
                 ));
             }
-        } else if !snap
-            .of("Pod")
-            .iter()
-            .any(|p| same_ns(p, np) && selector_matches(sel, labels(p)))
+        } else if !label_selector(sel)
+            .is_ok_and(|sel| pods_selected(snap, np, &sel).next().is_some())
         {
             out.push(Finding::new(
                 "NetworkPolicy",

@@ -4,8 +4,9 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use super::{cond, labels, map_selects, pod_problem_summary, same_ns};
+use super::{cond, pod_problem_summary, pods_selected, same_ns};
 use crate::diagnose::{Finding, Severity, Snapshot};
+use crate::labels::{labels_of, map_selector};
 use crate::render::{arr, s};
 
 pub(super) fn analyze_services(snap: &Snapshot, out: &mut Vec<Finding>) {
@@ -19,11 +20,11 @@ pub(super) fn analyze_services(snap: &Snapshot, out: &mut Vec<Finding>) {
         if sel.is_empty() {
             continue;
         }
-        let matching: Vec<&Value> = snap
-            .of("Pod")
-            .iter()
-            .filter(|p| same_ns(p, svc) && map_selects(sel, labels(p)))
-            .collect();
+        // A selector with a value that is not a string selects nothing.
+        let matching: Vec<&Value> = match map_selector(sel) {
+            Ok(selector) => pods_selected(snap, svc, &selector).collect(),
+            Err(_) => Vec::new(),
+        };
         let sel_text = sel
             .iter()
             .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
@@ -37,21 +38,19 @@ pub(super) fn analyze_services(snap: &Snapshot, out: &mut Vec<Finding>) {
                 "SelectorMatchesNothing",
                 format!("selector {sel_text} matches no pod, so the Service has no endpoints"),
             );
-            // Nearest candidates: pods sharing a selector key.
             // Nearest candidates first: pods sharing a selector key, by common prefix.
             let mut near: BTreeMap<String, usize> = BTreeMap::new();
             for p in snap.of("Pod").iter().filter(|p| same_ns(p, svc)) {
-                if let Some(l) = labels(p) {
-                    for (k, want) in sel {
-                        if let Some(v) = l.get(k).and_then(Value::as_str) {
-                            let want = want.as_str().unwrap_or("");
-                            let common = want
-                                .chars()
-                                .zip(v.chars())
-                                .take_while(|(a, b)| a == b)
-                                .count();
-                            near.insert(format!("{k}={v}"), common);
-                        }
+                let l = labels_of(p);
+                for (k, want) in sel {
+                    if let Some(v) = l.get(k) {
+                        let want = want.as_str().unwrap_or("");
+                        let common = want
+                            .chars()
+                            .zip(v.chars())
+                            .take_while(|(a, b)| a == b)
+                            .count();
+                        near.insert(format!("{k}={v}"), common);
                     }
                 }
             }
