@@ -149,9 +149,10 @@ fn write_map(out: &mut String, title: &str, obj: &Value, ptr: &str, max_value: u
     let _ = writeln!(out, "{title}: {}", parts.join(", "));
 }
 
-fn probe(p: Option<&Value>) -> Option<String> {
-    let p = p?;
-    let how = if let Some(h) = p.get("httpGet") {
+/// How a probe checks (`http-get HTTP:8080/ready`, `tcp :5432`, `exec [cat /tmp/ok]`,
+/// `grpc :9000`).
+pub(crate) fn probe_action(p: &Value) -> String {
+    if let Some(h) = p.get("httpGet") {
         format!(
             "http-get {}:{}{}",
             match s(h, "/scheme") {
@@ -180,9 +181,14 @@ fn probe(p: Option<&Value>) -> Option<String> {
         format!("grpc :{}", i(p, "/grpc/port"))
     } else {
         "?".to_owned()
-    };
+    }
+}
+
+fn probe(p: Option<&Value>) -> Option<String> {
+    let p = p?;
     Some(format!(
-        "{how} delay={}s timeout={}s period={}s failure-threshold={}",
+        "{} delay={}s timeout={}s period={}s failure-threshold={}",
+        probe_action(p),
         i(p, "/initialDelaySeconds"),
         oi(p, "/timeoutSeconds").unwrap_or(1),
         oi(p, "/periodSeconds").unwrap_or(10),

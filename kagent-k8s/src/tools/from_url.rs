@@ -5,7 +5,7 @@ use kagent_core::{ToolContext, ToolEffect, ToolOutput};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use super::k8s_tool;
+use super::{is_dry, k8s_tool};
 use crate::args::Flag;
 use crate::error::{K8sError, Result};
 
@@ -110,7 +110,7 @@ impl CreateResourceFromUrl {
         let text =
             String::from_utf8(body).map_err(|_| K8sError::invalid("manifest", "not UTF-8 text"))?;
         let ns = s.ns(&args.namespace).to_owned();
-        super::write::create_docs(s, &text, &ns, args.dry_run.0 || ctx.dry_run).await
+        super::write::create_docs(s, &text, &ns, is_dry(args.dry_run, ctx)).await
     }
 }
 

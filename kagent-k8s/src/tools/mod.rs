@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use kagent_core::{IntoTool, ModelProvider, ToolEffect, Toolset, ToolsetError};
 use kube::Client;
+use kube::api::{PatchParams, PostParams};
 use kube::config::Kubeconfig;
 
 use crate::catalog::ResourceCatalog;
@@ -93,6 +94,30 @@ impl Shared {
     pub(crate) fn bound(&self, text: String, how: &str) -> String {
         crate::render::bound_text(text, self.max_output_chars, how)
     }
+
+    /// Parameters of a PATCH by this toolset's field manager, as a server-side dry run when
+    /// `dry_run`.
+    pub(crate) fn patch_params(&self, dry_run: bool) -> PatchParams {
+        PatchParams {
+            dry_run,
+            field_manager: Some(self.field_manager.clone()),
+            ..PatchParams::default()
+        }
+    }
+
+    /// Parameters of a POST by this toolset's field manager, as a server-side dry run when
+    /// `dry_run`.
+    pub(crate) fn post_params(&self, dry_run: bool) -> PostParams {
+        PostParams {
+            dry_run,
+            field_manager: Some(self.field_manager.clone()),
+        }
+    }
+}
+
+/// Whether a call runs as a dry run: asked by its `dry_run` argument or by the call's context.
+pub(crate) fn is_dry(flag: crate::args::Flag, ctx: &kagent_core::ToolContext) -> bool {
+    flag.0 || ctx.dry_run
 }
 
 /// Entry point: `K8sTools::builder(client)...build()` gives a [`Toolset`].

@@ -4,18 +4,18 @@
 use std::fmt::Write as _;
 
 use kagent_core::{ToolContext, ToolEffect, ToolOutput};
-use kube::api::{ListParams, Patch, PatchParams};
+use kube::api::{ListParams, Patch};
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{k8s_tool, need_name, obj_ref, where_};
+use super::{is_dry, k8s_tool, need_name, obj_ref, where_};
 use crate::args::{Count, Flag};
 use crate::catalog::ResourceInfo;
 use crate::error::{K8sError, Result};
 use crate::kapi;
 use crate::labels::{label_selector_at, list_params};
-use crate::render::{arr, i, object_diff, s as vs};
+use crate::render::{arr, change_report, desired_replicas, i, object_diff, s as vs};
 
 /// Arguments of `k8s_rollout`.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -63,7 +63,7 @@ fn revision_of(v: &Value) -> i64 {
 impl Rollout {
     async fn exec(&self, args: RolloutArgs, ctx: &ToolContext) -> Result<ToolOutput> {
         let s = &self.0;
-        let dry = args.dry_run.0 || ctx.dry_run;
+        let dry = is_dry(args.dry_run, ctx);
         let (ty, name) = need_name(&args.resource_type, &args.resource_name)?;
         let info = s.catalog.resolve(&ty).await?;
         let kind = info.resource.kind.clone();
@@ -81,11 +81,7 @@ impl Rollout {
         let obj = kapi::get(&s.client, &info, Some(&ns), &name).await?;
         let action = args.action.trim().to_ascii_lowercase();
         let target = format!("{}{}", obj_ref(&info, &name), where_(&info, &ns));
-        let pp = PatchParams {
-            dry_run: dry,
-            field_manager: Some(s.field_manager.clone()),
-            ..PatchParams::default()
-        };
+        let pp = s.patch_params(dry);
         let patch_and_report = |body: Patch<Value>, what: String| {
             let info = info.clone();
             let ns = ns.clone();
@@ -96,17 +92,7 @@ impl Rollout {
                 let after =
                     kapi::patch(&s.client, &info, Some(&ns), &name, None, &pp, &body).await?;
                 let diff = object_diff(Some(&obj), Some(&after), false, s.allow_secret_values);
-                let head = if dry {
-                    format!("DRY RUN (server-side, nothing changed): would {what}")
-                } else {
-                    what
-                };
-                Ok::<ToolOutput, K8sError>(ToolOutput {
-                    content: vec![kagent_core::ToolContent::text(format!(
-                        "{head}\n--- diff ---\n{diff}"
-                    ))],
-                    structured: Some(json!({"dry_run": dry, "summary": head, "diff": diff})),
-                })
+                Ok::<ToolOutput, K8sError>(change_report(dry, &what, &diff))
             }
         };
         match action.as_str() {
@@ -308,10 +294,7 @@ pub fn rollout_status(obj: &Value) -> String {
                     "deployment {name:?} is paused; resume it to continue the rollout."
                 );
             }
-            let desired = obj
-                .pointer("/spec/replicas")
-                .and_then(Value::as_i64)
-                .unwrap_or(1);
+            let desired = desired_replicas(obj);
             let updated = i(obj, "/status/updatedReplicas");
             let total = i(obj, "/status/replicas");
             let available = i(obj, "/status/availableReplicas");
@@ -335,10 +318,7 @@ pub fn rollout_status(obj: &Value) -> String {
             }
         }
         "StatefulSet" => {
-            let desired = obj
-                .pointer("/spec/replicas")
-                .and_then(Value::as_i64)
-                .unwrap_or(1);
+            let desired = desired_replicas(obj);
             let ready = i(obj, "/status/readyReplicas");
             let updated = i(obj, "/status/updatedReplicas");
             let cur = vs(obj, "/status/currentRevision");

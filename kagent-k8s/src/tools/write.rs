@@ -7,55 +7,17 @@
 use std::fmt::Write as _;
 
 use kagent_core::{ToolContext, ToolEffect, ToolOutput};
-use kube::api::{DeleteParams, Patch, PatchParams, PostParams};
+use kube::api::{DeleteParams, Patch, PatchParams};
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::{Shared, k8s_tool, need_name, obj_ref, where_};
+use super::{Shared, is_dry, k8s_tool, need_name, obj_ref, where_};
 use crate::args::{Count, Flag, non_empty};
 use crate::catalog::ResourceInfo;
 use crate::error::{K8sError, Result};
 use crate::kapi;
-use crate::render::{object_diff, s as vs};
-
-fn is_dry(flag: Flag, ctx: &ToolContext) -> bool {
-    flag.0 || ctx.dry_run
-}
-
-fn patch_params(s: &Shared, dry: bool) -> PatchParams {
-    PatchParams {
-        dry_run: dry,
-        field_manager: Some(s.field_manager.clone()),
-        ..PatchParams::default()
-    }
-}
-
-fn post_params(s: &Shared, dry: bool) -> PostParams {
-    PostParams {
-        dry_run: dry,
-        field_manager: Some(s.field_manager.clone()),
-    }
-}
-
-/// The header line of a change report.
-fn headline(dry: bool, what: &str) -> String {
-    if dry {
-        format!("DRY RUN (server-side, nothing changed): would {what}")
-    } else {
-        what.to_owned()
-    }
-}
-
-fn report(dry: bool, what: &str, diff: &str) -> ToolOutput {
-    let mut text = headline(dry, what);
-    text.push_str("\n--- diff ---\n");
-    text.push_str(diff);
-    ToolOutput {
-        content: vec![kagent_core::ToolContent::text(text)],
-        structured: Some(json!({"dry_run": dry, "summary": what, "diff": diff})),
-    }
-}
+use crate::render::{change_report, object_diff, s as vs};
 
 /// Parses a JSON or YAML value.
 fn parse_doc(what: &'static str, text: &str) -> Result<Value> {
@@ -168,7 +130,7 @@ impl Scale {
             ns_opt,
             &name,
             Some("scale"),
-            &patch_params(s, dry),
+            &s.patch_params(dry),
             &Patch::Merge(json!({"spec": {"replicas": replicas}})),
         )
         .await?;
@@ -182,7 +144,7 @@ impl Scale {
             where_(&info, &ns),
             old.map(|o| o.to_string()).unwrap_or_else(|| "?".into())
         );
-        Ok(report(
+        Ok(change_report(
             dry,
             &what,
             &object_diff(Some(&before), Some(&after), false, s.allow_secret_values),
@@ -265,12 +227,12 @@ impl PatchResource {
             ns_opt,
             &name,
             None,
-            &patch_params(s, dry),
+            &s.patch_params(dry),
             &patch,
         )
         .await?;
         let what = format!("patch {}{}", obj_ref(&info, &name), where_(&info, &ns));
-        Ok(report(
+        Ok(change_report(
             dry,
             &what,
             &object_diff(Some(&before), Some(&after), false, s.allow_secret_values),
@@ -325,7 +287,7 @@ impl PatchStatus {
             ns_opt,
             &name,
             Some("status"),
-            &patch_params(s, dry),
+            &s.patch_params(dry),
             &Patch::Merge(body),
         )
         .await?;
@@ -334,7 +296,7 @@ impl PatchStatus {
             obj_ref(&info, &name),
             where_(&info, &ns)
         );
-        Ok(report(
+        Ok(change_report(
             dry,
             &what,
             &object_diff(Some(&before), Some(&after), true, s.allow_secret_values),
@@ -392,7 +354,7 @@ async fn apply_docs(
         let ns_opt = info.namespaced.then_some(ns.as_str());
         let name = vs(&doc, "/metadata/name").to_owned();
         let (verb, before, after) = if create_only || name.is_empty() {
-            let after = kapi::create(&s.client, &info, ns_opt, &doc, &post_params(s, dry)).await?;
+            let after = kapi::create(&s.client, &info, ns_opt, &doc, &s.post_params(dry)).await?;
             ("created", None, after)
         } else {
             let before = kapi::get_opt(&s.client, &info, ns_opt, &name).await?;
@@ -551,7 +513,7 @@ impl DeleteResource {
         dp.dry_run = dry;
         kapi::delete(&s.client, &info, ns_opt, &name, &dp).await?;
         let what = format!("delete {}{}", obj_ref(&info, &name), where_(&info, &ns));
-        Ok(report(
+        Ok(change_report(
             dry,
             &what,
             &object_diff(Some(&before), None, false, s.allow_secret_values),
@@ -598,6 +560,14 @@ pub(crate) fn parse_pairs(text: &str, labels: bool) -> Result<Map<String, Value>
 
 /// A qualified name: optional DNS-subdomain prefix and `/`, then 1-63 of `[A-Za-z0-9._-]`,
 /// starting and ending alphanumeric.
+/// The change that removes `key` (a trailing `-`, kubectl's removal syntax, is accepted) from
+/// `labels` or `annotations`.
+fn removal(what: &'static str, key: &str) -> Result<Map<String, Value>> {
+    let key = key.trim().trim_end_matches('-');
+    check_key(what, key)?;
+    Ok(Map::from_iter([(key.to_owned(), Value::Null)]))
+}
+
 fn check_key(what: &'static str, key: &str) -> Result<()> {
     let (prefix, name) = match key.rsplit_once('/') {
         Some((p, n)) => (Some(p), n),
@@ -694,7 +664,7 @@ async fn patch_meta(
         ns_opt,
         &name,
         None,
-        &patch_params(s, dry),
+        &s.patch_params(dry),
         &Patch::Merge(json!({"metadata": {field: changes}})),
     )
     .await?;
@@ -715,7 +685,7 @@ async fn patch_meta(
                 .join(", ")
         );
     }
-    Ok(report(
+    Ok(change_report(
         dry,
         &what,
         &object_diff(Some(&before), Some(&after), false, s.allow_secret_values),
@@ -839,10 +809,7 @@ k8s_tool!(
 
 impl RemoveLabel {
     async fn exec(&self, args: RemoveLabelArgs, ctx: &ToolContext) -> Result<ToolOutput> {
-        let key = args.label_key.trim().trim_end_matches('-');
-        check_key("labels", key)?;
-        let mut changes = Map::new();
-        changes.insert(key.to_owned(), Value::Null);
+        let changes = removal("labels", &args.label_key)?;
         patch_meta(
             &self.0,
             ctx,
@@ -886,10 +853,7 @@ k8s_tool!(
 
 impl RemoveAnnotation {
     async fn exec(&self, args: RemoveAnnotationArgs, ctx: &ToolContext) -> Result<ToolOutput> {
-        let key = args.annotation_key.trim().trim_end_matches('-');
-        check_key("annotations", key)?;
-        let mut changes = Map::new();
-        changes.insert(key.to_owned(), Value::Null);
+        let changes = removal("annotations", &args.annotation_key)?;
         patch_meta(
             &self.0,
             ctx,

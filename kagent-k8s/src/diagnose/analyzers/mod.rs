@@ -42,6 +42,12 @@ fn pods_selected<'a>(
         .filter(move |p| same_ns(p, obj) && selects(selector, p))
 }
 
+/// Whether a reference to the cluster-scoped `kind` named `name` points at nothing: the kind was
+/// listed (so absence means something) and no object has that name.
+fn names_missing_object(snap: &Snapshot, kind: &str, name: &str) -> bool {
+    snap.objects.contains_key(kind) && !snap.of(kind).iter().any(|o| s(o, "/metadata/name") == name)
+}
+
 fn same_ns(a: &Value, b: &Value) -> bool {
     s(a, "/metadata/namespace") == s(b, "/metadata/namespace")
 }

@@ -5,6 +5,7 @@ use serde_json::Value;
 
 use super::{cond, same_ns};
 use crate::diagnose::{Finding, Severity, Snapshot};
+use crate::render::probe_action;
 use crate::render::table::one_line;
 use crate::render::{arr, i, s};
 
@@ -222,41 +223,11 @@ pub(super) fn analyze_pods(snap: &Snapshot, now: jiff::Timestamp, out: &mut Vec<
                 if let Some(p) = container_spec(pod, cname).and_then(|cs| cs.get("readinessProbe"))
                 {
                     f.evidence
-                        .push(format!("readinessProbe: {}", probe_text(p)));
+                        .push(format!("readinessProbe: {}", probe_action(p)));
                 }
                 out.push(f);
             }
         }
-    }
-}
-
-fn probe_text(p: &Value) -> String {
-    if let Some(h) = p.get("httpGet") {
-        format!(
-            "http-get :{}{}",
-            h.get("port")
-                .map(|v| v.to_string().replace('"', ""))
-                .unwrap_or_default(),
-            s(h, "/path")
-        )
-    } else if let Some(t) = p.get("tcpSocket") {
-        format!(
-            "tcp :{}",
-            t.get("port")
-                .map(|v| v.to_string().replace('"', ""))
-                .unwrap_or_default()
-        )
-    } else if let Some(e) = p.get("exec") {
-        format!(
-            "exec {}",
-            arr(e, "/command")
-                .iter()
-                .filter_map(Value::as_str)
-                .collect::<Vec<_>>()
-                .join(" ")
-        )
-    } else {
-        p.to_string()
     }
 }
 

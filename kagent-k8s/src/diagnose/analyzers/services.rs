@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use super::{cond, pod_problem_summary, pods_selected, same_ns};
+use super::{cond, names_missing_object, pod_problem_summary, pods_selected, same_ns};
 use crate::diagnose::{Finding, Severity, Snapshot};
 use crate::labels::{labels_of, map_selector};
 use crate::render::{arr, s};
@@ -116,13 +116,7 @@ pub(super) fn analyze_services(snap: &Snapshot, out: &mut Vec<Finding>) {
 pub(super) fn analyze_ingresses(snap: &Snapshot, out: &mut Vec<Finding>) {
     for ing in snap.of("Ingress") {
         let class = s(ing, "/spec/ingressClassName");
-        if !class.is_empty()
-            && snap.objects.contains_key("IngressClass")
-            && !snap
-                .of("IngressClass")
-                .iter()
-                .any(|c| s(c, "/metadata/name") == class)
-        {
+        if !class.is_empty() && names_missing_object(snap, "IngressClass", class) {
             out.push(Finding::new(
                 "Ingress",
                 ing,

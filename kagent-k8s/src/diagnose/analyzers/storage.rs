@@ -2,6 +2,7 @@
 
 use serde_json::Value;
 
+use super::names_missing_object;
 use crate::diagnose::{Finding, Severity, Snapshot};
 use crate::render::{arr, s};
 
@@ -10,12 +11,7 @@ pub(super) fn analyze_pvcs(snap: &Snapshot, out: &mut Vec<Finding>) {
         match s(pvc, "/status/phase") {
             "Pending" => {
                 let sc = s(pvc, "/spec/storageClassName");
-                let missing_sc = !sc.is_empty()
-                    && snap.objects.contains_key("StorageClass")
-                    && !snap
-                        .of("StorageClass")
-                        .iter()
-                        .any(|c| s(c, "/metadata/name") == sc);
+                let missing_sc = !sc.is_empty() && names_missing_object(snap, "StorageClass", sc);
                 let message = if missing_sc {
                     format!(
                         "claim is Pending: StorageClass {sc:?} does not exist, so no volume can be provisioned"

@@ -2,17 +2,14 @@
 
 use serde_json::Value;
 
-use super::{cond, pod_problem_summary, pods_of};
+use super::{cond, names_missing_object, pod_problem_summary, pods_of};
 use crate::diagnose::{Finding, Severity, Snapshot};
 use crate::render::table::one_line;
-use crate::render::{arr, i, s};
+use crate::render::{arr, desired_replicas, i, s};
 
 pub(super) fn analyze_deployments(snap: &Snapshot, out: &mut Vec<Finding>) {
     for d in snap.of("Deployment") {
-        let desired = d
-            .pointer("/spec/replicas")
-            .and_then(Value::as_i64)
-            .unwrap_or(1);
+        let desired = desired_replicas(d);
         let ready = i(d, "/status/readyReplicas");
         let updated = i(d, "/status/updatedReplicas");
         let stuck = cond(d, "Progressing").filter(|c| s(c, "/status") == "False");
@@ -75,10 +72,7 @@ pub(super) fn analyze_replicasets(snap: &Snapshot, out: &mut Vec<Finding>) {
 
 pub(super) fn analyze_statefulsets(snap: &Snapshot, out: &mut Vec<Finding>) {
     for st in snap.of("StatefulSet") {
-        let desired = st
-            .pointer("/spec/replicas")
-            .and_then(Value::as_i64)
-            .unwrap_or(1);
+        let desired = desired_replicas(st);
         let ready = i(st, "/status/readyReplicas");
         if desired > 0 && ready < desired {
             let mut f = Finding::new(
@@ -93,13 +87,7 @@ pub(super) fn analyze_statefulsets(snap: &Snapshot, out: &mut Vec<Finding>) {
             }
             for t in arr(st, "/spec/volumeClaimTemplates") {
                 let sc = s(t, "/spec/storageClassName");
-                if !sc.is_empty()
-                    && snap.objects.contains_key("StorageClass")
-                    && !snap
-                        .of("StorageClass")
-                        .iter()
-                        .any(|c| s(c, "/metadata/name") == sc)
-                {
+                if !sc.is_empty() && names_missing_object(snap, "StorageClass", sc) {
                     f.evidence.push(format!(
                         "volumeClaimTemplate uses StorageClass {sc}, which does not exist"
                     ));
