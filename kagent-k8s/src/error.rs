@@ -140,7 +140,7 @@ impl K8sError {
 }
 
 /// Shorthand for results in this crate.
-pub type Result<T, E = K8sError> = std::result::Result<T, E>;
+pub(crate) type Result<T, E = K8sError> = std::result::Result<T, E>;
 
 #[cfg(test)]
 mod tests {

@@ -6,7 +6,7 @@ pub(crate) mod table;
 
 pub(crate) use describe::probe_action;
 pub use describe::{DescribeContext, describe_object};
-pub use table::{Table, table_for, table_for_events};
+pub use table::{Table, one_line, table_for, table_for_events};
 
 use kagent_core::ToolOutput;
 use serde_json::Value;

@@ -20,7 +20,7 @@ const PROXY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Arguments of `k8s_check_service_connectivity`.
 #[derive(Debug, Deserialize, JsonSchema)]
-pub struct ConnectivityArgs {
+pub(crate) struct ConnectivityArgs {
     /// Service to test: `name`, `name.namespace`, `name.namespace.svc.cluster.local`, with an
     /// optional `:port`.
     pub service_name: String,
@@ -45,7 +45,7 @@ k8s_tool!(
 );
 
 /// `web.shop.svc.cluster.local:8080` to (`web`, Some(`shop`), Some(`8080`)).
-pub fn parse_service_name(text: &str) -> (String, Option<String>, Option<String>) {
+pub(crate) fn parse_service_name(text: &str) -> (String, Option<String>, Option<String>) {
     let t = text.trim();
     let t = t
         .strip_prefix("http://")

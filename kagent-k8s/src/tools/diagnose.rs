@@ -11,7 +11,7 @@ use crate::error::Result;
 
 /// Arguments of `k8s_diagnose`.
 #[derive(Debug, Deserialize, JsonSchema)]
-pub struct DiagnoseArgs {
+pub(crate) struct DiagnoseArgs {
     /// Namespace to diagnose (default: all namespaces).
     #[serde(default)]
     pub namespace: Option<String>,

@@ -13,7 +13,7 @@ use crate::error::{K8sError, Result};
 
 /// Arguments of `k8s_execute_command`.
 #[derive(Debug, Deserialize, JsonSchema)]
-pub struct ExecArgs {
+pub(crate) struct ExecArgs {
     /// Name of the pod to execute in.
     pub pod_name: String,
     /// Namespace of the pod (default: the configured namespace).

@@ -11,7 +11,7 @@ use crate::error::{K8sError, Result};
 
 /// Arguments of `k8s_create_resource_from_url`.
 #[derive(Debug, Deserialize, JsonSchema)]
-pub struct FromUrlArgs {
+pub(crate) struct FromUrlArgs {
     /// The URL of the manifest (its host must be on the configured allow-list).
     pub url: String,
     /// The namespace to create the resource in.
@@ -36,7 +36,7 @@ k8s_tool!(
 const MAX_MANIFEST_BYTES: usize = 2 * 1024 * 1024;
 
 /// Whether `host` is on the allow-list (`example.com` exact, `*.example.com` subdomains).
-pub fn host_allowed(allow: &[String], host: &str) -> bool {
+pub(crate) fn host_allowed(allow: &[String], host: &str) -> bool {
     let host = host.to_ascii_lowercase();
     allow.iter().any(|a| match a.strip_prefix("*.") {
         Some(suffix) => host.ends_with(&format!(".{suffix}")),

@@ -9,7 +9,7 @@ use crate::error::{K8sError, Result};
 
 /// Arguments of `k8s_generate_resource`.
 #[derive(Debug, Deserialize, JsonSchema)]
-pub struct GenerateArgs {
+pub(crate) struct GenerateArgs {
     /// Detailed description of the resource to generate.
     pub resource_description: String,
     /// Type of resource to generate (istio_auth_policy, istio_virtual_service,
@@ -51,7 +51,7 @@ fn generation_guide(resource_type: &str) -> String {
 }
 
 /// The YAML inside the first fenced block, or the whole text.
-pub fn extract_yaml(text: &str) -> String {
+pub(crate) fn extract_yaml(text: &str) -> String {
     let t = text.trim();
     if let Some(start) = t.find("```") {
         let after = t.get(start + 3..).unwrap_or("");

@@ -20,17 +20,17 @@ use kube::config::Kubeconfig;
 use crate::catalog::ResourceCatalog;
 use crate::error::{K8sError, Result};
 
-pub use connectivity::CheckServiceConnectivity;
-pub use diagnose::Diagnose;
-pub use exec::ExecuteCommand;
-pub use from_url::CreateResourceFromUrl;
-pub use generate::GenerateResource;
-pub use read::{
+use connectivity::CheckServiceConnectivity;
+use diagnose::Diagnose;
+use exec::ExecuteCommand;
+use from_url::CreateResourceFromUrl;
+use generate::GenerateResource;
+use read::{
     DescribeResource, GetApiResources, GetClusterConfiguration, GetEvents, GetPodLogs,
     GetResourceYaml, GetResources,
 };
-pub use rollout::Rollout;
-pub use write::{
+use rollout::Rollout;
+use write::{
     AnnotateResource, ApplyManifest, CreateResource, DeleteResource, LabelResource, PatchResource,
     PatchStatus, RemoveAnnotation, RemoveLabel, Scale,
 };
@@ -307,7 +307,7 @@ impl K8sToolsBuilder {
 macro_rules! k8s_tool {
     ($(#[$meta:meta])* $ty:ident, $name:literal, $effect:expr, $args:ty, $desc:expr) => {
         $(#[$meta])*
-        pub struct $ty(pub(crate) std::sync::Arc<crate::tools::Shared>);
+        pub(crate) struct $ty(pub(crate) std::sync::Arc<crate::tools::Shared>);
 
         impl std::fmt::Debug for $ty {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -18,7 +18,7 @@ use crate::render::{self, DescribeContext, sanitize, table_for, table_for_events
 
 /// Arguments of `k8s_get_resources`.
 #[derive(Debug, Deserialize, JsonSchema)]
-pub struct GetResourcesArgs {
+pub(crate) struct GetResourcesArgs {
     /// Type of resource (pod, service, deployment, po, deploy, deployments.apps, a CRD's plural
     /// or short name, ...). `type/name` is accepted too.
     pub resource_type: String,
@@ -175,7 +175,7 @@ impl GetResources {
 
 /// Arguments of `k8s_get_pod_logs`.
 #[derive(Debug, Deserialize, JsonSchema)]
-pub struct GetPodLogsArgs {
+pub(crate) struct GetPodLogsArgs {
     /// Name of the pod.
     pub pod_name: String,
     /// Namespace of the pod (default: the configured namespace).
@@ -258,7 +258,7 @@ impl GetPodLogs {
 
 /// Arguments of `k8s_get_events`.
 #[derive(Debug, Deserialize, JsonSchema)]
-pub struct GetEventsArgs {
+pub(crate) struct GetEventsArgs {
     /// Namespace to get events from (default: all namespaces).
     #[serde(default)]
     pub namespace: Option<String>,
@@ -326,7 +326,7 @@ impl GetEvents {
 
 /// No arguments.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
-pub struct NoArgs {}
+pub(crate) struct NoArgs {}
 
 k8s_tool!(
     /// `k8s_get_available_api_resources`: the resource types the cluster serves.
@@ -378,7 +378,7 @@ k8s_tool!(
 
 /// The kubeconfig with credentials removed: no tokens, passwords, keys, certificates, exec
 /// arguments or environment; only which kind of credential each user has.
-pub fn redacted_kubeconfig(cfg: &kube::config::Kubeconfig) -> Value {
+pub(crate) fn redacted_kubeconfig(cfg: &kube::config::Kubeconfig) -> Value {
     let clusters: Vec<Value> = cfg
         .clusters
         .iter()
@@ -490,7 +490,7 @@ impl GetClusterConfiguration {
 
 /// Arguments naming one object.
 #[derive(Debug, Deserialize, JsonSchema)]
-pub struct ObjectArgs {
+pub(crate) struct ObjectArgs {
     /// Type of resource (pod, deployment, service, node, a CRD, ...).
     pub resource_type: String,
     /// Name of the resource.

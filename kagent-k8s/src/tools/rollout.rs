@@ -19,7 +19,7 @@ use crate::render::{arr, change_report, desired_replicas, i, object_diff, s as v
 
 /// Arguments of `k8s_rollout`.
 #[derive(Debug, Deserialize, JsonSchema)]
-pub struct RolloutArgs {
+pub(crate) struct RolloutArgs {
     /// The rollout action: history, pause, restart, resume, status or undo.
     pub action: String,
     /// The type of resource (deployment, statefulset, daemonset).
@@ -267,7 +267,7 @@ impl Rollout {
 }
 
 /// What `kubectl rollout status` would say, without waiting.
-pub fn rollout_status(obj: &Value) -> String {
+pub(crate) fn rollout_status(obj: &Value) -> String {
     let kind = vs(obj, "/kind");
     let name = vs(obj, "/metadata/name");
     let gen_ = i(obj, "/metadata/generation");

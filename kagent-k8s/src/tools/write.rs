@@ -77,7 +77,7 @@ pub(crate) fn parse_manifests(text: &str) -> Result<Vec<Value>> {
 
 /// Arguments of `k8s_scale`.
 #[derive(Debug, Deserialize, JsonSchema)]
-pub struct ScaleArgs {
+pub(crate) struct ScaleArgs {
     /// Name of the deployment (or of the resource named by resource_type).
     pub name: String,
     /// Namespace of the deployment (default: the configured namespace).
@@ -154,7 +154,7 @@ impl Scale {
 
 /// Arguments of `k8s_patch_resource`.
 #[derive(Debug, Deserialize, JsonSchema)]
-pub struct PatchArgs {
+pub(crate) struct PatchArgs {
     /// Type of resource (deployment, service, etc.).
     pub resource_type: String,
     /// Name of the resource.
@@ -242,7 +242,7 @@ impl PatchResource {
 
 /// Arguments of `k8s_patch_status`.
 #[derive(Debug, Deserialize, JsonSchema)]
-pub struct PatchStatusArgs {
+pub(crate) struct PatchStatusArgs {
     /// Type of resource (deployment, a custom resource, etc.).
     pub resource_type: String,
     /// Name of the resource.
@@ -306,7 +306,7 @@ impl PatchStatus {
 
 /// Arguments of `k8s_apply_manifest`.
 #[derive(Debug, Deserialize, JsonSchema)]
-pub struct ApplyArgs {
+pub(crate) struct ApplyArgs {
     /// YAML manifest content (one or more documents separated by ---).
     pub manifest: String,
     /// Namespace for namespaced objects that name none (default: the configured namespace).
@@ -430,7 +430,7 @@ impl ApplyManifest {
 
 /// Arguments of `k8s_create_resource`.
 #[derive(Debug, Deserialize, JsonSchema)]
-pub struct CreateArgs {
+pub(crate) struct CreateArgs {
     /// YAML content of the resource (one or more documents).
     pub yaml_content: String,
     /// Namespace for namespaced objects that name none (default: the configured namespace).
@@ -476,7 +476,7 @@ pub(crate) async fn create_docs(
 
 /// Arguments naming one object, plus dry run.
 #[derive(Debug, Deserialize, JsonSchema)]
-pub struct DeleteArgs {
+pub(crate) struct DeleteArgs {
     /// Type of resource (pod, service, deployment, etc.).
     pub resource_type: String,
     /// Name of the resource.
@@ -694,7 +694,7 @@ async fn patch_meta(
 
 /// Arguments of `k8s_label_resource`.
 #[derive(Debug, Deserialize, JsonSchema)]
-pub struct LabelArgs {
+pub(crate) struct LabelArgs {
     /// The type of resource.
     pub resource_type: String,
     /// The name of the resource.
@@ -738,7 +738,7 @@ impl LabelResource {
 
 /// Arguments of `k8s_annotate_resource`.
 #[derive(Debug, Deserialize, JsonSchema)]
-pub struct AnnotateArgs {
+pub(crate) struct AnnotateArgs {
     /// The type of resource.
     pub resource_type: String,
     /// The name of the resource.
@@ -782,7 +782,7 @@ impl AnnotateResource {
 
 /// Arguments of `k8s_remove_label`.
 #[derive(Debug, Deserialize, JsonSchema)]
-pub struct RemoveLabelArgs {
+pub(crate) struct RemoveLabelArgs {
     /// The type of resource.
     pub resource_type: String,
     /// The name of the resource.
@@ -826,7 +826,7 @@ impl RemoveLabel {
 
 /// Arguments of `k8s_remove_annotation`.
 #[derive(Debug, Deserialize, JsonSchema)]
-pub struct RemoveAnnotationArgs {
+pub(crate) struct RemoveAnnotationArgs {
     /// The type of resource.
     pub resource_type: String,
     /// The name of the resource.
