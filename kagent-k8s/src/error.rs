@@ -31,6 +31,18 @@ pub enum K8sError {
         /// What is wrong.
         message: String,
     },
+    /// A label selector (`matchLabels` / `matchExpressions`, or a Service's `key: value` map)
+    /// could not be understood.
+    #[error("invalid label selector {selector}: {reason}")]
+    InvalidSelector {
+        /// The selector as found (JSON).
+        selector: String,
+        /// What is wrong, and what to write instead.
+        reason: String,
+        /// kube's parse error, when the problem is an expression.
+        #[source]
+        source: Option<kube::core::ParseExpressionError>,
+    },
     /// The operation does not apply to this resource.
     #[error("{message}")]
     Unsupported {
@@ -90,6 +102,7 @@ impl K8sError {
                 message: self.to_string(),
             },
             K8sError::Invalid { .. } => ToolError::invalid_arguments(tool, self.to_string()),
+            K8sError::InvalidSelector { .. } => ToolError::failed(self.to_string()),
             K8sError::Unsupported { message } => ToolError::failed(message),
             K8sError::Forbidden { message } => ToolError::Forbidden { message },
             K8sError::Api { action, source } => match source {
@@ -127,7 +140,7 @@ impl K8sError {
 }
 
 /// Shorthand for results in this crate.
-pub type Result<T, E = K8sError> = std::result::Result<T, E>;
+pub(crate) type Result<T, E = K8sError> = std::result::Result<T, E>;
 
 #[cfg(test)]
 mod tests {
@@ -163,5 +176,20 @@ mod tests {
     fn invalid_input_is_an_argument_error() {
         let e = K8sError::invalid("labels", "missing '='").into_tool_error("k8s_label_resource");
         assert!(matches!(e, ToolError::InvalidArguments { .. }));
+        let Err(sel) = crate::labels::label_selector(
+            &serde_json::json!({"matchExpressions": [{"key": "a", "operator": "Has"}]}),
+        ) else {
+            panic!("an unknown operator must not parse");
+        };
+        assert!(
+            std::error::Error::source(&sel).is_some(),
+            "kube's error is kept"
+        );
+        let e = sel.into_tool_error("k8s_rollout");
+        assert!(
+            matches!(e, ToolError::Failed { .. }) && !e.is_fault(),
+            "{e:?}"
+        );
+        assert!(e.to_string().contains("matchExpressions[0]"), "{e}");
     }
 }

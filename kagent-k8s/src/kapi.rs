@@ -40,8 +40,21 @@ fn describe(verb: &str, info: &ResourceInfo, ns: Option<&str>, name: Option<&str
     s
 }
 
-fn build_err(action: &str, e: kube::core::request::Error) -> K8sError {
-    K8sError::api(action.to_owned(), kube::Error::BuildRequest(e))
+/// Sends a request built by [`Request`] and parses its JSON answer; `action` names the call
+/// in errors.
+async fn send(
+    client: &Client,
+    action: String,
+    req: std::result::Result<http::Request<Vec<u8>>, kube::core::request::Error>,
+) -> Result<Value> {
+    let req = match req {
+        Ok(req) => req,
+        Err(e) => return Err(K8sError::api(action, kube::Error::BuildRequest(e))),
+    };
+    client
+        .request(req)
+        .await
+        .map_err(|e| K8sError::api(action, e))
 }
 
 /// Fills in `apiVersion` and `kind` (list items usually lack them).
@@ -63,14 +76,8 @@ pub async fn get(
     name: &str,
 ) -> Result<Value> {
     let action = describe("get", info, ns, Some(name));
-    let req = Request::new(url(info, ns))
-        .get(name, &GetParams::default())
-        .map_err(|e| build_err(&action, e))?;
-    let v: Value = client
-        .request(req)
-        .await
-        .map_err(|e| K8sError::api(action, e))?;
-    Ok(with_type(v, info))
+    let req = Request::new(url(info, ns)).get(name, &GetParams::default());
+    Ok(with_type(send(client, action, req).await?, info))
 }
 
 /// GET one object; `None` when it does not exist.
@@ -106,13 +113,7 @@ pub async fn list(
     lp: &ListParams,
 ) -> Result<Page> {
     let action = describe("list", info, ns, None);
-    let req = Request::new(url(info, ns))
-        .list(lp)
-        .map_err(|e| build_err(&action, e))?;
-    let mut v: Value = client
-        .request(req)
-        .await
-        .map_err(|e| K8sError::api(action, e))?;
+    let mut v = send(client, action, Request::new(url(info, ns)).list(lp)).await?;
     let continue_token = v
         .pointer("/metadata/continue")
         .and_then(Value::as_str)
@@ -173,13 +174,8 @@ pub async fn patch(
     let req = match subresource {
         Some(sub) => r.patch_subresource(sub, name, pp, patch),
         None => r.patch(name, pp, patch),
-    }
-    .map_err(|e| build_err(&action, e))?;
-    let v: Value = client
-        .request(req)
-        .await
-        .map_err(|e| K8sError::api(action, e))?;
-    Ok(with_type(v, info))
+    };
+    Ok(with_type(send(client, action, req).await?, info))
 }
 
 /// POST (create) an object.
@@ -199,14 +195,8 @@ pub async fn create(
         });
     let action = describe("create", info, ns, name);
     let body = serde_json::to_vec(obj).map_err(|e| K8sError::invalid("manifest", e.to_string()))?;
-    let req = Request::new(url(info, ns))
-        .create(pp, body)
-        .map_err(|e| build_err(&action, e))?;
-    let v: Value = client
-        .request(req)
-        .await
-        .map_err(|e| K8sError::api(action, e))?;
-    Ok(with_type(v, info))
+    let req = Request::new(url(info, ns)).create(pp, body);
+    Ok(with_type(send(client, action, req).await?, info))
 }
 
 /// DELETE an object. Returns the server's answer (the object being deleted, or a Status).
@@ -218,13 +208,7 @@ pub async fn delete(
     dp: &DeleteParams,
 ) -> Result<Value> {
     let action = describe("delete", info, ns, Some(name));
-    let req = Request::new(url(info, ns))
-        .delete(name, dp)
-        .map_err(|e| build_err(&action, e))?;
-    client
-        .request(req)
-        .await
-        .map_err(|e| K8sError::api(action, e))
+    send(client, action, Request::new(url(info, ns)).delete(name, dp)).await
 }
 
 /// Reads a container's log.
@@ -243,7 +227,7 @@ pub async fn logs(
     );
     let req = Request::new(format!("/api/v1/namespaces/{ns}/pods"))
         .logs(pod, lp)
-        .map_err(|e| build_err(&action, e))?;
+        .map_err(|e| K8sError::api(action.clone(), kube::Error::BuildRequest(e)))?;
     client
         .request_text(req)
         .await

@@ -5,6 +5,7 @@ pub mod catalog;
 pub mod diagnose;
 mod error;
 pub mod kapi;
+pub mod labels;
 pub mod rbac;
 pub mod render;
 pub mod tools;

@@ -275,6 +275,106 @@ async fn diagnose_finds_every_broken_workload_with_evidence() {
     assert!(text.contains("critical"), "{text}");
 }
 
+/// A Deployment whose selector excludes the canary pod that carries its `app` label.
+const SET_BASED: &str = r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: ledger, namespace: shop, uid: ledger-uid, generation: 1}
+spec:
+  replicas: 2
+  selector:
+    matchLabels: {app: ledger}
+    matchExpressions:
+    - {key: track, operator: NotIn, values: [canary]}
+    - {key: tier, operator: Exists}
+  template:
+    metadata: {labels: {app: ledger, track: stable, tier: be}}
+    spec: {containers: [{name: app, image: ledger:1}]}
+status: {observedGeneration: 1, replicas: 1, readyReplicas: 0, updatedReplicas: 1}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: ledger-stable, namespace: shop, labels: {app: ledger, track: stable, tier: be}}
+spec: {containers: [{name: app, image: ledger:1}]}
+status:
+  phase: Running
+  conditions: [{type: Ready, status: "False"}]
+  containerStatuses: [{name: app, ready: false, restartCount: 0, state: {running: {}}}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: ledger-canary, namespace: shop, labels: {app: ledger, track: canary, tier: be}}
+spec: {containers: [{name: app, image: ledger:2}]}
+status: {phase: Pending}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: ledger-untiered, namespace: shop, labels: {app: ledger, track: stable}}
+spec: {containers: [{name: app, image: ledger:1}]}
+status: {phase: Pending}
+"#;
+
+#[tokio::test]
+async fn set_based_selectors_select_exactly_their_pods() {
+    let (cluster, tools) = setup();
+    cluster.load_yaml(SET_BASED).unwrap();
+    cluster.clear_requests();
+
+    // describe lists the pods the API server returns for the whole selector.
+    let d = call(
+        &tools,
+        "k8s_describe_resource",
+        json!({"resource_type": "deployment", "resource_name": "ledger"}),
+    )
+    .await;
+    assert!(
+        d.contains("Selector: app=ledger,track notin (canary),tier"),
+        "{d}"
+    );
+    assert!(d.contains("Pods (1):"), "{d}");
+    assert!(d.contains("ledger-stable"), "{d}");
+    assert!(
+        !d.contains("ledger-canary") && !d.contains("ledger-untiered"),
+        "{d}"
+    );
+    let sent: Vec<String> = cluster
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.ends_with("/pods"))
+        .map(|r| r.query)
+        .collect();
+    assert!(
+        sent.iter()
+            .any(|q| q.contains("notin") && q.contains("tier")),
+        "the set-based selector reaches the server: {sent:?}"
+    );
+
+    // diagnose selects the same pod in the snapshot.
+    let client = cluster.client().unwrap();
+    let catalog = ResourceCatalog::new(client.clone());
+    let report = diagnose(
+        &client,
+        &catalog,
+        &DiagnoseOptions::default()
+            .namespace(Some("shop".into()))
+            .include_logs(false),
+    )
+    .await
+    .unwrap();
+    let ledger = report
+        .findings
+        .iter()
+        .find(|f| f.kind == "Deployment" && f.name == "ledger")
+        .unwrap_or_else(|| panic!("{}", report.render()));
+    assert_eq!(ledger.reason, "ReplicasUnavailable");
+    assert!(
+        ledger
+            .evidence
+            .contains(&"pods: 1 pod(s) Running but not ready".to_owned()),
+        "{ledger:?}"
+    );
+}
+
 #[tokio::test]
 async fn scale_dry_run_changes_nothing_and_shows_the_diff() {
     let (cluster, tools) = setup();

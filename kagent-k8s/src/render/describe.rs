@@ -149,9 +149,10 @@ fn write_map(out: &mut String, title: &str, obj: &Value, ptr: &str, max_value: u
     let _ = writeln!(out, "{title}: {}", parts.join(", "));
 }
 
-fn probe(p: Option<&Value>) -> Option<String> {
-    let p = p?;
-    let how = if let Some(h) = p.get("httpGet") {
+/// How a probe checks (`http-get HTTP:8080/ready`, `tcp :5432`, `exec [cat /tmp/ok]`,
+/// `grpc :9000`).
+pub(crate) fn probe_action(p: &Value) -> String {
+    if let Some(h) = p.get("httpGet") {
         format!(
             "http-get {}:{}{}",
             match s(h, "/scheme") {
@@ -180,9 +181,14 @@ fn probe(p: Option<&Value>) -> Option<String> {
         format!("grpc :{}", i(p, "/grpc/port"))
     } else {
         "?".to_owned()
-    };
+    }
+}
+
+fn probe(p: Option<&Value>) -> Option<String> {
+    let p = p?;
     Some(format!(
-        "{how} delay={}s timeout={}s period={}s failure-threshold={}",
+        "{} delay={}s timeout={}s period={}s failure-threshold={}",
+        probe_action(p),
         i(p, "/initialDelaySeconds"),
         oi(p, "/timeoutSeconds").unwrap_or(1),
         oi(p, "/periodSeconds").unwrap_or(10),
@@ -385,15 +391,13 @@ fn describe_workload(out: &mut String, w: &Value) {
     if !strategy.is_empty() {
         let _ = writeln!(out, "Strategy: {strategy}");
     }
-    if let Some(sel) = w
-        .pointer("/spec/selector/matchLabels")
-        .and_then(Value::as_object)
-    {
-        let parts: Vec<String> = sel
-            .iter()
-            .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
-            .collect();
-        let _ = writeln!(out, "Selector: {}", parts.join(","));
+    // The whole selector (matchLabels and matchExpressions) in kubectl's syntax.
+    if let Some(sel) = w.pointer("/spec/selector") {
+        let text = match crate::labels::label_selector(sel) {
+            Ok(sel) => sel.to_string(),
+            Err(_) => sel.to_string(),
+        };
+        let _ = writeln!(out, "Selector: {text}");
     }
     let _ = writeln!(out, "Pod template:");
     for c in arr(w, "/spec/template/spec/containers") {

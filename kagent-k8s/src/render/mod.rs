@@ -4,9 +4,11 @@
 mod describe;
 pub(crate) mod table;
 
+pub(crate) use describe::probe_action;
 pub use describe::{DescribeContext, describe_object};
-pub use table::{Table, table_for, table_for_events};
+pub use table::{Table, one_line, table_for, table_for_events};
 
+use kagent_core::ToolOutput;
 use serde_json::Value;
 
 /// Reads a string at a JSON pointer, `""` when absent.
@@ -30,6 +32,11 @@ pub(crate) fn arr<'a>(v: &'a Value, ptr: &str) -> &'a [Value] {
         .and_then(Value::as_array)
         .map(Vec::as_slice)
         .unwrap_or(&[])
+}
+
+/// A workload's `spec.replicas`, 1 when unset (as the API server defaults it).
+pub(crate) fn desired_replicas(workload: &Value) -> i64 {
+    oi(workload, "/spec/replicas").unwrap_or(1)
 }
 
 /// `"-"` for an empty string.
@@ -143,6 +150,36 @@ pub fn object_diff(
         .context_radius(3)
         .header("before", "after")
         .to_string()
+}
+
+/// The answer of a change, as every mutating tool of this crate gives it, so that an approval
+/// request reads the same for any tool: a headline — under a dry run
+/// `DRY RUN (server-side, nothing changed): would <what>` — then `--- diff ---` and the diff
+/// (normally an [`object_diff`] of the object before and after a server-side dry run), with
+/// `{"dry_run", "summary", "diff"}` as the structured content.
+///
+/// ```
+/// use kagent_k8s::render::{change_report, object_diff};
+/// use serde_json::json;
+///
+/// let before = json!({"kind": "Deployment", "spec": {"replicas": 1}});
+/// let after = json!({"kind": "Deployment", "spec": {"replicas": 3}});
+/// let diff = object_diff(Some(&before), Some(&after), false, false);
+/// let out = change_report(true, "scale deployment.apps/web to 3", &diff);
+/// let text = kagent_core::message::render_tool_content(&out.content);
+/// assert!(text.starts_with("DRY RUN (server-side, nothing changed): would scale"));
+/// assert!(text.contains("+  replicas: 3"));
+/// ```
+pub fn change_report(dry_run: bool, what: &str, diff: &str) -> ToolOutput {
+    let mut text = if dry_run {
+        format!("DRY RUN (server-side, nothing changed): would {what}")
+    } else {
+        what.to_owned()
+    };
+    text.push_str("\n--- diff ---\n");
+    text.push_str(diff);
+    ToolOutput::text(text)
+        .with_structured(serde_json::json!({"dry_run": dry_run, "summary": what, "diff": diff}))
 }
 
 /// Cuts text to at most `max_chars`, at a line boundary, with a note of what was left out.

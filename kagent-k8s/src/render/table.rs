@@ -203,7 +203,7 @@ fn created(v: &Value, now: jiff::Timestamp) -> String {
 /// The STATUS kubectl prints for a pod: the waiting or terminated reason of the most telling
 /// container (CrashLoopBackOff, ImagePullBackOff, OOMKilled, Init:Error, ...), `Terminating`,
 /// or the phase.
-pub fn pod_status(pod: &Value) -> String {
+pub(crate) fn pod_status(pod: &Value) -> String {
     let mut reason = s(pod, "/status/phase").to_owned();
     if let Some(r) = pod.pointer("/status/reason").and_then(Value::as_str) {
         reason = r.to_owned();
@@ -282,7 +282,7 @@ fn is_sidecar(pod: &Value, container: &str) -> bool {
 }
 
 /// `ready/total` containers of a pod.
-pub fn pod_ready(pod: &Value) -> String {
+pub(crate) fn pod_ready(pod: &Value) -> String {
     let statuses = arr(pod, "/status/containerStatuses");
     let ready = statuses
         .iter()
@@ -293,7 +293,7 @@ pub fn pod_ready(pod: &Value) -> String {
 }
 
 /// The most recent termination of any container that restarted: `OOMKilled(137) 4m`.
-pub fn pod_last_exit(pod: &Value, now: jiff::Timestamp) -> String {
+pub(crate) fn pod_last_exit(pod: &Value, now: jiff::Timestamp) -> String {
     let mut best: Option<(&str, String)> = None;
     for c in arr(pod, "/status/containerStatuses")
         .iter()
@@ -770,7 +770,7 @@ pub fn table_for_events(items: &[Value], with_namespace: bool, now: jiff::Timest
 }
 
 /// The most telling timestamp of a core/v1 Event.
-pub fn event_time(e: &Value) -> &str {
+pub(crate) fn event_time(e: &Value) -> &str {
     for p in [
         "/lastTimestamp",
         "/series/lastObservedTime",

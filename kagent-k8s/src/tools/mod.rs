@@ -1,7 +1,12 @@
 //! The Kubernetes tools (kagent's tool server names and arguments) and their builder.
 
-mod ops;
+mod connectivity;
+mod diagnose;
+mod exec;
+mod from_url;
+mod generate;
 mod read;
+mod rollout;
 mod write;
 
 use std::sync::Arc;
@@ -9,20 +14,23 @@ use std::time::Duration;
 
 use kagent_core::{IntoTool, ModelProvider, ToolEffect, Toolset, ToolsetError};
 use kube::Client;
+use kube::api::{PatchParams, PostParams};
 use kube::config::Kubeconfig;
 
 use crate::catalog::ResourceCatalog;
 use crate::error::{K8sError, Result};
 
-pub use ops::{
-    CheckServiceConnectivity, CreateResourceFromUrl, Diagnose, ExecuteCommand, GenerateResource,
-    Rollout,
-};
-pub use read::{
+use connectivity::CheckServiceConnectivity;
+use diagnose::Diagnose;
+use exec::ExecuteCommand;
+use from_url::CreateResourceFromUrl;
+use generate::GenerateResource;
+use read::{
     DescribeResource, GetApiResources, GetClusterConfiguration, GetEvents, GetPodLogs,
     GetResourceYaml, GetResources,
 };
-pub use write::{
+use rollout::Rollout;
+use write::{
     AnnotateResource, ApplyManifest, CreateResource, DeleteResource, LabelResource, PatchResource,
     PatchStatus, RemoveAnnotation, RemoveLabel, Scale,
 };
@@ -86,6 +94,30 @@ impl Shared {
     pub(crate) fn bound(&self, text: String, how: &str) -> String {
         crate::render::bound_text(text, self.max_output_chars, how)
     }
+
+    /// Parameters of a PATCH by this toolset's field manager, as a server-side dry run when
+    /// `dry_run`.
+    pub(crate) fn patch_params(&self, dry_run: bool) -> PatchParams {
+        PatchParams {
+            dry_run,
+            field_manager: Some(self.field_manager.clone()),
+            ..PatchParams::default()
+        }
+    }
+
+    /// Parameters of a POST by this toolset's field manager, as a server-side dry run when
+    /// `dry_run`.
+    pub(crate) fn post_params(&self, dry_run: bool) -> PostParams {
+        PostParams {
+            dry_run,
+            field_manager: Some(self.field_manager.clone()),
+        }
+    }
+}
+
+/// Whether a call runs as a dry run: asked by its `dry_run` argument or by the call's context.
+pub(crate) fn is_dry(flag: crate::args::Flag, ctx: &kagent_core::ToolContext) -> bool {
+    flag.0 || ctx.dry_run
 }
 
 /// Entry point: `K8sTools::builder(client)...build()` gives a [`Toolset`].
@@ -275,7 +307,7 @@ impl K8sToolsBuilder {
 macro_rules! k8s_tool {
     ($(#[$meta:meta])* $ty:ident, $name:literal, $effect:expr, $args:ty, $desc:expr) => {
         $(#[$meta])*
-        pub struct $ty(pub(crate) std::sync::Arc<crate::tools::Shared>);
+        pub(crate) struct $ty(pub(crate) std::sync::Arc<crate::tools::Shared>);
 
         impl std::fmt::Debug for $ty {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -13,11 +13,12 @@ use crate::args::{Count, Flag, non_empty};
 use crate::catalog::ResourceInfo;
 use crate::error::{K8sError, Result};
 use crate::kapi;
+use crate::labels::{Expression, Selector, label_selector_at, list_params};
 use crate::render::{self, DescribeContext, sanitize, table_for, table_for_events};
 
 /// Arguments of `k8s_get_resources`.
 #[derive(Debug, Deserialize, JsonSchema)]
-pub struct GetResourcesArgs {
+pub(crate) struct GetResourcesArgs {
     /// Type of resource (pod, service, deployment, po, deploy, deployments.apps, a CRD's plural
     /// or short name, ...). `type/name` is accepted too.
     pub resource_type: String,
@@ -174,7 +175,7 @@ impl GetResources {
 
 /// Arguments of `k8s_get_pod_logs`.
 #[derive(Debug, Deserialize, JsonSchema)]
-pub struct GetPodLogsArgs {
+pub(crate) struct GetPodLogsArgs {
     /// Name of the pod.
     pub pod_name: String,
     /// Namespace of the pod (default: the configured namespace).
@@ -257,7 +258,7 @@ impl GetPodLogs {
 
 /// Arguments of `k8s_get_events`.
 #[derive(Debug, Deserialize, JsonSchema)]
-pub struct GetEventsArgs {
+pub(crate) struct GetEventsArgs {
     /// Namespace to get events from (default: all namespaces).
     #[serde(default)]
     pub namespace: Option<String>,
@@ -325,7 +326,7 @@ impl GetEvents {
 
 /// No arguments.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
-pub struct NoArgs {}
+pub(crate) struct NoArgs {}
 
 k8s_tool!(
     /// `k8s_get_available_api_resources`: the resource types the cluster serves.
@@ -377,7 +378,7 @@ k8s_tool!(
 
 /// The kubeconfig with credentials removed: no tokens, passwords, keys, certificates, exec
 /// arguments or environment; only which kind of credential each user has.
-pub fn redacted_kubeconfig(cfg: &kube::config::Kubeconfig) -> Value {
+pub(crate) fn redacted_kubeconfig(cfg: &kube::config::Kubeconfig) -> Value {
     let clusters: Vec<Value> = cfg
         .clusters
         .iter()
@@ -489,7 +490,7 @@ impl GetClusterConfiguration {
 
 /// Arguments naming one object.
 #[derive(Debug, Deserialize, JsonSchema)]
-pub struct ObjectArgs {
+pub(crate) struct ObjectArgs {
     /// Type of resource (pod, deployment, service, node, a CRD, ...).
     pub resource_type: String,
     /// Name of the resource.
@@ -577,15 +578,10 @@ pub(crate) async fn describe_context(
             ctx.endpoints = service_endpoints(s, &ns, render::s(obj, "/metadata/name")).await;
         }
         "Deployment" | "ReplicaSet" | "StatefulSet" | "DaemonSet" | "Job" => {
-            if let Some(sel) = match_labels_selector(obj, "/spec/selector/matchLabels")
+            if let Ok(Some(sel)) = label_selector_at(obj, "/spec/selector")
                 && let Ok(pods) = s.catalog.resolve("pods").await
-                && let Ok(page) = kapi::list(
-                    &s.client,
-                    &pods,
-                    ns_opt,
-                    &ListParams::default().labels(&sel).limit(200),
-                )
-                .await
+                && let Ok(page) =
+                    kapi::list(&s.client, &pods, ns_opt, &list_params(&sel).limit(200)).await
             {
                 let now = s.now();
                 ctx.pods = Some(
@@ -611,20 +607,6 @@ pub(crate) async fn describe_context(
         _ => {}
     }
     ctx
-}
-
-/// `a=b,c=d` from a matchLabels map.
-pub(crate) fn match_labels_selector(obj: &Value, ptr: &str) -> Option<String> {
-    let map = obj.pointer(ptr)?.as_object()?;
-    if map.is_empty() {
-        return None;
-    }
-    Some(
-        map.iter()
-            .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
-            .collect::<Vec<_>>()
-            .join(","),
-    )
 }
 
 /// The controller owner chain, nearest first (`ReplicaSet/web-7d9`, `Deployment/web`).
@@ -713,7 +695,10 @@ pub(crate) async fn service_endpoints(s: &Shared, ns: &str, name: &str) -> Optio
             &s.client,
             &info,
             Some(ns),
-            &ListParams::default().labels(&format!("kubernetes.io/service-name={name}")),
+            &list_params(&Selector::from(Expression::Equal(
+                "kubernetes.io/service-name".to_owned(),
+                name.to_owned(),
+            ))),
         )
         .await
     {
@@ -826,15 +811,5 @@ users:
         assert!(text.contains("token (REDACTED)"), "{text}");
         assert!(text.contains("exec plugin: aws"), "{text}");
         assert!(text.contains("namespace: shop"), "{text}");
-    }
-
-    #[test]
-    fn match_labels_become_a_selector() {
-        let obj = json!({"spec": {"selector": {"matchLabels": {"app": "web", "tier": "fe"}}}});
-        assert_eq!(
-            match_labels_selector(&obj, "/spec/selector/matchLabels").unwrap(),
-            "app=web,tier=fe"
-        );
-        assert!(match_labels_selector(&json!({}), "/spec/selector/matchLabels").is_none());
     }
 }

@@ -7,52 +7,17 @@
 use std::fmt::Write as _;
 
 use kagent_core::{ToolContext, ToolEffect, ToolOutput};
-use kube::api::{DeleteParams, Patch, PatchParams, PostParams};
+use kube::api::{DeleteParams, Patch, PatchParams};
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::{Shared, k8s_tool, need_name, obj_ref, where_};
+use super::{Shared, is_dry, k8s_tool, need_name, obj_ref, where_};
 use crate::args::{Count, Flag, non_empty};
 use crate::catalog::ResourceInfo;
 use crate::error::{K8sError, Result};
 use crate::kapi;
-use crate::render::{object_diff, s as vs};
-
-fn is_dry(flag: Flag, ctx: &ToolContext) -> bool {
-    flag.0 || ctx.dry_run
-}
-
-fn patch_params(s: &Shared, dry: bool) -> PatchParams {
-    PatchParams {
-        dry_run: dry,
-        field_manager: Some(s.field_manager.clone()),
-        ..PatchParams::default()
-    }
-}
-
-fn post_params(s: &Shared, dry: bool) -> PostParams {
-    PostParams {
-        dry_run: dry,
-        field_manager: Some(s.field_manager.clone()),
-    }
-}
-
-/// The header line of a change report.
-fn headline(dry: bool, what: &str) -> String {
-    if dry {
-        format!("DRY RUN (server-side, nothing changed): would {what}")
-    } else {
-        what.to_owned()
-    }
-}
-
-fn report(dry: bool, what: &str, diff: &str) -> ToolOutput {
-    let mut text = headline(dry, what);
-    text.push_str("\n--- diff ---\n");
-    text.push_str(diff);
-    ToolOutput::text(text).with_structured(json!({"dry_run": dry, "summary": what, "diff": diff}))
-}
+use crate::render::{change_report, object_diff, s as vs};
 
 /// Parses a JSON or YAML value.
 fn parse_doc(what: &'static str, text: &str) -> Result<Value> {
@@ -112,7 +77,7 @@ pub(crate) fn parse_manifests(text: &str) -> Result<Vec<Value>> {
 
 /// Arguments of `k8s_scale`.
 #[derive(Debug, Deserialize, JsonSchema)]
-pub struct ScaleArgs {
+pub(crate) struct ScaleArgs {
     /// Name of the deployment (or of the resource named by resource_type).
     pub name: String,
     /// Namespace of the deployment (default: the configured namespace).
@@ -165,7 +130,7 @@ impl Scale {
             ns_opt,
             &name,
             Some("scale"),
-            &patch_params(s, dry),
+            &s.patch_params(dry),
             &Patch::Merge(json!({"spec": {"replicas": replicas}})),
         )
         .await?;
@@ -179,7 +144,7 @@ impl Scale {
             where_(&info, &ns),
             old.map(|o| o.to_string()).unwrap_or_else(|| "?".into())
         );
-        Ok(report(
+        Ok(change_report(
             dry,
             &what,
             &object_diff(Some(&before), Some(&after), false, s.allow_secret_values),
@@ -189,7 +154,7 @@ impl Scale {
 
 /// Arguments of `k8s_patch_resource`.
 #[derive(Debug, Deserialize, JsonSchema)]
-pub struct PatchArgs {
+pub(crate) struct PatchArgs {
     /// Type of resource (deployment, service, etc.).
     pub resource_type: String,
     /// Name of the resource.
@@ -262,12 +227,12 @@ impl PatchResource {
             ns_opt,
             &name,
             None,
-            &patch_params(s, dry),
+            &s.patch_params(dry),
             &patch,
         )
         .await?;
         let what = format!("patch {}{}", obj_ref(&info, &name), where_(&info, &ns));
-        Ok(report(
+        Ok(change_report(
             dry,
             &what,
             &object_diff(Some(&before), Some(&after), false, s.allow_secret_values),
@@ -277,7 +242,7 @@ impl PatchResource {
 
 /// Arguments of `k8s_patch_status`.
 #[derive(Debug, Deserialize, JsonSchema)]
-pub struct PatchStatusArgs {
+pub(crate) struct PatchStatusArgs {
     /// Type of resource (deployment, a custom resource, etc.).
     pub resource_type: String,
     /// Name of the resource.
@@ -322,7 +287,7 @@ impl PatchStatus {
             ns_opt,
             &name,
             Some("status"),
-            &patch_params(s, dry),
+            &s.patch_params(dry),
             &Patch::Merge(body),
         )
         .await?;
@@ -331,7 +296,7 @@ impl PatchStatus {
             obj_ref(&info, &name),
             where_(&info, &ns)
         );
-        Ok(report(
+        Ok(change_report(
             dry,
             &what,
             &object_diff(Some(&before), Some(&after), true, s.allow_secret_values),
@@ -341,7 +306,7 @@ impl PatchStatus {
 
 /// Arguments of `k8s_apply_manifest`.
 #[derive(Debug, Deserialize, JsonSchema)]
-pub struct ApplyArgs {
+pub(crate) struct ApplyArgs {
     /// YAML manifest content (one or more documents separated by ---).
     pub manifest: String,
     /// Namespace for namespaced objects that name none (default: the configured namespace).
@@ -389,7 +354,7 @@ async fn apply_docs(
         let ns_opt = info.namespaced.then_some(ns.as_str());
         let name = vs(&doc, "/metadata/name").to_owned();
         let (verb, before, after) = if create_only || name.is_empty() {
-            let after = kapi::create(&s.client, &info, ns_opt, &doc, &post_params(s, dry)).await?;
+            let after = kapi::create(&s.client, &info, ns_opt, &doc, &s.post_params(dry)).await?;
             ("created", None, after)
         } else {
             let before = kapi::get_opt(&s.client, &info, ns_opt, &name).await?;
@@ -463,7 +428,7 @@ impl ApplyManifest {
 
 /// Arguments of `k8s_create_resource`.
 #[derive(Debug, Deserialize, JsonSchema)]
-pub struct CreateArgs {
+pub(crate) struct CreateArgs {
     /// YAML content of the resource (one or more documents).
     pub yaml_content: String,
     /// Namespace for namespaced objects that name none (default: the configured namespace).
@@ -509,7 +474,7 @@ pub(crate) async fn create_docs(
 
 /// Arguments naming one object, plus dry run.
 #[derive(Debug, Deserialize, JsonSchema)]
-pub struct DeleteArgs {
+pub(crate) struct DeleteArgs {
     /// Type of resource (pod, service, deployment, etc.).
     pub resource_type: String,
     /// Name of the resource.
@@ -546,7 +511,7 @@ impl DeleteResource {
         dp.dry_run = dry;
         kapi::delete(&s.client, &info, ns_opt, &name, &dp).await?;
         let what = format!("delete {}{}", obj_ref(&info, &name), where_(&info, &ns));
-        Ok(report(
+        Ok(change_report(
             dry,
             &what,
             &object_diff(Some(&before), None, false, s.allow_secret_values),
@@ -593,6 +558,14 @@ pub(crate) fn parse_pairs(text: &str, labels: bool) -> Result<Map<String, Value>
 
 /// A qualified name: optional DNS-subdomain prefix and `/`, then 1-63 of `[A-Za-z0-9._-]`,
 /// starting and ending alphanumeric.
+/// The change that removes `key` (a trailing `-`, kubectl's removal syntax, is accepted) from
+/// `labels` or `annotations`.
+fn removal(what: &'static str, key: &str) -> Result<Map<String, Value>> {
+    let key = key.trim().trim_end_matches('-');
+    check_key(what, key)?;
+    Ok(Map::from_iter([(key.to_owned(), Value::Null)]))
+}
+
 fn check_key(what: &'static str, key: &str) -> Result<()> {
     let (prefix, name) = match key.rsplit_once('/') {
         Some((p, n)) => (Some(p), n),
@@ -689,7 +662,7 @@ async fn patch_meta(
         ns_opt,
         &name,
         None,
-        &patch_params(s, dry),
+        &s.patch_params(dry),
         &Patch::Merge(json!({"metadata": {field: changes}})),
     )
     .await?;
@@ -710,7 +683,7 @@ async fn patch_meta(
                 .join(", ")
         );
     }
-    Ok(report(
+    Ok(change_report(
         dry,
         &what,
         &object_diff(Some(&before), Some(&after), false, s.allow_secret_values),
@@ -719,7 +692,7 @@ async fn patch_meta(
 
 /// Arguments of `k8s_label_resource`.
 #[derive(Debug, Deserialize, JsonSchema)]
-pub struct LabelArgs {
+pub(crate) struct LabelArgs {
     /// The type of resource.
     pub resource_type: String,
     /// The name of the resource.
@@ -763,7 +736,7 @@ impl LabelResource {
 
 /// Arguments of `k8s_annotate_resource`.
 #[derive(Debug, Deserialize, JsonSchema)]
-pub struct AnnotateArgs {
+pub(crate) struct AnnotateArgs {
     /// The type of resource.
     pub resource_type: String,
     /// The name of the resource.
@@ -807,7 +780,7 @@ impl AnnotateResource {
 
 /// Arguments of `k8s_remove_label`.
 #[derive(Debug, Deserialize, JsonSchema)]
-pub struct RemoveLabelArgs {
+pub(crate) struct RemoveLabelArgs {
     /// The type of resource.
     pub resource_type: String,
     /// The name of the resource.
@@ -834,10 +807,7 @@ k8s_tool!(
 
 impl RemoveLabel {
     async fn exec(&self, args: RemoveLabelArgs, ctx: &ToolContext) -> Result<ToolOutput> {
-        let key = args.label_key.trim().trim_end_matches('-');
-        check_key("labels", key)?;
-        let mut changes = Map::new();
-        changes.insert(key.to_owned(), Value::Null);
+        let changes = removal("labels", &args.label_key)?;
         patch_meta(
             &self.0,
             ctx,
@@ -854,7 +824,7 @@ impl RemoveLabel {
 
 /// Arguments of `k8s_remove_annotation`.
 #[derive(Debug, Deserialize, JsonSchema)]
-pub struct RemoveAnnotationArgs {
+pub(crate) struct RemoveAnnotationArgs {
     /// The type of resource.
     pub resource_type: String,
     /// The name of the resource.
@@ -881,10 +851,7 @@ k8s_tool!(
 
 impl RemoveAnnotation {
     async fn exec(&self, args: RemoveAnnotationArgs, ctx: &ToolContext) -> Result<ToolOutput> {
-        let key = args.annotation_key.trim().trim_end_matches('-');
-        check_key("annotations", key)?;
-        let mut changes = Map::new();
-        changes.insert(key.to_owned(), Value::Null);
+        let changes = removal("annotations", &args.annotation_key)?;
         patch_meta(
             &self.0,
             ctx,
