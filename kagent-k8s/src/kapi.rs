@@ -178,6 +178,23 @@ pub async fn patch(
     Ok(with_type(send(client, action, req).await?, info))
 }
 
+/// PUT (replace) an object: the whole object, with its `metadata.resourceVersion` for
+/// optimistic concurrency (a stale one is a 409 `Conflict`), as `kubectl replace` and client-go
+/// `Update` do.
+pub async fn replace(
+    client: &Client,
+    info: &ResourceInfo,
+    ns: Option<&str>,
+    name: &str,
+    obj: &Value,
+    pp: &PostParams,
+) -> Result<Value> {
+    let action = describe("replace", info, ns, Some(name));
+    let body = serde_json::to_vec(obj).map_err(|e| K8sError::invalid("object", e.to_string()))?;
+    let req = Request::new(url(info, ns)).replace(name, pp, body);
+    Ok(with_type(send(client, action, req).await?, info))
+}
+
 /// POST (create) an object.
 pub async fn create(
     client: &Client,
