@@ -551,3 +551,42 @@ async fn read_only_mode_registers_only_reads() {
         );
     }
 }
+
+#[tokio::test]
+async fn without_a_status_subresource_the_plugins_unified_patch_is_sent() {
+    // Argo Rollouts <= 0.9 served Rollouts without a status subresource: the plugin's PATCH of
+    // `/status` answers 404 and it sends one merge patch of the Rollout with spec and status.
+    let cluster = FakeCluster::start().unwrap();
+    let crds = CRDS.replacen(
+        "    subresources:\n      scale:\n        labelSelectorPath: .status.selector\n        specReplicasPath: .spec.replicas\n        statusReplicasPath: .status.HPAReplicas\n      status: {}\n",
+        "",
+        1,
+    );
+    assert_ne!(crds, CRDS, "the Rollout CRD's subresources were removed");
+    cluster.load_yaml(&crds).unwrap();
+    cluster.load_yaml_relative(ROLLOUTS, FIXTURE_NOW).unwrap();
+    let tools = ArgoTools::builder(cluster.client().unwrap())
+        .default_namespace("shop")
+        .build()
+        .unwrap();
+    cluster.clear_requests();
+    let out = call(
+        &tools,
+        "argo_promote_rollout",
+        json!({"rollout_name": "frontend"}),
+    )
+    .await;
+    assert!(
+        out.contains(r#"rollout {"spec":{"paused":false},"status":{"pauseConditions":null}}"#),
+        "{out}"
+    );
+    let w = writes(&cluster);
+    assert_eq!(w.len(), 2, "{w:?}");
+    assert!(w[0].contains("/rollouts/frontend/status"), "{w:?}");
+    assert!(w[1].contains("/rollouts/frontend?"), "{w:?}");
+    assert!(
+        rollout(&cluster, "frontend")["status"]
+            .get("pauseConditions")
+            .is_none()
+    );
+}

@@ -372,4 +372,47 @@ mod tests {
         let e = c.run(&inv).await.unwrap_err();
         assert!(matches!(e, HelmError::Timeout { .. }), "{e}");
     }
+
+    #[tokio::test]
+    async fn a_cancelled_call_kills_helm() {
+        let dir = std::env::temp_dir().join(format!("kagent-helm-cancel-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let pid_file = dir.join("pid");
+        let mut c = cli();
+        c.binary = "sh".into();
+        let inv = Invocation::new(&["-c"])
+            .flag(format!("echo $$ > {}; exec sleep 30", pid_file.display()));
+        // The tool's future is dropped when the call is cancelled: drop it once helm runs.
+        {
+            let run = c.run(&inv);
+            tokio::pin!(run);
+            loop {
+                tokio::select! {
+                    r = &mut run => panic!("sleep 30 finished first: {r:?}"),
+                    () = tokio::time::sleep(Duration::from_millis(20)) => {
+                        if std::fs::read_to_string(&pid_file).is_ok_and(|p| p.ends_with('\n')) {
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+        let pid = std::fs::read_to_string(&pid_file).unwrap();
+        let proc_dir = std::path::PathBuf::from(format!("/proc/{}", pid.trim()));
+        let mut gone = false;
+        for _ in 0..100 {
+            // A killed child that was reaped, or a zombie about to be.
+            let state = std::fs::read_to_string(proc_dir.join("stat")).unwrap_or_default();
+            if state.is_empty() || state.contains(") Z") {
+                gone = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        std::fs::remove_dir_all(&dir).ok();
+        assert!(
+            gone,
+            "helm (pid {pid}) still runs after its call was dropped"
+        );
+    }
 }
