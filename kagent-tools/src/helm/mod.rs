@@ -156,7 +156,8 @@ impl HelmToolsBuilder {
         self
     }
 
-    /// The helm 3 binary writes run. Default: `helm` (looked up on `PATH`).
+    /// The helm binary writes run: helm 3.13 or later (upgrade dry runs use
+    /// `--dry-run=server`). Default: `helm` (looked up on `PATH`).
     pub fn helm_binary(mut self, path: impl Into<PathBuf>) -> Self {
         self.helm_binary = path.into();
         self
