@@ -46,7 +46,8 @@ pub use policy::{
     Rule, StandardPolicy, ToolPolicy,
 };
 pub use provider::{
-    ApiErrorDetails, Capabilities, ModelInfo, ModelProvider, ModelSummary, ProviderError,
+    ApiErrorDetails, ApiErrorKind, Capabilities, ModelInfo, ModelProvider, ModelSummary,
+    ProviderError, TimeoutPhase,
 };
 pub use session::{InMemorySessionStore, Session, SessionError, SessionStore};
 pub use source::{Renamed, ToolSource, ToolSourceExt};
