@@ -605,6 +605,25 @@ mod tests {
     }
 
     #[test]
+    fn a_stream_cut_while_arguments_stream_keeps_the_call_once_as_malformed() {
+        let chunk: Value = serde_json::from_str(r#"{"candidates":[{"content":{"parts":[{"functionCall":{"name":"f","partialArgs":[{"jsonPath":"$.a","stringValue":"x","willContinue":true}],"willContinue":true}}]}}]}"#).unwrap();
+        match crate::driver::run_to_end(
+            "gcp.gemini",
+            [chunk],
+            GeminiStreamState::new("gcp.gemini", "n"),
+        ) {
+            Err(ProviderError::TruncatedStream { partial, .. }) => {
+                assert_eq!(partial.message.tool_calls.len(), 1, "{partial:?}");
+                assert!(matches!(
+                    partial.message.tool_calls[0].arguments,
+                    ToolArguments::Malformed { .. }
+                ));
+            }
+            other => panic!("expected truncation, got {other:?}"),
+        }
+    }
+
+    #[test]
     fn invalid_chunk_json_is_a_decode_error() {
         let mut st = GeminiStreamState::new("gcp.gemini", "n");
         assert!(matches!(
