@@ -205,7 +205,7 @@ async fn live(config: kagent_llm::config::ModelConfig, namespace: Option<String>
         .context("connecting with KUBECONFIG")?;
     let http = config.build_client()?;
     let provider: Arc<dyn kagent_core::ModelProvider> =
-        Arc::from(kagent_llm::config::build_provider(&config, http)?);
+        kagent_llm::config::build_provider(&config, http)?;
     let mut builder = K8sTools::builder(client)
         .read_only(true)
         .model(provider.clone());

@@ -1,7 +1,8 @@
 //! Decode throughput of the streaming providers, without network: a recorded-style ~1 MB
 //! response is fed as a stream of byte chunks through the real decoder (sseer
-//! behind `kagent_llm::framing`, or the NDJSON splitter) and the provider state machine
-//! (`ChatStreamMachine`, `OllamaStreamMachine`), and assembled into a `ChatResponse`.
+//! inside kagent-llm, or its NDJSON splitter) and the provider state machine (Chat
+//! Completions, Ollama), through the public `decode_chat_stream` functions, and assembled into a
+//! `ChatResponse`.
 //!
 //! `cargo bench -p kagent-benches --bench llm_decode` (target: ≥ 100 MB/s).
 //! Allocation counts: `cargo bench -p kagent-benches --bench llm_decode_alloc`.
@@ -11,7 +12,6 @@ mod fixture;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use kagent_core::collect_stream;
-use kagent_llm::http::bytes_from_chunks;
 
 fn decode(c: &mut Criterion) {
     let sse = fixture::openai_sse();
@@ -23,7 +23,7 @@ fn decode(c: &mut Criterion) {
         "openai",
         kagent_llm::openai::decode_chat_stream(
             "openai",
-            bytes_from_chunks(fixture::chunks(&sse, 4096)),
+            fixture::byte_stream(fixture::chunks(&sse, 4096)),
         ),
     ))
     .expect("SSE fixture decodes");
@@ -44,7 +44,7 @@ fn decode(c: &mut Criterion) {
             b.iter(|| {
                 let s = kagent_llm::openai::decode_chat_stream(
                     "openai",
-                    bytes_from_chunks(chunks.clone()),
+                    fixture::byte_stream(chunks.clone()),
                 );
                 futures::executor::block_on(collect_stream("openai", s)).expect("decodes")
             })
@@ -55,7 +55,7 @@ fn decode(c: &mut Criterion) {
             b.iter(|| {
                 let s = kagent_llm::ollama::decode_chat_stream(
                     "ollama",
-                    bytes_from_chunks(chunks.clone()),
+                    fixture::byte_stream(chunks.clone()),
                 );
                 futures::executor::block_on(collect_stream("ollama", s)).expect("decodes")
             })

@@ -10,7 +10,6 @@ mod fixture;
 use std::alloc::System;
 
 use kagent_core::collect_stream;
-use kagent_llm::http::bytes_from_chunks;
 use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
 
 #[global_allocator]
@@ -47,13 +46,13 @@ fn main() {
     let sse = fixture::openai_sse();
     let frames = sse.matches("\n\n").count();
     measure("openai_sse", &sse, frames, |chunks| {
-        let s = kagent_llm::openai::decode_chat_stream("openai", bytes_from_chunks(chunks));
+        let s = kagent_llm::openai::decode_chat_stream("openai", fixture::byte_stream(chunks));
         futures::executor::block_on(collect_stream("openai", s)).expect("decodes");
     });
     let ndjson = fixture::ollama_ndjson();
     let lines = ndjson.lines().count();
     measure("ollama_ndjson", &ndjson, lines, |chunks| {
-        let s = kagent_llm::ollama::decode_chat_stream("ollama", bytes_from_chunks(chunks));
+        let s = kagent_llm::ollama::decode_chat_stream("ollama", fixture::byte_stream(chunks));
         futures::executor::block_on(collect_stream("ollama", s)).expect("decodes");
     });
 }

@@ -5,6 +5,9 @@ pub mod agent;
 pub mod audit;
 mod engine;
 pub mod event;
+#[cfg(feature = "http")]
+#[cfg_attr(docsrs, doc(cfg(feature = "http")))]
+pub mod http;
 pub mod message;
 pub mod planner;
 pub mod policy;
@@ -14,6 +17,7 @@ pub mod source;
 pub mod stream;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod tls;
 pub mod tool;
 pub mod toolset;
 pub mod truncate;
@@ -42,11 +46,13 @@ pub use policy::{
     Rule, StandardPolicy, ToolPolicy,
 };
 pub use provider::{
-    ApiErrorDetails, Capabilities, ModelInfo, ModelProvider, ModelSummary, ProviderError,
+    ApiErrorDetails, ApiErrorKind, Capabilities, ModelInfo, ModelProvider, ModelSummary,
+    ProviderError, TimeoutPhase,
 };
 pub use session::{InMemorySessionStore, Session, SessionError, SessionStore};
 pub use source::{Renamed, ToolSource, ToolSourceExt};
 pub use stream::{ChatEvent, ChatStream, StreamAssembler, collect_stream};
+pub use tls::TlsOptions;
 pub use tool::{
     IntoTool, MAX_TOOL_NAME_LEN, Tool, ToolContext, ToolEffect, ToolError, ToolOutput, ToolSpec,
     ToolSpecError, TypedTool, TypedToolAdapter, schema_for, validate_tool_name,

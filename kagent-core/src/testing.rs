@@ -15,7 +15,7 @@ use crate::message::{
     AssistantMessage, ChatRequest, ChatResponse, ContentPart, FinishReason, Message, ToolArguments,
     ToolCall, Usage,
 };
-use crate::provider::{Capabilities, ModelInfo, ModelProvider, ProviderError};
+use crate::provider::{ApiErrorDetails, ApiErrorKind, ModelInfo, ModelProvider, ProviderError};
 use crate::stream::{ChatEvent, ChatStream, response_events};
 
 pub use crate::audit::MockAuditSink;
@@ -87,11 +87,7 @@ impl ScriptedProvider {
     /// An empty script.
     pub fn new() -> Self {
         ScriptedProvider {
-            info: ModelInfo {
-                provider: "scripted".into(),
-                model: "scripted-model".into(),
-                capabilities: Capabilities::default(),
-            },
+            info: ModelInfo::new("scripted", "scripted-model"),
             turns: Arc::default(),
             responder: None,
             requests: Arc::default(),
@@ -217,12 +213,12 @@ impl ScriptedProvider {
                     Err(e) => {
                         let msg = e.to_string();
                         let _ = e;
-                        Turn::Fail(Arc::new(move || ProviderError::InvalidRequest {
-                            provider: "scripted".into(),
-                            details: crate::provider::ApiErrorDetails {
-                                message: msg.clone(),
-                                ..Default::default()
-                            },
+                        Turn::Fail(Arc::new(move || {
+                            ProviderError::api(
+                                "scripted",
+                                ApiErrorKind::InvalidRequest,
+                                ApiErrorDetails::new(msg.clone()),
+                            )
                         }))
                     }
                 },
@@ -231,12 +227,12 @@ impl ScriptedProvider {
         }
         let next = self.turns.lock().ok().and_then(|mut t| t.pop_front());
         next.unwrap_or_else(|| Scripted {
-            turn: Turn::Fail(Arc::new(|| ProviderError::InvalidRequest {
-                provider: "scripted".into(),
-                details: crate::provider::ApiErrorDetails {
-                    message: "the scripted provider has no more turns".into(),
-                    ..Default::default()
-                },
+            turn: Turn::Fail(Arc::new(|| {
+                ProviderError::api(
+                    "scripted",
+                    ApiErrorKind::InvalidRequest,
+                    ApiErrorDetails::new("the scripted provider has no more turns"),
+                )
             })),
             delay: None,
         })

@@ -658,22 +658,21 @@ async fn audit_file_has_one_record_per_decision_with_secrets_redacted() {
 #[tokio::test(start_paused = true)]
 async fn transient_errors_are_retried_honouring_the_hint() {
     let provider = ScriptedProvider::new()
-        .error(|| ProviderError::RateLimited {
-            provider: "scripted".into(),
-            details: ApiErrorDetails {
-                status: Some(429),
-                message: "slow down".into(),
-                retry_after: Some(Duration::from_secs(7)),
-                ..Default::default()
-            },
+        .error(|| {
+            ProviderError::api(
+                "scripted",
+                ApiErrorKind::RateLimited,
+                ApiErrorDetails::new("slow down")
+                    .with_status(429)
+                    .with_retry_after(Duration::from_secs(7)),
+            )
         })
-        .error(|| ProviderError::Overloaded {
-            provider: "scripted".into(),
-            details: ApiErrorDetails {
-                status: Some(529),
-                message: "busy".into(),
-                ..Default::default()
-            },
+        .error(|| {
+            ProviderError::api(
+                "scripted",
+                ApiErrorKind::Overloaded,
+                ApiErrorDetails::new("busy").with_status(529),
+            )
         })
         .text("third time lucky");
     let agent = agent_with(provider.clone(), Toolset::new())
@@ -699,13 +698,12 @@ async fn transient_errors_are_retried_honouring_the_hint() {
 #[tokio::test(start_paused = true)]
 async fn permanent_errors_and_streamed_output_are_not_retried() {
     let provider = ScriptedProvider::new()
-        .error(|| ProviderError::Authentication {
-            provider: "scripted".into(),
-            details: ApiErrorDetails {
-                status: Some(401),
-                message: "bad key".into(),
-                ..Default::default()
-            },
+        .error(|| {
+            ProviderError::api(
+                "scripted",
+                ApiErrorKind::Authentication,
+                ApiErrorDetails::new("bad key").with_status(401),
+            )
         })
         .text("unreachable");
     let agent = agent_with(provider.clone(), Toolset::new())
@@ -716,7 +714,10 @@ async fn permanent_errors_and_streamed_output_are_not_retried() {
         result,
         Err(AgentError::Provider {
             attempts: 1,
-            source: ProviderError::Authentication { .. }
+            source: ProviderError::Api {
+                kind: ApiErrorKind::Authentication,
+                ..
+            }
         })
     ));
     assert_eq!(provider.requests().len(), 1);
@@ -748,13 +749,12 @@ async fn permanent_errors_and_streamed_output_are_not_retried() {
     // Retries run out: the last error comes back with the attempt count.
     let mut provider = ScriptedProvider::new();
     for _ in 0..5 {
-        provider = provider.error(|| ProviderError::Server {
-            provider: "scripted".into(),
-            details: ApiErrorDetails {
-                status: Some(500),
-                message: "boom".into(),
-                ..Default::default()
-            },
+        provider = provider.error(|| {
+            ProviderError::api(
+                "scripted",
+                ApiErrorKind::Server,
+                ApiErrorDetails::new("boom").with_status(500),
+            )
         });
     }
     let limits = Limits::default().with_model_retries(2);

@@ -21,7 +21,7 @@
 use std::time::Duration;
 
 use http::{HeaderMap, StatusCode};
-use kagent_core::{ApiErrorDetails, ProviderError};
+use kagent_core::{ApiErrorDetails, ApiErrorKind, ProviderError};
 use serde_json::Value;
 
 /// Longest body text kept as an error message when the body is not a known JSON shape.
@@ -41,32 +41,32 @@ const REQUEST_ID_HEADERS: &[&str] = &[
 
 /// An error body parsed from any of the known provider shapes.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ParsedErrorBody {
+pub(crate) struct ParsedErrorBody {
     /// The provider's message.
-    pub message: Option<String>,
+    pub(crate) message: Option<String>,
     /// Error type (`invalid_request_error`, `overloaded_error`, or Google's `status` such as
     /// `RESOURCE_EXHAUSTED`).
-    pub error_type: Option<String>,
+    pub(crate) error_type: Option<String>,
     /// Error code (`insufficient_quota`, `context_length_exceeded`, Azure's inner
     /// `ResponsibleAIPolicyViolation`, Google's numeric `code` as text).
-    pub code: Option<String>,
+    pub(crate) code: Option<String>,
     /// Azure's `innererror.code` when present (e.g. `ResponsibleAIPolicyViolation`).
-    pub inner_code: Option<String>,
+    pub(crate) inner_code: Option<String>,
     /// A request id found in the body (Anthropic `request_id`).
-    pub request_id: Option<String>,
+    pub(crate) request_id: Option<String>,
     /// Google `RetryInfo.retryDelay`.
-    pub retry_delay: Option<Duration>,
+    pub(crate) retry_delay: Option<Duration>,
 }
 
 /// Parses an error body in any of the known shapes. Returns `None` when the bytes are not JSON
 /// or carry no recognizable error.
-pub fn parse_error_body(body: &[u8]) -> Option<ParsedErrorBody> {
+pub(crate) fn parse_error_body(body: &[u8]) -> Option<ParsedErrorBody> {
     let value: Value = serde_json::from_slice(body).ok()?;
     parse_error_value(&value)
 }
 
 /// Like [`parse_error_body`] for an already parsed JSON value (e.g. an in-band stream event).
-pub fn parse_error_value(value: &Value) -> Option<ParsedErrorBody> {
+pub(crate) fn parse_error_value(value: &Value) -> Option<ParsedErrorBody> {
     // Google sometimes wraps the error object in an array: `[{"error": {...}}]`.
     if let Value::Array(items) = value {
         return items.iter().find_map(parse_error_value);
@@ -127,7 +127,7 @@ fn str_field(obj: &serde_json::Map<String, Value>, key: &str) -> Option<String> 
 
 /// Reads Google's `google.rpc.RetryInfo.retryDelay` (e.g. `"37s"`, `"1.5s"`) from an error's
 /// `details` array.
-pub fn google_retry_delay(details: &Value) -> Option<Duration> {
+pub(crate) fn google_retry_delay(details: &Value) -> Option<Duration> {
     details.as_array()?.iter().find_map(|d| {
         let is_retry_info = d
             .get("@type")
@@ -158,7 +158,7 @@ fn json_u64(v: &Value) -> Option<u64> {
 }
 
 /// Parses a protobuf JSON duration such as `"37s"`, `"1.500s"` or `"0.25s"`.
-pub fn parse_google_duration(s: &str) -> Option<Duration> {
+pub(crate) fn parse_google_duration(s: &str) -> Option<Duration> {
     let secs = s.trim().strip_suffix('s')?;
     let secs: f64 = secs.parse().ok()?;
     Duration::try_from_secs_f64(secs).ok()
@@ -166,7 +166,7 @@ pub fn parse_google_duration(s: &str) -> Option<Duration> {
 
 /// The retry hint in response headers: `retry-after-ms` first, then `retry-after` as
 /// delta-seconds (fractions accepted) or an HTTP-date (a date in the past means "now").
-pub fn retry_after_from_headers(headers: &HeaderMap) -> Option<Duration> {
+pub(crate) fn retry_after_from_headers(headers: &HeaderMap) -> Option<Duration> {
     if let Some(ms) = header_str(headers, "retry-after-ms")
         .and_then(|v| v.trim().parse::<f64>().ok())
         .and_then(|ms| Duration::try_from_secs_f64(ms / 1000.0).ok())
@@ -181,7 +181,7 @@ pub fn retry_after_from_headers(headers: &HeaderMap) -> Option<Duration> {
 }
 
 /// Seconds from now until an HTTP-date (`Wed, 21 Oct 2015 07:28:00 GMT`); zero when past.
-pub fn parse_http_date_delay(value: &str) -> Option<Duration> {
+pub(crate) fn parse_http_date_delay(value: &str) -> Option<Duration> {
     let when = jiff::fmt::rfc2822::DateTimeParser::new()
         .parse_timestamp(value)
         .ok()?;
@@ -194,7 +194,7 @@ pub fn parse_http_date_delay(value: &str) -> Option<Duration> {
 }
 
 /// Anthropic's `x-should-retry` header as a verdict.
-pub fn should_retry_from_headers(headers: &HeaderMap) -> Option<bool> {
+pub(crate) fn should_retry_from_headers(headers: &HeaderMap) -> Option<bool> {
     match header_str(headers, "x-should-retry")?.trim() {
         "true" => Some(true),
         "false" => Some(false),
@@ -203,7 +203,7 @@ pub fn should_retry_from_headers(headers: &HeaderMap) -> Option<bool> {
 }
 
 /// The first request id header present.
-pub fn request_id_from_headers(headers: &HeaderMap) -> Option<String> {
+pub(crate) fn request_id_from_headers(headers: &HeaderMap) -> Option<String> {
     REQUEST_ID_HEADERS
         .iter()
         .find_map(|name| header_str(headers, name))
@@ -217,7 +217,7 @@ fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 
 /// Builds the typed error for an HTTP error response. The body is the raw response body (any
 /// content type: the status decides, not the `content-type` header).
-pub fn from_http_response(
+pub(crate) fn from_http_response(
     provider: &str,
     status: StatusCode,
     headers: &HeaderMap,
@@ -230,15 +230,12 @@ pub fn from_http_response(
     };
     let aws_type = header_str(headers, "x-amzn-errortype")
         .map(|t| t.split(':').next().unwrap_or(t).to_owned());
-    let details = ApiErrorDetails {
-        status: Some(status.as_u16()),
-        error_type: parsed.error_type.clone().or(aws_type),
-        code: parsed.inner_code.clone().or(parsed.code.clone()),
-        message,
-        request_id: request_id_from_headers(headers).or(parsed.request_id.clone()),
-        retry_after: retry_after_from_headers(headers).or(parsed.retry_delay),
-        should_retry: should_retry_from_headers(headers),
-    };
+    let mut details = ApiErrorDetails::new(message).with_status(status.as_u16());
+    details.error_type = parsed.error_type.clone().or(aws_type);
+    details.code = parsed.inner_code.clone().or(parsed.code.clone());
+    details.request_id = request_id_from_headers(headers).or(parsed.request_id.clone());
+    details.retry_after = retry_after_from_headers(headers).or(parsed.retry_delay);
+    details.should_retry = should_retry_from_headers(headers);
     classify(provider, details, &parsed)
 }
 
@@ -261,31 +258,30 @@ fn raw_message(status: StatusCode, body: &[u8]) -> String {
 /// Builds the typed error for an error that arrived inside a `200 OK` stream (OpenAI
 /// `data: {"error":...}`, Anthropic `event: error`, Gemini raw error object, Ollama
 /// `{"error":"..."}`). Without a status the classification uses the error type and code.
-pub fn from_in_band(provider: &str, value: &Value) -> ProviderError {
+pub(crate) fn from_in_band(provider: &str, value: &Value) -> ProviderError {
     let parsed = parse_error_value(value).unwrap_or_default();
     from_parsed_in_band(provider, parsed)
 }
 
 /// [`from_in_band`] for a body that is already parsed.
-pub fn from_parsed_in_band(provider: &str, parsed: ParsedErrorBody) -> ProviderError {
+pub(crate) fn from_parsed_in_band(provider: &str, parsed: ParsedErrorBody) -> ProviderError {
     // Google in-band errors carry the HTTP code in `error.code` (e.g. 429, 503).
     let status = parsed
         .code
         .as_deref()
         .and_then(|c| c.parse::<u16>().ok())
         .filter(|c| (400..600).contains(c));
-    let details = ApiErrorDetails {
-        status,
-        error_type: parsed.error_type.clone(),
-        code: parsed.inner_code.clone().or(parsed.code.clone()),
-        message: parsed
+    let mut details = ApiErrorDetails::new(
+        parsed
             .message
             .clone()
             .unwrap_or_else(|| "error event in stream".to_owned()),
-        request_id: parsed.request_id.clone(),
-        retry_after: parsed.retry_delay,
-        should_retry: None,
-    };
+    );
+    details.status = status;
+    details.error_type = parsed.error_type.clone();
+    details.code = parsed.inner_code.clone().or(parsed.code.clone());
+    details.request_id = parsed.request_id.clone();
+    details.retry_after = parsed.retry_delay;
     classify(provider, details, &parsed)
 }
 
@@ -386,62 +382,61 @@ fn looks_like_spend_cap(details: &ApiErrorDetails) -> bool {
 }
 
 /// Classifies an error from its HTTP status (when known) and the body's type/code/message.
-pub fn classify(
+pub(crate) fn classify(
     provider: &str,
     details: ApiErrorDetails,
     parsed: &ParsedErrorBody,
 ) -> ProviderError {
-    let provider = provider.to_owned();
-    let kind = kind_of(&details, parsed);
+    let kind = api_kind(&details, parsed);
+    ProviderError::api(provider, kind, details)
+}
+
+fn api_kind(details: &ApiErrorDetails, parsed: &ParsedErrorBody) -> ApiErrorKind {
+    use ApiErrorKind as K;
+    let kind = kind_of(details, parsed);
     match (details.status, kind) {
         // Throttling and server failures are decided by the status: their messages may mention
         // tokens or limits without being about the context window.
-        (Some(429), Kind::ContextLength | Kind::ContentFilter) => {
-            ProviderError::RateLimited { provider, details }
-        }
+        (Some(429), Kind::ContextLength | Kind::ContentFilter) => K::RateLimited,
         (Some(s), Kind::ContextLength | Kind::ContentFilter) if s >= 500 => {
             if s == 503 || s == 529 {
-                ProviderError::Overloaded { provider, details }
+                K::Overloaded
             } else {
-                ProviderError::Server { provider, details }
+                K::Server
             }
         }
-        (_, Kind::ContextLength) => ProviderError::ContextLengthExceeded { provider, details },
-        (_, Kind::ContentFilter) => ProviderError::ContentFiltered { provider, details },
-        (_, Kind::Quota) => ProviderError::QuotaExceeded { provider, details },
-        (Some(400 | 422), _) => ProviderError::InvalidRequest { provider, details },
-        (Some(401), _) => ProviderError::Authentication { provider, details },
-        (Some(403), _) => ProviderError::PermissionDenied { provider, details },
-        (Some(404), _) => ProviderError::NotFound { provider, details },
+        (_, Kind::ContextLength) => K::ContextLengthExceeded,
+        (_, Kind::ContentFilter) => K::ContentFiltered,
+        (_, Kind::Quota) => K::QuotaExceeded,
+        (Some(400 | 422), _) => K::InvalidRequest,
+        (Some(401), _) => K::Authentication,
+        (Some(403), _) => K::PermissionDenied,
+        (Some(404), _) => K::NotFound,
         (Some(429), _) => {
-            if details.retry_after.is_none() && looks_like_spend_cap(&details) {
-                ProviderError::QuotaExceeded { provider, details }
+            if details.retry_after.is_none() && looks_like_spend_cap(details) {
+                K::QuotaExceeded
             } else {
-                ProviderError::RateLimited { provider, details }
+                K::RateLimited
             }
         }
-        (Some(503 | 529), _) => ProviderError::Overloaded { provider, details },
-        (Some(408 | 409), _) => ProviderError::Server { provider, details },
-        (Some(s), _) if s >= 500 => ProviderError::Server { provider, details },
-        (Some(_), Kind::RateLimit) | (None, Kind::RateLimit) => {
-            ProviderError::RateLimited { provider, details }
-        }
-        (_, Kind::Overloaded) => ProviderError::Overloaded { provider, details },
-        (_, Kind::Auth) => ProviderError::Authentication { provider, details },
-        (_, Kind::Permission) => ProviderError::PermissionDenied { provider, details },
-        (_, Kind::NotFound) => ProviderError::NotFound { provider, details },
-        (_, Kind::Invalid) => ProviderError::InvalidRequest { provider, details },
+        (Some(503 | 529), _) => K::Overloaded,
+        (Some(408 | 409), _) => K::Server,
+        (Some(s), _) if s >= 500 => K::Server,
+        (Some(_), Kind::RateLimit) | (None, Kind::RateLimit) => K::RateLimited,
+        (_, Kind::Overloaded) => K::Overloaded,
+        (_, Kind::Auth) => K::Authentication,
+        (_, Kind::Permission) => K::PermissionDenied,
+        (_, Kind::NotFound) => K::NotFound,
+        (_, Kind::Invalid) => K::InvalidRequest,
         // Other 4xx statuses: the request is at fault.
-        (Some(s), Kind::Server | Kind::Unknown) if (400..500).contains(&s) => {
-            ProviderError::InvalidRequest { provider, details }
-        }
+        (Some(s), Kind::Server | Kind::Unknown) if (400..500).contains(&s) => K::InvalidRequest,
         // In-band errors of unknown or server type: treat as a server-side failure.
-        _ => ProviderError::Server { provider, details },
+        _ => K::Server,
     }
 }
 
 /// A transport failure from reqwest (connect, TLS, broken connection, body read).
-pub fn from_reqwest(provider: &str, err: reqwest::Error, phase: &str) -> ProviderError {
+pub(crate) fn from_reqwest(provider: &str, err: reqwest::Error, phase: &str) -> ProviderError {
     let message = if err.is_connect() {
         format!("could not connect ({phase})")
     } else if err.is_body() || err.is_decode() {
@@ -453,11 +448,7 @@ pub fn from_reqwest(provider: &str, err: reqwest::Error, phase: &str) -> Provide
     };
     // reqwest errors carry the URL, which may contain a key in its query (Gemini `?key=`):
     // drop it before keeping the error as the source.
-    ProviderError::Transport {
-        provider: provider.to_owned(),
-        message,
-        source: Some(Box::new(err.without_url())),
-    }
+    ProviderError::transport(provider, message, Some(Box::new(err.without_url())))
 }
 
 #[cfg(test)]
@@ -568,32 +559,92 @@ mod tests {
         };
         assert!(matches!(
             e(400, b"{}"),
-            ProviderError::InvalidRequest { .. }
+            ProviderError::Api {
+                kind: ApiErrorKind::InvalidRequest,
+                ..
+            }
         ));
-        assert!(matches!(e(422, b""), ProviderError::InvalidRequest { .. }));
-        assert!(matches!(e(401, b""), ProviderError::Authentication { .. }));
+        assert!(matches!(
+            e(422, b""),
+            ProviderError::Api {
+                kind: ApiErrorKind::InvalidRequest,
+                ..
+            }
+        ));
+        assert!(matches!(
+            e(401, b""),
+            ProviderError::Api {
+                kind: ApiErrorKind::Authentication,
+                ..
+            }
+        ));
         assert!(matches!(
             e(403, b""),
-            ProviderError::PermissionDenied { .. }
+            ProviderError::Api {
+                kind: ApiErrorKind::PermissionDenied,
+                ..
+            }
         ));
-        assert!(matches!(e(404, b""), ProviderError::NotFound { .. }));
-        assert!(matches!(e(408, b""), ProviderError::Server { .. }));
-        assert!(matches!(e(409, b""), ProviderError::Server { .. }));
-        assert!(matches!(e(500, b""), ProviderError::Server { .. }));
-        assert!(matches!(e(503, b""), ProviderError::Overloaded { .. }));
-        assert!(matches!(e(529, b""), ProviderError::Overloaded { .. }));
-        assert!(matches!(e(429, b""), ProviderError::RateLimited { .. }));
+        assert!(matches!(
+            e(404, b""),
+            ProviderError::Api {
+                kind: ApiErrorKind::NotFound,
+                ..
+            }
+        ));
+        assert!(matches!(
+            e(408, b""),
+            ProviderError::Api {
+                kind: ApiErrorKind::Server,
+                ..
+            }
+        ));
+        assert!(matches!(
+            e(409, b""),
+            ProviderError::Api {
+                kind: ApiErrorKind::Server,
+                ..
+            }
+        ));
+        assert!(matches!(
+            e(500, b""),
+            ProviderError::Api {
+                kind: ApiErrorKind::Server,
+                ..
+            }
+        ));
+        assert!(matches!(
+            e(503, b""),
+            ProviderError::Api {
+                kind: ApiErrorKind::Overloaded,
+                ..
+            }
+        ));
+        assert!(matches!(
+            e(529, b""),
+            ProviderError::Api {
+                kind: ApiErrorKind::Overloaded,
+                ..
+            }
+        ));
+        assert!(matches!(
+            e(429, b""),
+            ProviderError::Api {
+                kind: ApiErrorKind::RateLimited,
+                ..
+            }
+        ));
         assert!(matches!(
             e(429, br#"{"error":{"message":"You exceeded your current quota, please check your plan and billing details.","type":"insufficient_quota","code":"insufficient_quota"}}"#),
-            ProviderError::QuotaExceeded { .. }
+            ProviderError::Api { kind: ApiErrorKind::QuotaExceeded, .. }
         ));
         assert!(matches!(
             e(400, br#"{"error":{"message":"This model's maximum context length is 8192 tokens","type":"invalid_request_error","code":"context_length_exceeded"}}"#),
-            ProviderError::ContextLengthExceeded { .. }
+            ProviderError::Api { kind: ApiErrorKind::ContextLengthExceeded, .. }
         ));
         assert!(matches!(
             e(400, br#"{"error":{"message":"filtered","code":"content_filter","innererror":{"code":"ResponsibleAIPolicyViolation"}}}"#),
-            ProviderError::ContentFiltered { .. }
+            ProviderError::Api { kind: ApiErrorKind::ContentFiltered, .. }
         ));
         let raw = e(502, b"<html>bad gateway</html>");
         assert_eq!(raw.details().unwrap().message, "<html>bad gateway</html>");
@@ -604,17 +655,41 @@ mod tests {
     fn token_wording_on_429_and_5xx_does_not_mean_context_length() {
         let body = br#"{"error":{"message":"Too many tokens per minute, please slow down"}}"#;
         let e = from_http_response("p", StatusCode::TOO_MANY_REQUESTS, &HeaderMap::new(), body);
-        assert!(matches!(e, ProviderError::RateLimited { .. }), "{e:?}");
+        assert!(
+            matches!(
+                e,
+                ProviderError::Api {
+                    kind: ApiErrorKind::RateLimited,
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
         let e = from_http_response(
             "p",
             StatusCode::SERVICE_UNAVAILABLE,
             &HeaderMap::new(),
             body,
         );
-        assert!(matches!(e, ProviderError::Overloaded { .. }), "{e:?}");
+        assert!(
+            matches!(
+                e,
+                ProviderError::Api {
+                    kind: ApiErrorKind::Overloaded,
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
         let e = from_http_response("p", StatusCode::BAD_REQUEST, &HeaderMap::new(), body);
         assert!(
-            matches!(e, ProviderError::ContextLengthExceeded { .. }),
+            matches!(
+                e,
+                ProviderError::Api {
+                    kind: ApiErrorKind::ContextLengthExceeded,
+                    ..
+                }
+            ),
             "{e:?}"
         );
     }
@@ -628,14 +703,26 @@ mod tests {
             &h,
             br#"{"error":{"message":"quota exceeded for requests per minute"}}"#,
         );
-        assert!(matches!(e, ProviderError::RateLimited { .. }));
+        assert!(matches!(
+            e,
+            ProviderError::Api {
+                kind: ApiErrorKind::RateLimited,
+                ..
+            }
+        ));
         let e = from_http_response(
             "p",
             StatusCode::TOO_MANY_REQUESTS,
             &HeaderMap::new(),
             br#"{"error":{"message":"quota exceeded for requests per minute"}}"#,
         );
-        assert!(matches!(e, ProviderError::QuotaExceeded { .. }));
+        assert!(matches!(
+            e,
+            ProviderError::Api {
+                kind: ApiErrorKind::QuotaExceeded,
+                ..
+            }
+        ));
         assert!(!e.is_retryable());
     }
 
@@ -662,21 +749,45 @@ mod tests {
             "anthropic",
             &json!({"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}),
         );
-        assert!(matches!(e, ProviderError::Overloaded { .. }));
+        assert!(matches!(
+            e,
+            ProviderError::Api {
+                kind: ApiErrorKind::Overloaded,
+                ..
+            }
+        ));
         assert!(e.is_retryable());
         let e = from_in_band(
             "gemini",
             &json!({"error":{"code":503,"message":"x","status":"UNAVAILABLE"}}),
         );
-        assert!(matches!(e, ProviderError::Overloaded { .. }));
+        assert!(matches!(
+            e,
+            ProviderError::Api {
+                kind: ApiErrorKind::Overloaded,
+                ..
+            }
+        ));
         assert_eq!(e.status(), Some(503));
         let e = from_in_band("ollama", &json!({"error":"something broke"}));
-        assert!(matches!(e, ProviderError::Server { .. }));
+        assert!(matches!(
+            e,
+            ProviderError::Api {
+                kind: ApiErrorKind::Server,
+                ..
+            }
+        ));
         let e = from_in_band(
             "openai",
             &json!({"error":{"message":"Rate limit reached","type":"tokens","code":"rate_limit_exceeded"}}),
         );
-        assert!(matches!(e, ProviderError::RateLimited { .. }));
+        assert!(matches!(
+            e,
+            ProviderError::Api {
+                kind: ApiErrorKind::RateLimited,
+                ..
+            }
+        ));
     }
 
     #[test]

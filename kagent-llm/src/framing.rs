@@ -1,8 +1,8 @@
 //! Stream framings: Server-Sent Events and newline-delimited JSON, with an idle timeout.
 //!
 //! Every streaming provider reads its response through [`sse_events`] or [`ndjson_lines`]
-//! over a [`ByteStream`] (from [`crate::http::byte_stream`], or any stream of byte chunks in
-//! tests and benches).
+//! over a [`ByteStream`] (from [`crate::http::byte_stream`], or any stream of byte chunks, such
+//! as a recording handed to `openai::decode_chat_stream`).
 //!
 //! # SSE: sseer
 //!
@@ -30,7 +30,7 @@
 //! # Timeouts and broken connections
 //!
 //! [`with_idle_timeout`] turns a gap of more than the configured duration between two chunks
-//! into [`ProviderError::Timeout`] with phase `idle stream`. Transport errors from the body
+//! into [`ProviderError::Timeout`] with phase [`TimeoutPhase::IdleStream`]. Transport errors from the body
 //! arrive as [`ProviderError::Transport`] (see [`crate::http::byte_stream`]). Dropping any of
 //! these streams drops the response body and with it the connection. A stream that ends in
 //! the middle of an event yields no partial event: the provider's state machine then reports
@@ -44,22 +44,23 @@ use std::time::Duration;
 use bytes::{Bytes, BytesMut};
 use bytes_utils::Str;
 use futures::{Stream, StreamExt};
-use kagent_core::ProviderError;
+use kagent_core::{ProviderError, TimeoutPhase};
 use pin_project_lite::pin_project;
 
 /// A stream of response body chunks, transport errors already mapped.
-pub type ByteStream = Pin<Box<dyn Stream<Item = Result<Bytes, ProviderError>> + Send>>;
+pub(crate) type ByteStream = Pin<Box<dyn Stream<Item = Result<Bytes, ProviderError>> + Send>>;
 
 /// One Server-Sent Event. Its fields share the network buffer they arrived in.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SseEvent {
+pub(crate) struct SseEvent {
     event: Str,
     data: Str,
 }
 
 impl SseEvent {
     /// An event named `event` (use `message` for the default) carrying `data`.
-    pub fn new(event: impl Into<String>, data: impl Into<String>) -> Self {
+    #[cfg(test)]
+    pub(crate) fn new(event: impl Into<String>, data: impl Into<String>) -> Self {
         SseEvent {
             event: Str::from(event.into()),
             data: Str::from(data.into()),
@@ -67,25 +68,29 @@ impl SseEvent {
     }
 
     /// The `event:` field; `message` when the event had none.
-    pub fn event(&self) -> &str {
+    pub(crate) fn event(&self) -> &str {
         &self.event
     }
 
     /// The `data:` lines joined with `\n`.
-    pub fn data(&self) -> &str {
+    pub(crate) fn data(&self) -> &str {
         &self.data
     }
 }
 
 /// A stream of SSE events.
-pub type SseStream = Pin<Box<dyn Stream<Item = Result<SseEvent, ProviderError>> + Send>>;
+pub(crate) type SseStream = Pin<Box<dyn Stream<Item = Result<SseEvent, ProviderError>> + Send>>;
 
 /// A stream of NDJSON lines (without their line endings, never blank).
-pub type LineStream = Pin<Box<dyn Stream<Item = Result<Bytes, ProviderError>> + Send>>;
+pub(crate) type LineStream = Pin<Box<dyn Stream<Item = Result<Bytes, ProviderError>> + Send>>;
 
 /// Wraps a byte stream so that waiting longer than `idle` for the next chunk fails with
-/// [`ProviderError::Timeout`] (phase `idle stream`). `None` disables the timeout.
-pub fn with_idle_timeout(provider: &str, bytes: ByteStream, idle: Option<Duration>) -> ByteStream {
+/// [`ProviderError::Timeout`] ([`TimeoutPhase::IdleStream`]). `None` disables the timeout.
+pub(crate) fn with_idle_timeout(
+    provider: &str,
+    bytes: ByteStream,
+    idle: Option<Duration>,
+) -> ByteStream {
     let Some(idle) = idle else {
         return bytes;
     };
@@ -100,11 +105,8 @@ pub fn with_idle_timeout(provider: &str, bytes: ByteStream, idle: Option<Duratio
                 Ok(Some(item)) => Some((item, (bytes, provider, false))),
                 Ok(None) => None,
                 Err(_) => {
-                    let err = ProviderError::Timeout {
-                        provider: provider.clone(),
-                        phase: "idle stream".into(),
-                        after: idle,
-                    };
+                    let err =
+                        ProviderError::timeout(provider.clone(), TimeoutPhase::IdleStream, idle);
                     // Drop the body (and the connection) right away.
                     drop(bytes);
                     Some((
@@ -118,7 +120,7 @@ pub fn with_idle_timeout(provider: &str, bytes: ByteStream, idle: Option<Duratio
 }
 
 /// Decodes Server-Sent Events from a byte stream (see the module docs).
-pub fn sse_events(provider: &str, bytes: ByteStream) -> SseStream {
+pub(crate) fn sse_events(provider: &str, bytes: ByteStream) -> SseStream {
     use sseer::errors::EventStreamError;
     let provider = provider.to_owned();
     Box::pin(sseer::EventStream::new(bytes).map(move |item| match item {
@@ -127,11 +129,11 @@ pub fn sse_events(provider: &str, bytes: ByteStream) -> SseStream {
             data: ev.data,
         }),
         Err(EventStreamError::Transport(e)) => Err(e),
-        Err(EventStreamError::Utf8Error(e)) => Err(ProviderError::Decode {
-            provider: provider.clone(),
-            message: "event stream is not valid UTF-8".into(),
-            source: Some(Box::new(e)),
-        }),
+        Err(EventStreamError::Utf8Error(e)) => Err(ProviderError::decode(
+            provider.clone(),
+            "event stream is not valid UTF-8",
+            Some(Box::new(e)),
+        )),
     }))
 }
 
@@ -139,7 +141,7 @@ pub fn sse_events(provider: &str, bytes: ByteStream) -> SseStream {
 ///
 /// `_provider` names the provider in errors of other framings; line splitting itself has no
 /// failure of its own (transport errors pass through).
-pub fn ndjson_lines(_provider: &str, bytes: ByteStream) -> LineStream {
+pub(crate) fn ndjson_lines(_provider: &str, bytes: ByteStream) -> LineStream {
     Box::pin(NdjsonLines::new(bytes).filter_map(|item| {
         futures::future::ready(match item {
             Ok(line) => {
@@ -341,11 +343,7 @@ mod tests {
     async fn transport_errors_pass_through() {
         let items: Vec<Result<Bytes, ProviderError>> = vec![
             Ok(Bytes::from_static(b"data: a\n\n")),
-            Err(ProviderError::Transport {
-                provider: "t".into(),
-                message: "reset".into(),
-                source: None,
-            }),
+            Err(ProviderError::transport("t", "reset", None)),
         ];
         let mut s = sse_events("t", Box::pin(futures::stream::iter(items)));
         assert_eq!(s.next().await.unwrap().unwrap(), ev("message", "a"));
@@ -366,7 +364,7 @@ mod tests {
         assert_eq!(events.next().await.unwrap().unwrap(), ev("message", "a"));
         match events.next().await.unwrap() {
             Err(ProviderError::Timeout { phase, after, .. }) => {
-                assert_eq!(phase, "idle stream");
+                assert_eq!(phase, TimeoutPhase::IdleStream);
                 assert_eq!(after, Duration::from_secs(5));
             }
             other => panic!("expected timeout, got {other:?}"),

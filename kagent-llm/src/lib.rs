@@ -4,16 +4,20 @@
 pub mod anthropic;
 pub mod bedrock;
 pub mod config;
-pub mod driver;
-pub mod error;
-pub mod framing;
+mod driver;
+mod error;
+mod framing;
 pub mod gemini;
-pub mod http;
+mod http;
 pub mod ollama;
 pub mod openai;
-pub mod telemetry;
+pub mod options;
+mod telemetry;
 #[cfg(feature = "testing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub mod testing;
 pub mod vertex;
+mod wire;
 
-pub use config::{ConfigError, ModelConfig, ProviderKind, build_provider};
+pub use config::{ModelConfig, build_provider};
+pub use options::{Auth, ConfigError, ProviderKind, ProviderOptions, Timeouts, header_map};

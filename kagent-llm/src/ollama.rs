@@ -6,27 +6,29 @@
 //! synthesized when Ollama sends none. Tool results are sent with `tool_name` (and the call id
 //! as `tool_call_id`).
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 use std::fmt;
 
 use async_trait::async_trait;
+use bytes::Bytes;
+use futures::Stream;
 use http::HeaderMap;
 use kagent_core::{
-    AssistantMessage, Capabilities, ChatEvent, ChatRequest, ChatResponse, ChatStream, ContentPart,
-    FinishReason, Message, ModelInfo, ModelProvider, ModelSummary, ProviderError, Reasoning,
-    ToolArguments, ToolCall, Usage,
+    AssistantMessage, ChatEvent, ChatRequest, ChatResponse, ChatStream, ContentPart, FinishReason,
+    Message, ModelInfo, ModelProvider, ModelSummary, ProviderError, Reasoning, ToolArguments,
+    ToolCall, Usage,
 };
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use tracing::Instrument;
 
-use crate::config::{ConfigError, ModelConfig};
-use crate::driver::{StreamMachine, drive};
+use crate::driver::{End, Flow, StreamMachine, drive};
 use crate::framing::{ByteStream, ndjson_lines};
-use crate::http::{self as h, Timeouts};
-use crate::openai::chat::{json_f32, synthetic_id};
+use crate::http as h;
+use crate::options::{Auth, ConfigError, ProviderKind, ProviderOptions};
 use crate::telemetry;
+use crate::wire::{finish_reason, json_f32, synthetic_call_id};
 
 /// The default Ollama host.
 pub const DEFAULT_HOST: &str = "http://localhost:11434";
@@ -35,12 +37,16 @@ pub const DEFAULT_HOST: &str = "http://localhost:11434";
 ///
 /// ```no_run
 /// use kagent_core::{ChatRequest, Message, ModelProvider};
+/// use kagent_llm::ProviderOptions;
 /// use kagent_llm::ollama::OllamaProvider;
 ///
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-/// let provider = OllamaProvider::new(reqwest::Client::new(), "llama3.2")
-///     .with_host("http://ollama.kagent:11434")
-///     .with_option("num_ctx", serde_json::json!(8192));
+/// let provider = OllamaProvider::new(
+///     reqwest::Client::new(),
+///     "llama3.2",
+///     ProviderOptions::new().with_base_url("http://ollama.kagent:11434"),
+/// )?
+/// .with_option("num_ctx", serde_json::json!(8192));
 /// let response = provider.chat(&ChatRequest::new(vec![Message::user("hi")])).await?;
 /// # let _ = response; Ok(()) }
 /// ```
@@ -49,10 +55,9 @@ pub struct OllamaProvider {
     info: ModelInfo,
     client: reqwest::Client,
     host: String,
-    api_key: Option<SecretString>,
-    options: Map<String, Value>,
-    headers: HeaderMap,
-    timeouts: Timeouts,
+    token: Option<SecretString>,
+    model_options: Map<String, Value>,
+    options: ProviderOptions,
 }
 
 impl fmt::Debug for OllamaProvider {
@@ -60,6 +65,7 @@ impl fmt::Debug for OllamaProvider {
         f.debug_struct("OllamaProvider")
             .field("info", &self.info)
             .field("host", &self.host)
+            .field("model_options", &self.model_options)
             .field("options", &self.options)
             .finish_non_exhaustive()
     }
@@ -89,66 +95,41 @@ fn option_value(v: &Value) -> Value {
 }
 
 impl OllamaProvider {
-    /// A provider for `model` at `http://localhost:11434`.
-    pub fn new(client: reqwest::Client, model: impl Into<String>) -> Self {
-        OllamaProvider {
-            info: ModelInfo {
-                provider: "ollama".into(),
-                model: model.into(),
-                capabilities: Capabilities::default(),
-            },
+    /// Ollama at `options.base_url` (default [`DEFAULT_HOST`]). `Auth::ApiKey` or
+    /// `Auth::BearerToken` is sent as `Authorization: Bearer` (Ollama behind an authenticating
+    /// proxy, or ollama.com). The shared sampling defaults go into `options` (`temperature`,
+    /// `top_p`, `top_k`, `num_predict`, `stop`).
+    pub fn new(
+        client: reqwest::Client,
+        model: impl Into<String>,
+        options: ProviderOptions,
+    ) -> Result<Self, ConfigError> {
+        let token = match &options.auth {
+            Auth::None => None,
+            Auth::ApiKey(k) | Auth::BearerToken(k) => Some(k.clone()),
+            _ => {
+                return Err(options.unsupported_auth(
+                    ProviderKind::Ollama,
+                    "Ollama takes an API key or a bearer token",
+                ));
+            }
+        };
+        Ok(OllamaProvider {
+            info: ModelInfo::new("ollama", model),
             client,
-            host: DEFAULT_HOST.into(),
-            api_key: None,
-            options: Map::new(),
-            headers: HeaderMap::new(),
-            timeouts: Timeouts::DEFAULT,
-        }
+            host: options.base_url_or(DEFAULT_HOST),
+            token,
+            model_options: Map::new(),
+            options,
+        })
     }
 
-    /// Builds the provider from a [`ModelConfig`] (`ollama.host`, `ollama.options`).
-    pub fn from_config(config: &ModelConfig, client: reqwest::Client) -> Result<Self, ConfigError> {
-        let mut p = OllamaProvider::new(client, config.model.clone());
-        let block = config.ollama.clone().unwrap_or_default();
-        if let Some(host) = block
-            .host
-            .filter(|h| !h.is_empty())
-            .or_else(|| config.base_url.clone())
-        {
-            p = p.with_host(host);
-        }
-        let opts: BTreeMap<String, Value> = block.options;
-        for (k, v) in &opts {
-            p.options.insert(k.clone(), option_value(v));
-        }
-        p.api_key = config.api_key.clone();
-        p.headers = config.header_map()?;
-        p.timeouts = config.effective_timeouts();
-        Ok(p)
-    }
-
-    /// Sets the host (`http://host:11434`).
-    pub fn with_host(mut self, host: impl Into<String>) -> Self {
-        let host = host.into();
-        self.host = host.trim_end_matches('/').to_owned();
-        self
-    }
-
-    /// Sets one model option (`num_ctx`, `temperature`, `num_predict`, ...).
+    /// Sets one model option (`num_ctx`, `temperature`, `num_predict`, ...); it wins over the
+    /// shared defaults of [`ProviderOptions`], a request's own values win over it. kagent
+    /// stores options as strings: numeric and boolean strings are sent as numbers and booleans.
+    #[must_use]
     pub fn with_option(mut self, name: impl Into<String>, value: Value) -> Self {
-        self.options.insert(name.into(), option_value(&value));
-        self
-    }
-
-    /// A bearer token for Ollama behind an authenticating proxy (or ollama.com).
-    pub fn with_api_key(mut self, key: impl Into<String>) -> Self {
-        self.api_key = Some(SecretString::from(key.into()));
-        self
-    }
-
-    /// Sets the timeouts.
-    pub fn with_timeouts(mut self, timeouts: Timeouts) -> Self {
-        self.timeouts = timeouts;
+        self.model_options.insert(name.into(), option_value(&value));
         self
     }
 
@@ -157,10 +138,9 @@ impl OllamaProvider {
     }
 
     fn request_headers(&self) -> Result<HeaderMap, ProviderError> {
-        let mut headers = self.headers.clone();
-        if let Some(k) = &self.api_key {
-            let v = h::secret_header(self.provider(), &format!("Bearer {}", k.expose_secret()))?;
-            headers.insert(http::header::AUTHORIZATION, v);
+        let mut headers = self.options.default_headers.clone();
+        if let Some(k) = &self.token {
+            headers.insert(http::header::AUTHORIZATION, h::bearer(self.provider(), k)?);
         }
         Ok(headers)
     }
@@ -237,7 +217,29 @@ impl OllamaProvider {
                 .collect();
             body.insert("tools".into(), Value::Array(tools));
         }
-        let mut options = self.options.clone();
+        // Shared defaults, then this provider's own options, then the request's values.
+        let mut options = Map::new();
+        let o = &self.options;
+        if let Some(t) = o.temperature {
+            options.insert("temperature".into(), json_f32(t));
+        }
+        if let Some(p) = o.top_p {
+            options.insert("top_p".into(), json_f32(p));
+        }
+        if let Some(k) = o.top_k {
+            options.insert("top_k".into(), k.into());
+        }
+        if let Some(m) = o.max_output_tokens {
+            options.insert("num_predict".into(), m.into());
+        }
+        if !o.stop_sequences.is_empty() {
+            options.insert("stop".into(), json!(o.stop_sequences));
+        }
+        options.extend(
+            self.model_options
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone())),
+        );
         if let Some(t) = req.temperature {
             options.insert("temperature".into(), json_f32(t));
         }
@@ -325,7 +327,7 @@ fn to_call(tc: WireToolCall) -> ToolCall {
         Some(v) => ToolArguments::Json(v),
     };
     ToolCall {
-        id: id.unwrap_or_else(synthetic_id),
+        id: id.unwrap_or_else(synthetic_call_id),
         name,
         arguments,
         provider_data: synthetic.then(|| json!({"synthetic_id": true})),
@@ -345,7 +347,7 @@ fn usage_of(c: &WireChunk<'_>) -> Option<Usage> {
 
 /// The Ollama NDJSON state machine.
 #[derive(Debug)]
-pub struct OllamaStreamMachine {
+pub(crate) struct OllamaStreamMachine {
     provider: String,
     calls: usize,
     meta_sent: bool,
@@ -353,7 +355,7 @@ pub struct OllamaStreamMachine {
 
 impl OllamaStreamMachine {
     /// A machine for one response.
-    pub fn new(provider: &str) -> Self {
+    pub(crate) fn new(provider: &str) -> Self {
         OllamaStreamMachine {
             provider: provider.to_owned(),
             calls: 0,
@@ -367,13 +369,14 @@ impl StreamMachine<bytes::Bytes> for OllamaStreamMachine {
         &mut self,
         line: bytes::Bytes,
         out: &mut VecDeque<ChatEvent>,
-    ) -> Result<bool, ProviderError> {
-        let chunk: WireChunk<'_> =
-            serde_json::from_slice(&line).map_err(|e| ProviderError::Decode {
-                provider: self.provider.clone(),
-                message: format!("invalid Ollama stream line: {e}"),
-                source: Some(Box::new(e)),
-            })?;
+    ) -> Result<Flow, ProviderError> {
+        let chunk: WireChunk<'_> = serde_json::from_slice(&line).map_err(|e| {
+            ProviderError::decode(
+                self.provider.clone(),
+                format!("invalid Ollama stream line: {e}"),
+                Some(Box::new(e)),
+            )
+        })?;
         if let Some(err) = &chunk.error {
             return Err(crate::error::from_in_band(
                 &self.provider,
@@ -416,21 +419,27 @@ impl StreamMachine<bytes::Bytes> for OllamaStreamMachine {
                 .done_reason
                 .filter(|r| !r.is_empty())
                 .map(std::borrow::Cow::into_owned);
-            let reason = crate::driver::finish_reason(raw.as_deref(), self.calls > 0, map_finish);
+            let reason = finish_reason(raw.as_deref(), self.calls > 0, map_finish);
             out.push_back(ChatEvent::Finish { reason, raw });
-            return Ok(true);
+            return Ok(Flow::Done);
         }
-        Ok(false)
+        Ok(Flow::Continue)
     }
 
-    fn truncated(&mut self, _out: &mut VecDeque<ChatEvent>) -> String {
-        "stream closed before the \"done\": true object".into()
+    fn end(&mut self, _out: &mut VecDeque<ChatEvent>) -> Result<End, ProviderError> {
+        Ok(End::Truncated(
+            "stream closed before the \"done\": true object".into(),
+        ))
     }
 }
 
-/// Decodes an Ollama `/api/chat` NDJSON body into chat events, exactly as
-/// [`OllamaProvider::chat_stream`] does after the HTTP exchange.
-pub fn decode_chat_stream(provider: &str, bytes: ByteStream) -> ChatStream {
+/// Decodes an Ollama `/api/chat` NDJSON body (a recording, or any stream of byte chunks) into
+/// chat events, exactly as [`OllamaProvider::chat_stream`] does after the HTTP exchange.
+pub fn decode_chat_stream<S>(provider: &str, bytes: S) -> ChatStream
+where
+    S: Stream<Item = Result<Bytes, ProviderError>> + Send + 'static,
+{
+    let bytes: ByteStream = Box::pin(bytes);
     drive(
         provider,
         ndjson_lines(provider, bytes),
@@ -441,10 +450,12 @@ pub fn decode_chat_stream(provider: &str, bytes: ByteStream) -> ChatStream {
 
 fn parse_response(provider: &str, v: Value) -> Result<ChatResponse, ProviderError> {
     let text = v.to_string();
-    let chunk: WireChunk<'_> = serde_json::from_str(&text).map_err(|e| ProviderError::Decode {
-        provider: provider.to_owned(),
-        message: format!("invalid Ollama response: {e}"),
-        source: Some(Box::new(e)),
+    let chunk: WireChunk<'_> = serde_json::from_str(&text).map_err(|e| {
+        ProviderError::decode(
+            provider,
+            format!("invalid Ollama response: {e}"),
+            Some(Box::new(e)),
+        )
     })?;
     if let Some(err) = &chunk.error {
         return Err(crate::error::from_in_band(provider, &json!({"error": err})));
@@ -473,11 +484,7 @@ fn parse_response(provider: &str, v: Value) -> Result<ChatResponse, ProviderErro
         .filter(|r| !r.is_empty())
         .map(std::borrow::Cow::into_owned);
     Ok(ChatResponse {
-        finish_reason: crate::driver::finish_reason(
-            raw.as_deref(),
-            !msg.tool_calls.is_empty(),
-            map_finish,
-        ),
+        finish_reason: finish_reason(raw.as_deref(), !msg.tool_calls.is_empty(), map_finish),
         message: msg,
         raw_finish_reason: raw,
         usage,
@@ -501,10 +508,11 @@ impl ModelProvider for OllamaProvider {
                 &h::join_url(&self.host, "api/chat"),
                 self.request_headers()?,
                 &self.body(request, false),
-                self.timeouts.request,
+                self.options.timeouts.request,
             )
             .await?;
-            let v: Value = h::read_json(self.provider(), resp, self.timeouts.request).await?;
+            let v: Value =
+                h::read_json(self.provider(), resp, self.options.timeouts.request).await?;
             parse_response(self.provider(), v)
         }
         .instrument(span.clone())
@@ -525,7 +533,7 @@ impl ModelProvider for OllamaProvider {
                 &h::join_url(&self.host, "api/chat"),
                 self.request_headers()?,
                 &self.body(request, true),
-                self.timeouts.request,
+                self.options.timeouts.request,
             )
             .await
         }
@@ -539,7 +547,7 @@ impl ModelProvider for OllamaProvider {
             }
         };
         let provider = self.provider();
-        let bytes = h::byte_stream(provider, resp, self.timeouts.stream_idle);
+        let bytes = h::byte_stream(provider, resp, self.options.timeouts.stream_idle);
         Ok(drive(
             provider,
             ndjson_lines(provider, bytes),
@@ -556,10 +564,11 @@ impl ModelProvider for OllamaProvider {
                 self.provider(),
                 &h::join_url(&self.host, "api/tags"),
                 self.request_headers()?,
-                self.timeouts.request,
+                self.options.timeouts.request,
             )
             .await?;
-            let v: Value = h::read_json(self.provider(), resp, self.timeouts.request).await?;
+            let v: Value =
+                h::read_json(self.provider(), resp, self.options.timeouts.request).await?;
             Ok(v.get("models")
                 .and_then(Value::as_array)
                 .into_iter()
@@ -569,10 +578,9 @@ impl ModelProvider for OllamaProvider {
                         .get("model")
                         .or_else(|| m.get("name"))
                         .and_then(Value::as_str)?;
-                    Some(ModelSummary {
-                        id: id.to_owned(),
-                        display_name: m.get("name").and_then(Value::as_str).map(str::to_owned),
-                    })
+                    let mut summary = ModelSummary::new(id);
+                    summary.display_name = m.get("name").and_then(Value::as_str).map(str::to_owned);
+                    Some(summary)
                 })
                 .collect())
         }

@@ -9,7 +9,7 @@
 use kagent_core::{ChatEvent, ChatResponse, FinishReason, ModelInfo, ProviderError, Usage};
 
 /// The span of one chat call.
-pub fn chat_span(info: &ModelInfo, streaming: bool) -> tracing::Span {
+pub(crate) fn chat_span(info: &ModelInfo, streaming: bool) -> tracing::Span {
     tracing::info_span!(
         "chat",
         otel.name = %format!("chat {}", info.model),
@@ -27,7 +27,7 @@ pub fn chat_span(info: &ModelInfo, streaming: bool) -> tracing::Span {
 }
 
 /// The span of a model listing.
-pub fn list_span(info: &ModelInfo) -> tracing::Span {
+pub(crate) fn list_span(info: &ModelInfo) -> tracing::Span {
     tracing::info_span!(
         "list_models",
         gen_ai.operation.name = "list_models",
@@ -42,7 +42,7 @@ fn record_usage(span: &tracing::Span, usage: &Usage) {
 }
 
 /// The OTel spelling of a finish reason.
-pub fn finish_name(reason: &FinishReason) -> &str {
+pub(crate) fn finish_name(reason: &FinishReason) -> &str {
     match reason {
         FinishReason::Stop => "stop",
         FinishReason::Length => "length",
@@ -54,7 +54,7 @@ pub fn finish_name(reason: &FinishReason) -> &str {
 }
 
 /// Records what a stream event tells about the response.
-pub fn record_event(span: &tracing::Span, event: &ChatEvent) {
+pub(crate) fn record_event(span: &tracing::Span, event: &ChatEvent) {
     match event {
         ChatEvent::Usage { usage } => record_usage(span, usage),
         ChatEvent::ResponseMetadata { id, model } => {
@@ -76,7 +76,7 @@ pub fn record_event(span: &tracing::Span, event: &ChatEvent) {
 }
 
 /// Records a complete response.
-pub fn record_response(span: &tracing::Span, response: &ChatResponse) {
+pub(crate) fn record_response(span: &tracing::Span, response: &ChatResponse) {
     if let Some(u) = &response.usage {
         record_usage(span, u);
     }
@@ -93,18 +93,9 @@ pub fn record_response(span: &tracing::Span, response: &ChatResponse) {
 }
 
 /// The OTel `error.type` of an error.
-pub fn error_type(e: &ProviderError) -> &'static str {
+pub(crate) fn error_type(e: &ProviderError) -> &'static str {
     match e {
-        ProviderError::RateLimited { .. } => "rate_limited",
-        ProviderError::QuotaExceeded { .. } => "quota_exceeded",
-        ProviderError::Overloaded { .. } => "overloaded",
-        ProviderError::Authentication { .. } => "authentication",
-        ProviderError::PermissionDenied { .. } => "permission_denied",
-        ProviderError::NotFound { .. } => "not_found",
-        ProviderError::InvalidRequest { .. } => "invalid_request",
-        ProviderError::ContextLengthExceeded { .. } => "context_length_exceeded",
-        ProviderError::ContentFiltered { .. } => "content_filtered",
-        ProviderError::Server { .. } => "server_error",
+        ProviderError::Api { kind, .. } => kind.as_str(),
         ProviderError::Transport { .. } => "transport",
         ProviderError::Timeout { .. } => "timeout",
         ProviderError::TruncatedStream { .. } => "truncated_stream",
@@ -116,7 +107,7 @@ pub fn error_type(e: &ProviderError) -> &'static str {
 }
 
 /// Records an error on the span and logs it (the error text never holds secrets).
-pub fn record_error(span: &tracing::Span, e: &ProviderError) {
+pub(crate) fn record_error(span: &tracing::Span, e: &ProviderError) {
     span.record("error.type", error_type(e));
     tracing::debug!(parent: span, error = %e, retryable = e.is_retryable(), "model call failed");
 }

@@ -13,26 +13,36 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures::StreamExt;
 use kagent_core::{
-    AssistantMessage, ChatEvent, ChatRequest, ChatResponse, FinishReason, Message, ModelProvider,
-    ProviderError, Reasoning, ToolArguments, ToolCall, ToolEffect, ToolResult, ToolSpec,
-    collect_stream,
+    ApiErrorKind, AssistantMessage, ChatEvent, ChatRequest, ChatResponse, FinishReason, Message,
+    ModelProvider, ProviderError, Reasoning, ToolArguments, ToolCall, ToolEffect, ToolResult,
+    ToolSpec, collect_stream,
 };
 use kagent_llm::anthropic::AnthropicProvider;
-use kagent_llm::http::Timeouts;
 use kagent_llm::testing::{Reply, Scenario, WireServer, split_at, split_inside, sse_body};
 use kagent_llm::vertex::{GoogleAuth, VertexLocation};
+use kagent_llm::{Auth, ProviderOptions, Timeouts};
 use serde_json::{Value, json};
 
 const KEY: &str = "sk-ant-test-SECRET";
 
 fn provider(server: &WireServer) -> AnthropicProvider {
-    AnthropicProvider::new(reqwest::Client::new(), KEY, "claude-test")
+    provider_with(options(server))
+}
+
+fn options(server: &WireServer) -> ProviderOptions {
+    ProviderOptions::new()
+        .with_api_key(KEY)
         .with_base_url(server.url())
-        .with_timeouts(Timeouts {
-            connect: Some(Duration::from_secs(5)),
-            request: Some(Duration::from_secs(10)),
-            stream_idle: Some(Duration::from_secs(10)),
-        })
+        .with_timeouts(
+            Timeouts::NONE
+                .with_connect(Some(Duration::from_secs(5)))
+                .with_request(Some(Duration::from_secs(10)))
+                .with_stream_idle(Some(Duration::from_secs(10))),
+        )
+}
+
+fn provider_with(options: ProviderOptions) -> AnthropicProvider {
+    AnthropicProvider::new(reqwest::Client::new(), "claude-test", options).unwrap()
 }
 
 fn messages_scenario(reply: Reply) -> Scenario {
@@ -264,7 +274,16 @@ async fn a_5_in_band_overloaded_error_is_retryable() {
     let events = stream_events(&provider(&server), &ask()).await;
     assert!(matches!(events[0], Ok(ChatEvent::ResponseMetadata { .. })));
     let err = events.last().unwrap().as_ref().unwrap_err();
-    assert!(matches!(err, ProviderError::Overloaded { .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            ProviderError::Api {
+                kind: ApiErrorKind::Overloaded,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
     assert!(err.is_retryable());
     assert_eq!(err.details().unwrap().message, "Overloaded");
     assert_eq!(
@@ -285,7 +304,13 @@ async fn t_9_anthropic_in_band_invalid_request_is_typed_not_parse_error() {
     let server = WireServer::start(vec![messages_scenario(Reply::sse([body]))]).await;
     let err = stream_result(&provider(&server), &ask()).await.unwrap_err();
     assert!(
-        matches!(err, ProviderError::InvalidRequest { .. }),
+        matches!(
+            err,
+            ProviderError::Api {
+                kind: ApiErrorKind::InvalidRequest,
+                ..
+            }
+        ),
         "{err:?}"
     );
     assert!(!err.is_retryable());
@@ -465,9 +490,7 @@ async fn a_8_thinking_signature_replayed() {
         messages_scenario(Reply::sse([done])).body_json(expected_replay),
     ])
     .await;
-    let p = provider(&server)
-        .with_thinking_budget(2000)
-        .with_max_tokens(8000);
+    let p = provider_with(options(&server).with_max_output_tokens(8000)).with_thinking_budget(2000);
     let mut req = ChatRequest::new(vec![Message::user("list pods")]);
     req.tools.push(tool_spec("get_pods"));
     let first = stream_result(&p, &req).await.unwrap();
@@ -580,7 +603,16 @@ async fn a_11_http_529_overloaded_is_retryable() {
     )])
     .await;
     let err = provider(&server).chat_stream(&ask()).await.err().unwrap();
-    assert!(matches!(err, ProviderError::Overloaded { .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            ProviderError::Api {
+                kind: ApiErrorKind::Overloaded,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
     assert!(err.is_retryable());
     assert_eq!(err.status(), Some(529));
     assert_eq!(
@@ -605,7 +637,16 @@ async fn a_11_429_with_and_without_retry_hints() {
     .await;
     let p = provider(&server);
     let e1 = p.chat_stream(&ask()).await.err().unwrap();
-    assert!(matches!(e1, ProviderError::RateLimited { .. }), "{e1:?}");
+    assert!(
+        matches!(
+            e1,
+            ProviderError::Api {
+                kind: ApiErrorKind::RateLimited,
+                ..
+            }
+        ),
+        "{e1:?}"
+    );
     assert_eq!(e1.retry_after(), Some(Duration::from_secs(7)));
     let e2 = p.chat_stream(&ask()).await.err().unwrap();
     assert_eq!(e2.retry_after(), Some(Duration::from_millis(1500)));
@@ -628,7 +669,13 @@ async fn a_11_400_json_error_on_streaming_request() {
     .await;
     let err = provider(&server).chat_stream(&ask()).await.err().unwrap();
     assert!(
-        matches!(err, ProviderError::InvalidRequest { .. }),
+        matches!(
+            err,
+            ProviderError::Api {
+                kind: ApiErrorKind::InvalidRequest,
+                ..
+            }
+        ),
         "{err:?}"
     );
     assert!(err.to_string().contains("unexpected `tool_use_id`"));
@@ -664,16 +711,26 @@ async fn a_12_vertex_stream_raw_predict_url_body_and_bearer() {
     let p = AnthropicProvider::vertex(
         reqwest::Client::new(),
         VertexLocation::new("proj-1", "us-east5").with_base_url(server.url()),
-        GoogleAuth::token("ya29.vertex-token"),
         "claude-sonnet-4-5@20250929",
-    );
+        ProviderOptions::new().with_auth(Auth::Google(GoogleAuth::token("ya29.vertex-token"))),
+    )
+    .unwrap();
     assert_eq!(p.info().provider, "gcp.vertex_ai");
     let r = stream_result(&p, &ask()).await.unwrap();
     assert_eq!(r.message.text_content(), "from vertex");
     let sync = p.chat(&ask()).await.unwrap();
     assert_eq!(sync.message.text_content(), "sync");
     let err = p.chat_stream(&ask()).await.err().unwrap();
-    assert!(matches!(err, ProviderError::RateLimited { .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            ProviderError::Api {
+                kind: ApiErrorKind::RateLimited,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
     assert_eq!(
         err.details().unwrap().error_type.as_deref(),
         Some("RESOURCE_EXHAUSTED")
@@ -757,7 +814,13 @@ async fn t_8_anthropic_error_status_with_event_stream_content_type() {
     .await;
     let err = provider(&server).chat_stream(&ask()).await.err().unwrap();
     assert!(
-        matches!(err, ProviderError::Authentication { .. }),
+        matches!(
+            err,
+            ProviderError::Api {
+                kind: ApiErrorKind::Authentication,
+                ..
+            }
+        ),
         "{err:?}"
     );
 }
@@ -766,11 +829,14 @@ async fn t_8_anthropic_error_status_with_event_stream_content_type() {
 async fn e_1_anthropic_idle_stream_times_out() {
     let body = sse_body([("message_start", START)]);
     let server = WireServer::start(vec![messages_scenario(Reply::sse([body]).then_hang())]).await;
-    let p = provider(&server).with_timeouts(Timeouts {
-        connect: Some(Duration::from_secs(5)),
-        request: Some(Duration::from_secs(5)),
-        stream_idle: Some(Duration::from_millis(300)),
-    });
+    let p = provider_with(
+        options(&server).with_timeouts(
+            Timeouts::NONE
+                .with_connect(Some(Duration::from_secs(5)))
+                .with_request(Some(Duration::from_secs(5)))
+                .with_stream_idle(Some(Duration::from_millis(300))),
+        ),
+    );
     let events = stream_events(&p, &ask()).await;
     let err = events.last().unwrap().as_ref().unwrap_err();
     assert!(matches!(err, ProviderError::Timeout { .. }), "{err:?}");
@@ -786,11 +852,35 @@ async fn e_2_anthropic_401_403_404_not_retried() {
     .await;
     let p = provider(&server);
     let e401 = p.chat(&ask()).await.unwrap_err();
-    assert!(matches!(e401, ProviderError::Authentication { .. }) && !e401.is_retryable());
+    assert!(
+        matches!(
+            e401,
+            ProviderError::Api {
+                kind: ApiErrorKind::Authentication,
+                ..
+            }
+        ) && !e401.is_retryable()
+    );
     let e403 = p.chat(&ask()).await.unwrap_err();
-    assert!(matches!(e403, ProviderError::PermissionDenied { .. }) && !e403.is_retryable());
+    assert!(
+        matches!(
+            e403,
+            ProviderError::Api {
+                kind: ApiErrorKind::PermissionDenied,
+                ..
+            }
+        ) && !e403.is_retryable()
+    );
     let e404 = p.chat(&ask()).await.unwrap_err();
-    assert!(matches!(e404, ProviderError::NotFound { .. }) && !e404.is_retryable());
+    assert!(
+        matches!(
+            e404,
+            ProviderError::Api {
+                kind: ApiErrorKind::NotFound,
+                ..
+            }
+        ) && !e404.is_retryable()
+    );
     // Exactly one request each: the provider never retries by itself.
     assert_eq!(server.requests().len(), 3);
     for e in [e401, e403, e404] {
@@ -876,7 +966,12 @@ async fn anthropic_lists_models_across_pages() {
 
 #[test]
 fn anthropic_debug_never_shows_the_key() {
-    let p = AnthropicProvider::new(reqwest::Client::new(), KEY, "claude-test");
+    let p = AnthropicProvider::new(
+        reqwest::Client::new(),
+        "claude-test",
+        ProviderOptions::new().with_api_key(KEY),
+    )
+    .unwrap();
     let dbg = format!("{p:?}");
     assert!(!dbg.contains(KEY), "{dbg}");
     assert!(dbg.contains("redacted"));

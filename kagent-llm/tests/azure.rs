@@ -11,9 +11,10 @@
 
 mod support;
 
-use kagent_core::{FinishReason, ModelProvider, ProviderError};
+use kagent_core::{ApiErrorKind, FinishReason, ModelProvider, ProviderError};
+use kagent_llm::ProviderOptions;
 use kagent_llm::config::{ModelConfig, build_provider};
-use kagent_llm::openai::{AzureOptions, OpenAIProvider};
+use kagent_llm::openai::{AzureApi, OpenAIProvider};
 use kagent_llm::testing::{Reply, Scenario, WireServer};
 use secrecy::SecretString;
 use serde_json::{Value, json};
@@ -87,14 +88,14 @@ async fn z_1_v1_base_without_api_version() {
             .reply(Reply::json(200, &json!({"data":[{"id":"gpt-4o"}]}))),
     ])
     .await;
-    let p = OpenAIProvider::azure(reqwest::Client::new(), {
-        let mut o = AzureOptions::default();
-        o.endpoint = format!("{}/", server.url());
-        o.deployment = "gpt4o-prod".into();
-        o.api_version = Some("v1".into());
-        o.api_key = Some(SecretString::from("k".to_owned()));
-        o
-    })
+    let p = OpenAIProvider::azure(
+        reqwest::Client::new(),
+        AzureApi::from_version(Some("v1")),
+        "gpt4o-prod",
+        ProviderOptions::new()
+            .with_base_url(format!("{}/", server.url()))
+            .with_api_key(SecretString::from("k".to_owned())),
+    )
     .unwrap();
     stream_chat(&p, &request()).await.unwrap();
     assert_eq!(p.list_models().await.unwrap()[0].id, "gpt-4o");
@@ -183,7 +184,11 @@ async fn z_3_content_filter_400_is_non_retryable_typed_error() {
     .unwrap();
     let err = p.chat_stream(&request()).await.err().unwrap();
     match &err {
-        ProviderError::ContentFiltered { details, .. } => {
+        ProviderError::Api {
+            kind: ApiErrorKind::ContentFiltered,
+            details,
+            ..
+        } => {
             assert_eq!(details.status, Some(400));
             assert_eq!(
                 details.code.as_deref(),

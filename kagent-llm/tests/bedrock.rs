@@ -17,13 +17,13 @@ use aws_smithy_types::event_stream::{Header, HeaderValue, Message};
 use bytes::Bytes;
 use futures::StreamExt;
 use kagent_core::{
-    AssistantMessage, ChatRequest, ChatResponse, FinishReason, Message as ChatMessage,
-    ModelProvider, ProviderError, Reasoning, ToolArguments, ToolCall, ToolChoice, ToolEffect,
-    ToolResult, ToolSpec, collect_stream,
+    ApiErrorKind, AssistantMessage, ChatRequest, ChatResponse, FinishReason,
+    Message as ChatMessage, ModelProvider, ProviderError, Reasoning, ToolArguments, ToolCall,
+    ToolChoice, ToolEffect, ToolResult, ToolSpec, collect_stream,
 };
-use kagent_llm::bedrock::{BedrockAuth, BedrockProvider};
-use kagent_llm::http::Timeouts;
+use kagent_llm::bedrock::BedrockProvider;
 use kagent_llm::testing::{Reply, Scenario, WireServer, split_at, split_every};
+use kagent_llm::{Auth, ProviderOptions, Timeouts};
 use serde_json::{Value, json};
 
 const MODEL: &str = "anthropic.claude-3-5-sonnet-20240620-v1:0";
@@ -47,19 +47,25 @@ fn fixed_time() -> SystemTime {
 }
 
 fn provider(server: &WireServer, session: Option<&str>) -> BedrockProvider {
-    BedrockProvider::new(
-        reqwest::Client::new(),
-        "us-east-1",
-        BedrockAuth::SigV4(creds(session)),
-        MODEL,
-    )
-    .with_base_url(server.url())
-    .with_signing_time(fixed_time())
-    .with_timeouts(Timeouts {
-        connect: Some(Duration::from_secs(5)),
-        request: Some(Duration::from_secs(10)),
-        stream_idle: Some(Duration::from_secs(10)),
-    })
+    provider_with(options(server, session))
+}
+
+fn options(server: &WireServer, session: Option<&str>) -> ProviderOptions {
+    ProviderOptions::new()
+        .with_auth(Auth::Aws(creds(session)))
+        .with_base_url(server.url())
+        .with_timeouts(
+            Timeouts::NONE
+                .with_connect(Some(Duration::from_secs(5)))
+                .with_request(Some(Duration::from_secs(10)))
+                .with_stream_idle(Some(Duration::from_secs(10))),
+        )
+}
+
+fn provider_with(options: ProviderOptions) -> BedrockProvider {
+    BedrockProvider::new(reqwest::Client::new(), "us-east-1", MODEL, options)
+        .unwrap()
+        .with_signing_time(fixed_time())
 }
 
 fn ask() -> ChatRequest {
@@ -167,10 +173,12 @@ async fn bedrock_api_key_is_a_bearer_token() {
     let p = BedrockProvider::new(
         reqwest::Client::new(),
         "us-west-2",
-        BedrockAuth::ApiKey("bedrock-api-key-SECRET".into()),
         MODEL,
+        ProviderOptions::new()
+            .with_api_key("bedrock-api-key-SECRET")
+            .with_base_url(server.url()),
     )
-    .with_base_url(server.url());
+    .unwrap();
     p.chat(&ask()).await.unwrap();
     server.verify_all_used();
     assert!(!format!("{p:?}").contains("SECRET"));
@@ -415,11 +423,26 @@ async fn t_9_bedrock_stream_exception_frame_is_typed_and_retryable() {
     .await;
     let p = provider(&server, None);
     let e = stream_result(&p, &ask()).await.unwrap_err();
-    assert!(matches!(e, ProviderError::RateLimited { .. }), "{e:?}");
+    assert!(
+        matches!(
+            e,
+            ProviderError::Api {
+                kind: ApiErrorKind::RateLimited,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
     assert!(e.is_retryable());
     let e = stream_result(&p, &ask()).await.unwrap_err();
     assert!(
-        matches!(e, ProviderError::ContextLengthExceeded { .. }),
+        matches!(
+            e,
+            ProviderError::Api {
+                kind: ApiErrorKind::ContextLengthExceeded,
+                ..
+            }
+        ),
         "{e:?}"
     );
 }
@@ -522,7 +545,16 @@ async fn e_3_bedrock_http_errors_are_typed_with_request_id() {
     .await;
     let p = provider(&server, None);
     let e = p.chat(&ask()).await.unwrap_err();
-    assert!(matches!(e, ProviderError::PermissionDenied { .. }), "{e:?}");
+    assert!(
+        matches!(
+            e,
+            ProviderError::Api {
+                kind: ApiErrorKind::PermissionDenied,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
     assert!(!e.is_retryable());
     assert_eq!(e.details().unwrap().request_id.as_deref(), Some("rid-403"));
     assert_eq!(
@@ -530,10 +562,25 @@ async fn e_3_bedrock_http_errors_are_typed_with_request_id() {
         Some("AccessDeniedException")
     );
     let e = p.chat(&ask()).await.unwrap_err();
-    assert!(matches!(e, ProviderError::RateLimited { .. }), "{e:?}");
+    assert!(
+        matches!(
+            e,
+            ProviderError::Api {
+                kind: ApiErrorKind::RateLimited,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
     let e = p.chat_stream(&ask()).await.err().unwrap();
     assert!(
-        matches!(e, ProviderError::ContextLengthExceeded { .. }),
+        matches!(
+            e,
+            ProviderError::Api {
+                kind: ApiErrorKind::ContextLengthExceeded,
+                ..
+            }
+        ),
         "{e:?}"
     );
     assert!(!format!("{e:?}").contains(SECRET));
@@ -546,11 +593,14 @@ async fn e_1_bedrock_idle_stream_times_out() {
         Scenario::post(CONVERSE_STREAM).reply(event_stream(vec![Bytes::from(body)]).then_hang()),
     ])
     .await;
-    let p = provider(&server, None).with_timeouts(Timeouts {
-        connect: Some(Duration::from_secs(5)),
-        request: Some(Duration::from_secs(5)),
-        stream_idle: Some(Duration::from_millis(300)),
-    });
+    let p = provider_with(
+        options(&server, None).with_timeouts(
+            Timeouts::NONE
+                .with_connect(Some(Duration::from_secs(5)))
+                .with_request(Some(Duration::from_secs(5)))
+                .with_stream_idle(Some(Duration::from_millis(300))),
+        ),
+    );
     let events: Vec<_> = p.chat_stream(&ask()).await.unwrap().collect().await;
     assert!(matches!(
         events.last().unwrap(),
@@ -563,9 +613,10 @@ fn bedrock_debug_never_shows_secrets() {
     let p = BedrockProvider::new(
         reqwest::Client::new(),
         "us-east-1",
-        BedrockAuth::SigV4(creds(Some("tok-SECRET"))),
         MODEL,
-    );
+        ProviderOptions::new().with_auth(Auth::Aws(creds(Some("tok-SECRET")))),
+    )
+    .unwrap();
     let dbg = format!("{p:?}");
     assert!(
         !dbg.contains(SECRET) && !dbg.contains("tok-SECRET"),

@@ -13,7 +13,11 @@ mod support;
 use std::time::Duration;
 
 use futures::StreamExt;
-use kagent_core::{ChatEvent, FinishReason, ModelProvider, ProviderError, ToolArguments};
+use kagent_core::{
+    ApiErrorKind, ChatEvent, FinishReason, ModelProvider, ProviderError, TimeoutPhase,
+    ToolArguments,
+};
+use kagent_llm::ProviderOptions;
 use kagent_llm::ollama::OllamaProvider;
 use kagent_llm::testing::{Reply, Scenario, WireServer, split_at, split_every, split_inside};
 use serde_json::json;
@@ -166,9 +170,14 @@ async fn t_6_ndjson_final_line_without_newline_blank_lines_crlf() {
         Scenario::post("/api/chat").reply(Reply::ndjson(split_inside(body.as_bytes(), "é", 1))),
     ])
     .await;
-    let p = OllamaProvider::new(reqwest::Client::new(), "llama3.2")
-        .with_host(server.url())
-        .with_timeouts(test_timeouts());
+    let p = OllamaProvider::new(
+        reqwest::Client::new(),
+        "llama3.2",
+        ProviderOptions::new()
+            .with_base_url(server.url())
+            .with_timeouts(test_timeouts()),
+    )
+    .unwrap();
     let r = stream_chat(&p, &request()).await.unwrap();
     assert_eq!(r.message.text_content(), "Hello é");
     assert_eq!(r.usage.unwrap().output_tokens, 2);
@@ -232,7 +241,12 @@ async fn t_7_ndjson_without_done_true_is_truncated() {
         Scenario::post("/api/chat").reply(Reply::ndjson([body])),
     ])
     .await;
-    let p = OllamaProvider::new(reqwest::Client::new(), "m").with_host(server.url());
+    let p = OllamaProvider::new(
+        reqwest::Client::new(),
+        "m",
+        ProviderOptions::new().with_base_url(server.url()),
+    )
+    .unwrap();
     match stream_chat(&p, &request()).await {
         Err(ProviderError::TruncatedStream { partial, .. }) => {
             assert_eq!(partial.message.text_content(), "cut")
@@ -251,7 +265,11 @@ async fn t_8_error_status_on_stream_request_decided_by_status_not_content_type()
         .await;
     let err = openai(&server).chat_stream(&request()).await.err().unwrap();
     match &err {
-        ProviderError::NotFound { details, .. } => {
+        ProviderError::Api {
+            kind: ApiErrorKind::NotFound,
+            details,
+            ..
+        } => {
             assert_eq!(details.status, Some(404));
             assert_eq!(details.code.as_deref(), Some("model_not_found"));
             assert!(details.message.contains("does not exist"));
@@ -270,7 +288,16 @@ async fn t_9_in_band_error_after_200_is_typed() {
         json!({"error":{"message":"The server had an error while processing your request. Sorry about that!","type":"server_error","param":null,"code":null}})
     );
     let err = run_openai(vec![body.into()]).await.unwrap_err();
-    assert!(matches!(err, ProviderError::Server { .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            ProviderError::Api {
+                kind: ApiErrorKind::Server,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
     assert!(err.is_retryable());
     // Ollama's in-band error line.
     let server = WireServer::start(vec![Scenario::post("/api/chat").reply(Reply::ndjson([
@@ -278,10 +305,19 @@ async fn t_9_in_band_error_after_200_is_typed() {
         "{\"error\":\"an error was encountered while running the model: unexpected EOF\"}\n",
     ]))])
     .await;
-    let p = OllamaProvider::new(reqwest::Client::new(), "m").with_host(server.url());
+    let p = OllamaProvider::new(
+        reqwest::Client::new(),
+        "m",
+        ProviderOptions::new().with_base_url(server.url()),
+    )
+    .unwrap();
     let err = stream_chat(&p, &request()).await.unwrap_err();
     match err {
-        ProviderError::Server { details, .. } => {
+        ProviderError::Api {
+            kind: ApiErrorKind::Server,
+            details,
+            ..
+        } => {
             assert!(details.message.contains("unexpected EOF"))
         }
         other => panic!("expected a server error, got {other:?}"),
@@ -299,13 +335,13 @@ async fn t_10_idle_connection_times_out_and_cancel_drops_connection() {
     .await;
     let mut t = test_timeouts();
     t.stream_idle = Some(Duration::from_millis(300));
-    let p = openai(&server).with_timeouts(t);
+    let p = openai_with(&server, openai_options(&server).with_timeouts(t));
     let s = p.chat_stream(&request()).await.unwrap();
     let (events, err) = drain(s).await;
     assert_eq!(events.len(), 2, "{events:?}"); // metadata + text
     match err {
         Some(ProviderError::Timeout { phase, after, .. }) => {
-            assert_eq!(phase, "idle stream");
+            assert_eq!(phase, TimeoutPhase::IdleStream);
             assert_eq!(after, Duration::from_millis(300));
         }
         other => panic!("expected idle timeout, got {other:?}"),
@@ -337,12 +373,23 @@ async fn t_10_hang_before_headers_hits_request_timeout() {
     });
     let mut t = test_timeouts();
     t.request = Some(Duration::from_millis(300));
-    let p = kagent_llm::openai::OpenAIProvider::new(reqwest::Client::new(), "m")
-        .with_base_url(format!("http://{addr}/v1"))
-        .with_timeouts(t);
+    let p = kagent_llm::openai::OpenAIProvider::new(
+        reqwest::Client::new(),
+        "m",
+        ProviderOptions::new()
+            .with_base_url(format!("http://{addr}/v1"))
+            .with_timeouts(t),
+    )
+    .unwrap();
     let err = p.chat_stream(&request()).await.err().unwrap();
     assert!(
-        matches!(err, ProviderError::Timeout { ref phase, .. } if phase == "first byte"),
+        matches!(
+            err,
+            ProviderError::Timeout {
+                phase: TimeoutPhase::FirstByte,
+                ..
+            }
+        ),
         "{err:?}"
     );
     assert!(err.is_retryable());

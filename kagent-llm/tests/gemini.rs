@@ -13,14 +13,14 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures::StreamExt;
 use kagent_core::{
-    AssistantMessage, ChatEvent, ChatRequest, ChatResponse, FinishReason, Message, ModelProvider,
-    ProviderError, ToolArguments, ToolCall, ToolChoice, ToolEffect, ToolResult, ToolSpec,
-    collect_stream,
+    ApiErrorKind, AssistantMessage, ChatEvent, ChatRequest, ChatResponse, FinishReason, Message,
+    ModelProvider, ProviderError, ToolArguments, ToolCall, ToolChoice, ToolEffect, ToolResult,
+    ToolSpec, collect_stream,
 };
 use kagent_llm::gemini::{GeminiProvider, GeminiToolSchema, SYNTHETIC_ID_PREFIX};
-use kagent_llm::http::Timeouts;
 use kagent_llm::testing::{Reply, Scenario, WireServer, split_at, split_inside};
 use kagent_llm::vertex::{GoogleAuth, VertexLocation};
+use kagent_llm::{Auth, ProviderOptions, Timeouts};
 use serde_json::{Value, json};
 
 const KEY: &str = "AIza-test-SECRET";
@@ -29,17 +29,25 @@ const STREAM_PATH: &str = "/v1beta/models/gemini-2.5-flash:streamGenerateContent
 const SYNC_PATH: &str = "/v1beta/models/gemini-2.5-flash:generateContent";
 
 fn timeouts() -> Timeouts {
-    Timeouts {
-        connect: Some(Duration::from_secs(5)),
-        request: Some(Duration::from_secs(10)),
-        stream_idle: Some(Duration::from_secs(10)),
-    }
+    Timeouts::NONE
+        .with_connect(Some(Duration::from_secs(5)))
+        .with_request(Some(Duration::from_secs(10)))
+        .with_stream_idle(Some(Duration::from_secs(10)))
 }
 
 fn provider(server: &WireServer) -> GeminiProvider {
-    GeminiProvider::new(reqwest::Client::new(), KEY, MODEL)
+    provider_with(options(server))
+}
+
+fn options(server: &WireServer) -> ProviderOptions {
+    ProviderOptions::new()
+        .with_api_key(KEY)
         .with_base_url(server.url())
         .with_timeouts(timeouts())
+}
+
+fn provider_with(options: ProviderOptions) -> GeminiProvider {
+    GeminiProvider::new(reqwest::Client::new(), MODEL, options).unwrap()
 }
 
 fn stream_scenario(reply: Reply) -> Scenario {
@@ -296,7 +304,13 @@ async fn g_4_missing_signature_400_is_a_clear_invalid_request() {
     .await;
     let err = provider(&server).chat_stream(&ask()).await.err().unwrap();
     assert!(
-        matches!(err, ProviderError::InvalidRequest { .. }),
+        matches!(
+            err,
+            ProviderError::Api {
+                kind: ApiErrorKind::InvalidRequest,
+                ..
+            }
+        ),
         "{err:?}"
     );
     assert!(err.to_string().contains("thought_signature"));
@@ -350,7 +364,13 @@ async fn g_5_finish_reasons_and_prompt_block() {
     }
     let blocked = stream_result(&p, &ask()).await.unwrap_err();
     assert!(
-        matches!(blocked, ProviderError::ContentFiltered { .. }),
+        matches!(
+            blocked,
+            ProviderError::Api {
+                kind: ApiErrorKind::ContentFiltered,
+                ..
+            }
+        ),
         "{blocked:?}"
     );
     assert!(!blocked.is_retryable());
@@ -396,10 +416,28 @@ async fn g_7_mid_stream_raw_and_array_wrapped_errors() {
     .await;
     let p = provider(&server);
     let e1 = stream_result(&p, &ask()).await.unwrap_err();
-    assert!(matches!(e1, ProviderError::Overloaded { .. }), "{e1:?}");
+    assert!(
+        matches!(
+            e1,
+            ProviderError::Api {
+                kind: ApiErrorKind::Overloaded,
+                ..
+            }
+        ),
+        "{e1:?}"
+    );
     assert!(e1.is_retryable());
     let e2 = stream_result(&p, &ask()).await.unwrap_err();
-    assert!(matches!(e2, ProviderError::Server { .. }), "{e2:?}");
+    assert!(
+        matches!(
+            e2,
+            ProviderError::Api {
+                kind: ApiErrorKind::Server,
+                ..
+            }
+        ),
+        "{e2:?}"
+    );
 }
 
 #[tokio::test]
@@ -418,14 +456,32 @@ async fn g_7_429_resource_exhausted_retry_info_and_503_unavailable() {
     .await;
     let p = provider(&server);
     let e = p.chat_stream(&ask()).await.err().unwrap();
-    assert!(matches!(e, ProviderError::RateLimited { .. }), "{e:?}");
+    assert!(
+        matches!(
+            e,
+            ProviderError::Api {
+                kind: ApiErrorKind::RateLimited,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
     assert_eq!(e.retry_after(), Some(Duration::from_secs(37)));
     assert_eq!(
         e.details().unwrap().error_type.as_deref(),
         Some("RESOURCE_EXHAUSTED")
     );
     let e = p.chat_stream(&ask()).await.err().unwrap();
-    assert!(matches!(e, ProviderError::Overloaded { .. }), "{e:?}");
+    assert!(
+        matches!(
+            e,
+            ProviderError::Api {
+                kind: ApiErrorKind::Overloaded,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
     assert!(e.is_retryable());
 }
 
@@ -518,10 +574,12 @@ async fn g_9_vertex_partial_args_assembled_by_json_path() {
     let p = GeminiProvider::vertex(
         reqwest::Client::new(),
         VertexLocation::new("p1", "global").with_base_url(server.url()),
-        GoogleAuth::token("ya29.static"),
         "gemini-3-pro",
+        ProviderOptions::new()
+            .with_auth(Auth::Google(GoogleAuth::token("ya29.static")))
+            .with_timeouts(timeouts()),
     )
-    .with_timeouts(timeouts());
+    .unwrap();
     let r = stream_result(&p, &ask()).await.unwrap();
     assert_eq!(r.message.tool_calls.len(), 1);
     let call = &r.message.tool_calls[0];
@@ -634,9 +692,10 @@ async fn g_9_vertex_service_account_token_cached_and_refreshed_before_expiry() {
     let p = GeminiProvider::vertex(
         reqwest::Client::new(),
         VertexLocation::new("p1", "us-central1").with_base_url(server.url()),
-        auth,
         "gemini-2.5-pro",
-    );
+        ProviderOptions::new().with_auth(Auth::Google(auth)),
+    )
+    .unwrap();
     stream_result(&p, &ask()).await.unwrap();
     stream_result(&p, &ask()).await.unwrap();
     let reqs = server.requests();
@@ -673,9 +732,10 @@ async fn g_9_vertex_service_account_token_cached_and_refreshed_before_expiry() {
     let p = GeminiProvider::vertex(
         reqwest::Client::new(),
         VertexLocation::new("p1", "us-central1").with_base_url(server.url()),
-        auth,
         "gemini-2.5-pro",
-    );
+        ProviderOptions::new().with_auth(Auth::Google(auth)),
+    )
+    .unwrap();
     stream_result(&p, &ask()).await.unwrap();
     stream_result(&p, &ask()).await.unwrap();
     server.verify_all_used();
@@ -693,12 +753,19 @@ async fn g_9_vertex_token_endpoint_rejection_is_authentication_error() {
     let p = GeminiProvider::vertex(
         reqwest::Client::new(),
         VertexLocation::new("p1", "us-central1").with_base_url(server.url()),
-        auth,
         "gemini-2.5-pro",
-    );
+        ProviderOptions::new().with_auth(Auth::Google(auth)),
+    )
+    .unwrap();
     let err = p.chat_stream(&ask()).await.err().unwrap();
     assert!(
-        matches!(err, ProviderError::Authentication { .. }),
+        matches!(
+            err,
+            ProviderError::Api {
+                kind: ApiErrorKind::Authentication,
+                ..
+            }
+        ),
         "{err:?}"
     );
     assert!(err.to_string().contains("Invalid JWT Signature"));
@@ -741,7 +808,16 @@ async fn t_8_gemini_404_with_event_stream_content_type() {
     ))])
     .await;
     let err = provider(&server).chat_stream(&ask()).await.err().unwrap();
-    assert!(matches!(err, ProviderError::NotFound { .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            ProviderError::Api {
+                kind: ApiErrorKind::NotFound,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
     assert_eq!(err.status(), Some(404));
 }
 
@@ -753,17 +829,24 @@ async fn e_1_gemini_idle_stream_times_out_and_e_2_auth_not_retried() {
         stream_scenario(Reply::json(400, &json!({"error": {"code": 400, "message": "API key not valid. Please pass a valid API key.", "status": "INVALID_ARGUMENT", "details": [{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "API_KEY_INVALID"}]}}))),
     ])
     .await;
-    let p = provider(&server).with_timeouts(Timeouts {
-        stream_idle: Some(Duration::from_millis(300)),
-        ..timeouts()
-    });
+    let p = provider_with(
+        options(&server).with_timeouts(timeouts().with_stream_idle(Duration::from_millis(300))),
+    );
     let events: Vec<_> = p.chat_stream(&ask()).await.unwrap().collect().await;
     assert!(matches!(
         events.last().unwrap(),
         Err(ProviderError::Timeout { .. })
     ));
     let e403 = p.chat_stream(&ask()).await.err().unwrap();
-    assert!(matches!(e403, ProviderError::PermissionDenied { .. }) && !e403.is_retryable());
+    assert!(
+        matches!(
+            e403,
+            ProviderError::Api {
+                kind: ApiErrorKind::PermissionDenied,
+                ..
+            }
+        ) && !e403.is_retryable()
+    );
     let e400 = p.chat_stream(&ask()).await.err().unwrap();
     assert!(!e400.is_retryable());
     assert!(!format!("{e400:?}").contains(KEY));
@@ -822,7 +905,12 @@ async fn t_11_gemini_unknown_fields_and_parts_do_not_abort() {
 
 #[test]
 fn gemini_debug_never_shows_the_key() {
-    let p = GeminiProvider::new(reqwest::Client::new(), KEY, MODEL);
+    let p = GeminiProvider::new(
+        reqwest::Client::new(),
+        MODEL,
+        ProviderOptions::new().with_api_key(KEY),
+    )
+    .unwrap();
     assert!(!format!("{p:?}").contains(KEY));
 }
 
@@ -835,7 +923,16 @@ async fn g_7_429_resource_exhausted_without_retry_info_is_still_a_rate_limit() {
     ))])
     .await;
     let e = provider(&server).chat_stream(&ask()).await.err().unwrap();
-    assert!(matches!(e, ProviderError::RateLimited { .. }), "{e:?}");
+    assert!(
+        matches!(
+            e,
+            ProviderError::Api {
+                kind: ApiErrorKind::RateLimited,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
     assert!(e.is_retryable());
     assert_eq!(e.retry_after(), None);
 }
@@ -855,7 +952,16 @@ async fn e_1_gemini_in_band_resource_exhausted_mid_stream_is_retryable() {
         .await;
     assert!(matches!(events[0], Ok(ChatEvent::ResponseMetadata { .. })));
     let e = events.last().unwrap().as_ref().unwrap_err();
-    assert!(matches!(e, ProviderError::RateLimited { .. }), "{e:?}");
+    assert!(
+        matches!(
+            e,
+            ProviderError::Api {
+                kind: ApiErrorKind::RateLimited,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
     assert_eq!(e.retry_after(), Some(Duration::from_millis(2500)));
 }
 

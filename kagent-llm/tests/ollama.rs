@@ -11,9 +11,10 @@
 mod support;
 
 use kagent_core::{
-    AssistantMessage, ChatRequest, FinishReason, Message, ModelProvider, ProviderError, Reasoning,
-    ToolArguments, ToolCall, ToolResult,
+    ApiErrorKind, AssistantMessage, ChatRequest, FinishReason, Message, ModelProvider,
+    ProviderError, Reasoning, ToolArguments, ToolCall, ToolResult,
 };
+use kagent_llm::ProviderOptions;
 use kagent_llm::config::{ModelConfig, build_provider};
 use kagent_llm::ollama::OllamaProvider;
 use kagent_llm::testing::{Reply, Scenario, WireServer, split_every};
@@ -21,9 +22,14 @@ use serde_json::{Value, json};
 use support::*;
 
 fn provider(server: &WireServer) -> OllamaProvider {
-    OllamaProvider::new(reqwest::Client::new(), "llama3.2")
-        .with_host(server.url())
-        .with_timeouts(test_timeouts())
+    OllamaProvider::new(
+        reqwest::Client::new(),
+        "llama3.2",
+        ProviderOptions::new()
+            .with_base_url(server.url())
+            .with_timeouts(test_timeouts()),
+    )
+    .unwrap()
 }
 
 fn line(v: &Value) -> String {
@@ -161,7 +167,11 @@ async fn l_6_in_band_error_line_and_404_model_not_found() {
     .await
     .unwrap_err();
     match err {
-        ProviderError::Server { details, .. } => assert!(details.message.contains("CUDA")),
+        ProviderError::Api {
+            kind: ApiErrorKind::Server,
+            details,
+            ..
+        } => assert!(details.message.contains("CUDA")),
         other => panic!("expected a server error, got {other:?}"),
     }
     let server = WireServer::start(vec![Scenario::post("/api/chat").reply(Reply::json(
@@ -175,7 +185,11 @@ async fn l_6_in_band_error_line_and_404_model_not_found() {
         .err()
         .unwrap();
     match &err {
-        ProviderError::NotFound { details, .. } => {
+        ProviderError::Api {
+            kind: ApiErrorKind::NotFound,
+            details,
+            ..
+        } => {
             assert!(details.message.contains("try pulling it first"))
         }
         other => panic!("expected NotFound, got {other:?}"),

@@ -14,9 +14,10 @@ mod support;
 use std::time::Duration;
 
 use kagent_core::{
-    AssistantMessage, ChatEvent, ChatRequest, ContentPart, FinishReason, Message, ModelProvider,
-    ProviderError, ToolArguments, ToolCall, ToolChoice, ToolResult,
+    ApiErrorKind, AssistantMessage, ChatEvent, ChatRequest, ContentPart, FinishReason, Message,
+    ModelProvider, ProviderError, ToolArguments, ToolCall, ToolChoice, ToolResult,
 };
+use kagent_llm::ProviderOptions;
 use kagent_llm::config::{MaxTokensField, ModelConfig, ProviderKind, SystemRole, build_provider};
 use kagent_llm::openai::{OpenAIProvider, OpenAISettings};
 use kagent_llm::testing::{Reply, Scenario, WireServer};
@@ -485,7 +486,11 @@ async fn o_13_mid_stream_error_object_is_typed_with_message_type_code() {
     );
     let err = run(body).await.unwrap_err();
     match &err {
-        ProviderError::RateLimited { details, .. } => {
+        ProviderError::Api {
+            kind: ApiErrorKind::RateLimited,
+            details,
+            ..
+        } => {
             assert_eq!(details.code.as_deref(), Some("rate_limit_exceeded"));
             assert_eq!(details.error_type.as_deref(), Some("tokens"));
             assert!(details.message.contains("Rate limit reached"));
@@ -555,7 +560,7 @@ async fn o_14_request_tool_messages_replay_roles_and_token_field() {
             .reply(ok()),
     ])
     .await;
-    let p = openai(&server).with_organization("org-42");
+    let p = openai(&server).with_settings(OpenAISettings::default().with_organization("org-42"));
     stream_chat(&p, &conversation()).await.unwrap();
     let mut settings = OpenAISettings::default();
     settings.system_role = SystemRole::Developer;
@@ -677,12 +682,27 @@ async fn e_1_retryable_statuses_and_retry_hints() {
     }
     for status in [503, 529] {
         let e = error_for(status, &[], json!({"error":{"message":"busy"}})).await;
-        assert!(matches!(e, ProviderError::Overloaded { .. }), "{e:?}");
+        assert!(
+            matches!(
+                e,
+                ProviderError::Api {
+                    kind: ApiErrorKind::Overloaded,
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
         assert!(e.is_retryable());
     }
     let e = error_for(429, &[("retry-after-ms", "1500"), ("retry-after", "9")],
         json!({"error":{"message":"Rate limit reached for requests","type":"requests","code":"rate_limit_exceeded"}})).await;
-    assert!(matches!(e, ProviderError::RateLimited { .. }));
+    assert!(matches!(
+        e,
+        ProviderError::Api {
+            kind: ApiErrorKind::RateLimited,
+            ..
+        }
+    ));
     assert_eq!(e.retry_after(), Some(Duration::from_millis(1500)));
     let e = error_for(
         429,
@@ -726,15 +746,33 @@ async fn e_1_no_retry_signal_once_output_was_streamed() {
 async fn e_2_not_retried_quota_spend_cap_and_client_errors() {
     let e = error_for(429, &[], json!({"error":{"message":"You exceeded your current quota, please check your plan and billing details.",
         "type":"insufficient_quota","param":null,"code":"insufficient_quota"}})).await;
-    assert!(matches!(e, ProviderError::QuotaExceeded { .. }), "{e:?}");
+    assert!(
+        matches!(
+            e,
+            ProviderError::Api {
+                kind: ApiErrorKind::QuotaExceeded,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
     assert!(!e.is_retryable());
     let e = error_for(429, &[], json!({"error":{"message":"You have reached your specified workspace API usage limits (spend limit)."}})).await;
-    assert!(matches!(e, ProviderError::QuotaExceeded { .. }), "{e:?}");
+    assert!(
+        matches!(
+            e,
+            ProviderError::Api {
+                kind: ApiErrorKind::QuotaExceeded,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
     for (status, check) in [
-        (400, "InvalidRequest"),
-        (401, "Authentication"),
-        (403, "PermissionDenied"),
-        (404, "NotFound"),
+        (400, ApiErrorKind::InvalidRequest),
+        (401, ApiErrorKind::Authentication),
+        (403, ApiErrorKind::PermissionDenied),
+        (404, ApiErrorKind::NotFound),
     ] {
         let e = error_for(
             status,
@@ -743,11 +781,17 @@ async fn e_2_not_retried_quota_spend_cap_and_client_errors() {
         )
         .await;
         assert!(!e.is_retryable(), "{status}");
-        assert!(format!("{e:?}").starts_with(check), "{status}: {e:?}");
+        assert_eq!(e.api_kind(), Some(check), "{status}: {e:?}");
     }
     let e = error_for(400, &[], json!({"error":{"message":"This model's maximum context length is 128000 tokens. However, your messages resulted in 130000 tokens.",
         "type":"invalid_request_error","param":"messages","code":"context_length_exceeded"}})).await;
-    assert!(matches!(e, ProviderError::ContextLengthExceeded { .. }));
+    assert!(matches!(
+        e,
+        ProviderError::Api {
+            kind: ApiErrorKind::ContextLengthExceeded,
+            ..
+        }
+    ));
 }
 
 #[tokio::test]
@@ -760,12 +804,23 @@ async fn e_3_error_keeps_status_type_code_message_and_request_id_but_never_the_k
     assert_eq!(d.error_type.as_deref(), Some("invalid_request_error"));
     assert_eq!(d.code.as_deref(), Some("invalid_api_key"));
     assert_eq!(d.request_id.as_deref(), Some("req_a1b2"));
-    assert!(matches!(e, ProviderError::Authentication { .. }));
+    assert!(matches!(
+        e,
+        ProviderError::Api {
+            kind: ApiErrorKind::Authentication,
+            ..
+        }
+    ));
     // Our own Debug of the provider never shows the key.
     let server = WireServer::start(vec![]).await;
-    let p = OpenAIProvider::new(reqwest::Client::new(), "m")
-        .with_api_key("sk-super-secret")
-        .with_base_url(server.url());
+    let p = OpenAIProvider::new(
+        reqwest::Client::new(),
+        "m",
+        ProviderOptions::new()
+            .with_api_key("sk-super-secret")
+            .with_base_url(server.url()),
+    )
+    .unwrap();
     assert!(!format!("{p:?}").contains("sk-super-secret"));
 }
 

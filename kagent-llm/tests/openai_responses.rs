@@ -13,8 +13,8 @@
 mod support;
 
 use kagent_core::{
-    AssistantMessage, ChatRequest, FinishReason, Message, ModelProvider, ProviderError, Reasoning,
-    ToolArguments, ToolCall, ToolResult,
+    ApiErrorKind, AssistantMessage, ChatRequest, FinishReason, Message, ModelProvider,
+    ProviderError, Reasoning, ToolArguments, ToolCall, ToolResult,
 };
 use kagent_llm::config::ApiFormat;
 use kagent_llm::openai::{OpenAIProvider, OpenAISettings};
@@ -23,7 +23,7 @@ use serde_json::{Value, json};
 use support::*;
 
 fn provider(server: &WireServer) -> OpenAIProvider {
-    openai(server).with_api_format(ApiFormat::Responses)
+    openai(server).with_settings(OpenAISettings::default().with_api_format(ApiFormat::Responses))
 }
 
 fn ev(v: &Value) -> String {
@@ -166,13 +166,31 @@ async fn r_4_terminal_events_and_no_done_marker() {
         "error":{"code":"server_error","message":"The model failed to generate a response."}}}),
     );
     let err = run(body).await.unwrap_err();
-    assert!(matches!(err, ProviderError::Server { .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            ProviderError::Api {
+                kind: ApiErrorKind::Server,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
     // error event.
     let body = ev(
         &json!({"type":"error","sequence_number":1,"code":"rate_limit_exceeded","message":"Rate limit reached","param":null}),
     );
     let err = run(body).await.unwrap_err();
-    assert!(matches!(err, ProviderError::RateLimited { .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            ProviderError::Api {
+                kind: ApiErrorKind::RateLimited,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
     // No terminal event at all → truncated, partial kept.
     let body = ev(
         &json!({"type":"response.output_text.delta","item_id":"m","output_index":0,"content_index":0,"delta":"partial"}),

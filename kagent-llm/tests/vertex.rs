@@ -236,9 +236,10 @@ async fn vertex_concurrent_callers_share_one_token_refresh() {
     let p = kagent_llm::gemini::GeminiProvider::vertex(
         reqwest::Client::new(),
         VertexLocation::new("p", "us-central1").with_base_url(server.url()),
-        auth,
         "gemini-2.5-pro",
-    );
+        kagent_llm::ProviderOptions::new().with_auth(kagent_llm::Auth::Google(auth)),
+    )
+    .unwrap();
     let calls = (0..4).map(|_| {
         let p = p.clone();
         async move {
@@ -320,9 +321,10 @@ async fn vertex_metadata_server_tokens_are_cached() {
     let p = kagent_llm::anthropic::AnthropicProvider::vertex(
         reqwest::Client::new(),
         VertexLocation::new("p", "us-east5").with_base_url(server.url()),
-        auth,
         "claude-x",
-    );
+        kagent_llm::ProviderOptions::new().with_auth(kagent_llm::Auth::Google(auth)),
+    )
+    .unwrap();
     for _ in 0..2 {
         collect_stream("v", p.chat_stream(&ask()).await.unwrap())
             .await

@@ -2,7 +2,6 @@
 //! applies `sseReadTimeout` and `terminateOnClose` to rmcp's streamable HTTP transport.
 
 use std::collections::HashMap;
-use std::fmt;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -17,88 +16,36 @@ use rmcp::transport::streamable_http_client::{
     StreamableHttpResponseLimits,
 };
 
-/// TLS settings for remote servers (kagent's `tls` block: `insecureSkipVerify`, a CA bundle,
-/// `disableSystemCAs`).
-#[derive(Clone, Default)]
-pub struct TlsOptions {
-    /// Accept any server certificate. For development only.
-    pub insecure_skip_verify: bool,
-    /// Extra trusted CA certificates, PEM (one or more).
-    pub ca_cert_pem: Option<Vec<u8>>,
-    /// Trust only `ca_cert_pem`, not the system roots.
-    pub disable_system_cas: bool,
-    /// Client certificate and key (PEM, both in one buffer) for mutual TLS.
-    pub client_identity_pem: Option<Vec<u8>>,
-}
+/// TLS settings for remote servers: the workspace's one TLS type, shared with kagent-llm and
+/// kagent-tools (`insecure_skip_verify`, `ca_cert_pem`, `disable_system_cas`,
+/// `client_identity_pem`).
+pub use kagent_core::TlsOptions;
 
-impl fmt::Debug for TlsOptions {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TlsOptions")
-            .field("insecure_skip_verify", &self.insecure_skip_verify)
-            .field("ca_cert_pem", &self.ca_cert_pem.as_ref().map(Vec::len))
-            .field("disable_system_cas", &self.disable_system_cas)
-            .field("client_identity_pem", &self.client_identity_pem.is_some())
-            .finish()
-    }
-}
+/// Why an HTTP client could not be built from [`TlsOptions`].
+pub use kagent_core::http::HttpClientError;
 
-/// Errors building an HTTP client.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum HttpClientError {
-    /// The CA bundle is not valid PEM.
-    #[error("invalid CA certificate PEM")]
-    CaCert(#[source] reqwest::Error),
-    /// The client identity is not a valid PEM certificate and key.
-    #[error("invalid client identity PEM")]
-    Identity(#[source] reqwest::Error),
-    /// `disable_system_cas` without a CA bundle would trust nothing.
-    #[error("disable_system_cas needs ca_cert_pem")]
-    NoRoots,
-    /// reqwest refused the settings.
-    #[error("could not build the HTTP client")]
-    Build(#[source] reqwest::Error),
-}
-
-/// A `reqwest::ClientBuilder` set up for MCP: connection pooling on, `TCP_NODELAY` on, no
-/// redirects (a redirected `POST` would lose its JSON-RPC body or leak headers to another
-/// origin), and the given TLS options. Add your own settings (proxy, user agent) and build it.
+/// A `reqwest::ClientBuilder` set up for MCP: the TLS options (applied by kagent-core's shared
+/// [`client_builder`](kagent_core::http::client_builder)), connection pooling on, `TCP_NODELAY`
+/// on, no redirects (a redirected `POST` would lose its JSON-RPC body or leak headers to another
+/// origin) and a 10 s connect timeout. Add your own settings (proxy, user agent) and build it.
 ///
 /// rmcp's own default client turns pooling off, which costs a TCP handshake per call; with
 /// pooling on and Nagle's algorithm off, a `tools/call` on loopback stays well under a
 /// millisecond.
 pub fn http_client_builder(tls: &TlsOptions) -> Result<reqwest::ClientBuilder, HttpClientError> {
-    let mut builder = reqwest::Client::builder()
+    Ok(kagent_core::http::client_builder(tls)?
         .tcp_nodelay(true)
         .pool_idle_timeout(Duration::from_secs(90))
         .pool_max_idle_per_host(32)
         .redirect(reqwest::redirect::Policy::none())
-        .connect_timeout(Duration::from_secs(10));
-    if tls.insecure_skip_verify {
-        builder = builder.tls_danger_accept_invalid_certs(true);
-    }
-    if let Some(pem) = &tls.ca_cert_pem {
-        let certs = reqwest::Certificate::from_pem_bundle(pem).map_err(HttpClientError::CaCert)?;
-        builder = if tls.disable_system_cas {
-            builder.tls_certs_only(certs)
-        } else {
-            builder.tls_certs_merge(certs)
-        };
-    } else if tls.disable_system_cas {
-        return Err(HttpClientError::NoRoots);
-    }
-    if let Some(pem) = &tls.client_identity_pem {
-        let identity = reqwest::Identity::from_pem(pem).map_err(HttpClientError::Identity)?;
-        builder = builder.identity(identity);
-    }
-    Ok(builder)
+        .connect_timeout(Duration::from_secs(10)))
 }
 
 /// A `reqwest::Client` from [`http_client_builder`]. Share one per process.
 pub fn http_client(tls: &TlsOptions) -> Result<reqwest::Client, HttpClientError> {
     http_client_builder(tls)?
         .build()
-        .map_err(HttpClientError::Build)
+        .map_err(|source| HttpClientError::Build { source })
 }
 
 /// The reqwest client as rmcp's streamable HTTP client, plus `sseReadTimeout` on every SSE
@@ -325,23 +272,13 @@ mod tests {
     #[test]
     fn client_builds_with_defaults_and_rejects_bad_tls() {
         assert!(http_client(&TlsOptions::default()).is_ok());
-        let bad = TlsOptions {
-            ca_cert_pem: Some(b"not a pem".to_vec()),
-            ..Default::default()
-        };
-        // reqwest accepts an empty bundle from garbage; a CA-only client without roots fails.
-        let _ = http_client(&bad);
-        let none = TlsOptions {
-            disable_system_cas: true,
-            ..Default::default()
-        };
+        let bad = TlsOptions::default().with_ca_cert_pem("not a pem");
+        assert!(http_client(&bad).is_err());
+        let none = TlsOptions::default().with_disable_system_cas(true);
         assert!(matches!(http_client(&none), Err(HttpClientError::NoRoots)));
         let dbg = format!(
             "{:?}",
-            TlsOptions {
-                client_identity_pem: Some(b"-----BEGIN PRIVATE KEY-----secret".to_vec()),
-                ..Default::default()
-            }
+            TlsOptions::default().with_client_identity_pem("-----BEGIN PRIVATE KEY-----secret")
         );
         assert!(!dbg.contains("secret"), "{dbg}");
     }

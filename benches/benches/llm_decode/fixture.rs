@@ -101,3 +101,10 @@ pub fn chunks(body: &str, size: usize) -> Vec<Bytes> {
         .map(Bytes::copy_from_slice)
         .collect()
 }
+
+/// The chunks as the stream of byte chunks a decoder reads (what a response body yields).
+pub fn byte_stream(
+    chunks: Vec<Bytes>,
+) -> impl futures::Stream<Item = Result<Bytes, kagent_core::ProviderError>> + Send + 'static {
+    futures::stream::iter(chunks.into_iter().map(Ok))
+}

@@ -10,7 +10,6 @@
 //! [`Reasoning`](kagent_core::Reasoning) and replayed verbatim. `server_tool_use` and
 //! `*_tool_result` blocks (tools Anthropic runs itself) are never turned into client calls.
 
-pub(crate) mod machine;
 mod request;
 mod stream;
 mod wire;
@@ -26,12 +25,13 @@ use kagent_core::{
 use secrecy::{ExposeSecret, SecretString};
 use tracing::Instrument;
 
-use crate::framing::SseEvent;
-use crate::http::{self as h, Timeouts};
-use crate::vertex::{GoogleAuth, VertexLocation};
-
+use crate::driver::drive;
+use crate::http as h;
+use crate::options::{Auth, ConfigError, ProviderKind, ProviderOptions};
 use crate::telemetry::{chat_span, list_span, record_error, record_response};
-use machine::{Machine, drive};
+use crate::vertex::{GoogleAuth, VertexLocation};
+use crate::wire::percent_encode;
+
 use request::{BodyOptions, build_request};
 use stream::{AnthropicStreamState, response_from_wire};
 
@@ -41,8 +41,8 @@ pub const ANTHROPIC_VERSION: &str = "2023-06-01";
 pub const VERTEX_ANTHROPIC_VERSION: &str = "vertex-2023-10-16";
 /// The default base URL of the direct API.
 pub const DEFAULT_BASE_URL: &str = "https://api.anthropic.com";
-/// `max_tokens` sent when neither the request nor the configuration sets one (the API
-/// requires the field).
+/// `max_tokens` sent when neither the request nor the options set one (the API requires the
+/// field).
 pub const DEFAULT_MAX_TOKENS: u32 = 4096;
 
 /// Where the Messages API is and how to authenticate.
@@ -50,21 +50,21 @@ pub const DEFAULT_MAX_TOKENS: u32 = 4096;
 enum Endpoint {
     Direct {
         base_url: String,
-        api_key: SecretString,
+        api_key: Option<SecretString>,
     },
     Vertex {
         location: VertexLocation,
-        auth: GoogleAuth,
+        auth: Option<GoogleAuth>,
     },
 }
 
 impl fmt::Debug for Endpoint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Endpoint::Direct { base_url, .. } => f
+            Endpoint::Direct { base_url, api_key } => f
                 .debug_struct("Direct")
                 .field("base_url", base_url)
-                .field("api_key", &"[redacted]")
+                .field("api_key", &api_key.as_ref().map(|_| "[redacted]"))
                 .finish(),
             Endpoint::Vertex { location, auth } => f
                 .debug_struct("Vertex")
@@ -78,12 +78,16 @@ impl fmt::Debug for Endpoint {
 /// A [`ModelProvider`] for Anthropic's Messages API.
 ///
 /// ```no_run
-/// # async fn run() -> Result<(), kagent_core::ProviderError> {
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 /// use kagent_core::{ChatRequest, Message, ModelProvider};
+/// use kagent_llm::ProviderOptions;
 /// use kagent_llm::anthropic::AnthropicProvider;
 ///
-/// let provider = AnthropicProvider::new(reqwest::Client::new(), "sk-ant-...", "claude-sonnet-4-5")
-///     .with_max_tokens(2048);
+/// let provider = AnthropicProvider::new(
+///     reqwest::Client::new(),
+///     "claude-sonnet-4-5",
+///     ProviderOptions::new().with_api_key("sk-ant-...").with_max_output_tokens(2048),
+/// )?;
 /// let answer = provider.chat(&ChatRequest::new(vec![Message::user("Hello")])).await?;
 /// println!("{}", answer.message.text_content());
 /// # Ok(()) }
@@ -94,14 +98,9 @@ pub struct AnthropicProvider {
     endpoint: Endpoint,
     model: String,
     info: ModelInfo,
-    max_tokens: u32,
     thinking_budget_tokens: Option<u32>,
-    temperature: Option<f32>,
-    top_p: Option<f32>,
-    top_k: Option<u32>,
     beta: Vec<String>,
-    headers: HeaderMap,
-    timeouts: Timeouts,
+    options: ProviderOptions,
 }
 
 impl fmt::Debug for AnthropicProvider {
@@ -109,43 +108,65 @@ impl fmt::Debug for AnthropicProvider {
         f.debug_struct("AnthropicProvider")
             .field("endpoint", &self.endpoint)
             .field("model", &self.model)
-            .field("max_tokens", &self.max_tokens)
             .field("thinking_budget_tokens", &self.thinking_budget_tokens)
+            .field("options", &self.options)
             .finish_non_exhaustive()
     }
 }
 
 impl AnthropicProvider {
-    /// The direct API at [`DEFAULT_BASE_URL`] with an API key.
+    /// The direct API at `options.base_url` (default [`DEFAULT_BASE_URL`]), authenticated
+    /// with `Auth::ApiKey` (`x-api-key`).
     pub fn new(
         client: reqwest::Client,
-        api_key: impl Into<SecretString>,
         model: impl Into<String>,
-    ) -> Self {
-        Self::with_endpoint(
+        options: ProviderOptions,
+    ) -> Result<Self, ConfigError> {
+        let api_key = match &options.auth {
+            Auth::None => None,
+            Auth::ApiKey(k) => Some(k.clone()),
+            _ => {
+                return Err(options.unsupported_auth(
+                    ProviderKind::Anthropic,
+                    "Anthropic's API takes an API key (x-api-key)",
+                ));
+            }
+        };
+        let endpoint = Endpoint::Direct {
+            base_url: options.base_url_or(DEFAULT_BASE_URL),
+            api_key,
+        };
+        Ok(Self::with_endpoint(
             client,
-            Endpoint::Direct {
-                base_url: DEFAULT_BASE_URL.to_owned(),
-                api_key: api_key.into(),
-            },
+            endpoint,
             model.into(),
             "anthropic",
-        )
+            options,
+        ))
     }
 
-    /// Claude on Vertex AI: `model` is the Vertex model id (e.g. `claude-sonnet-4-5@20250929`).
+    /// Claude on Vertex AI: `model` is the Vertex model id (e.g. `claude-sonnet-4-5@20250929`),
+    /// authenticated with `Auth::Google` or `Auth::BearerToken` (an access token);
+    /// `options.base_url` replaces the location's host (private endpoints, tests).
     pub fn vertex(
         client: reqwest::Client,
         location: VertexLocation,
-        auth: GoogleAuth,
         model: impl Into<String>,
-    ) -> Self {
-        Self::with_endpoint(
+        options: ProviderOptions,
+    ) -> Result<Self, ConfigError> {
+        let auth = options.vertex_auth(ProviderKind::AnthropicVertexAI)?;
+        let location = match &options.base_url {
+            Some(url) if !url.is_empty() => location.with_base_url(url.clone()),
+            _ => location,
+        };
+        let endpoint = Endpoint::Vertex { location, auth };
+        Ok(Self::with_endpoint(
             client,
-            Endpoint::Vertex { location, auth },
+            endpoint,
             model.into(),
             "gcp.vertex_ai",
-        )
+            options,
+        ))
     }
 
     fn with_endpoint(
@@ -153,136 +174,40 @@ impl AnthropicProvider {
         endpoint: Endpoint,
         model: String,
         provider: &str,
+        options: ProviderOptions,
     ) -> Self {
         AnthropicProvider {
             client,
             endpoint,
-            info: ModelInfo {
-                provider: provider.to_owned(),
-                model: model.clone(),
-                capabilities: Capabilities {
-                    vision: true,
-                    reasoning: true,
-                    ..Capabilities::default()
-                },
-            },
+            info: ModelInfo::new(provider, model.clone()).with_capabilities(
+                Capabilities::default()
+                    .with_vision(true)
+                    .with_reasoning(true),
+            ),
             model,
-            max_tokens: DEFAULT_MAX_TOKENS,
             thinking_budget_tokens: None,
-            temperature: None,
-            top_p: None,
-            top_k: None,
             beta: Vec::new(),
-            headers: HeaderMap::new(),
-            timeouts: Timeouts::DEFAULT,
+            options,
         }
-    }
-
-    /// Another base URL for the direct API (a proxy, a gateway, a test server). Ignored on
-    /// Vertex AI (use [`VertexLocation::with_base_url`]).
-    pub fn with_base_url(mut self, url: impl Into<String>) -> Self {
-        if let Endpoint::Direct { base_url, .. } = &mut self.endpoint {
-            *base_url = url.into();
-        }
-        self
-    }
-
-    /// `max_tokens` when a request sets none (default [`DEFAULT_MAX_TOKENS`]).
-    pub fn with_max_tokens(mut self, max_tokens: u32) -> Self {
-        self.max_tokens = max_tokens;
-        self
     }
 
     /// Turns on extended thinking with this token budget.
+    #[must_use]
     pub fn with_thinking_budget(mut self, budget_tokens: u32) -> Self {
         self.thinking_budget_tokens = Some(budget_tokens);
         self
     }
 
-    /// Default temperature (a request's own value wins).
-    pub fn with_temperature(mut self, temperature: f32) -> Self {
-        self.temperature = Some(temperature);
-        self
-    }
-
-    /// Default nucleus sampling (a request's own value wins).
-    pub fn with_top_p(mut self, top_p: f32) -> Self {
-        self.top_p = Some(top_p);
-        self
-    }
-
-    /// Top-k sampling.
-    pub fn with_top_k(mut self, top_k: u32) -> Self {
-        self.top_k = Some(top_k);
-        self
-    }
-
     /// Adds an `anthropic-beta` flag (direct API only).
+    #[must_use]
     pub fn with_beta(mut self, flag: impl Into<String>) -> Self {
         self.beta.push(flag.into());
         self
     }
 
-    /// Request and stream-idle timeouts.
-    pub fn with_timeouts(mut self, timeouts: Timeouts) -> Self {
-        self.timeouts = timeouts;
-        self
-    }
-
-    /// Headers sent with every request (kagent's `defaultHeaders`); credentials set by the
-    /// provider win.
-    pub fn with_default_headers(mut self, headers: HeaderMap) -> Self {
-        self.headers = headers;
-        self
-    }
-
-    /// Builds the provider from a kagent `ModelConfig` (`provider: Anthropic` with the API key,
-    /// or `AnthropicVertexAI` with a Vertex block).
-    pub fn from_config(
-        config: &crate::config::ModelConfig,
-        client: reqwest::Client,
-    ) -> Result<Self, crate::config::ConfigError> {
-        use crate::config::ProviderKind;
-        if config.model.is_empty() {
-            return Err(config.missing("model"));
-        }
-        let mut p = if config.provider == ProviderKind::AnthropicVertexAI {
-            let block = config.anthropic_vertex_ai.clone().unwrap_or_default();
-            let (location, auth) =
-                crate::vertex::from_config(config, &block.base, "anthropicVertexAI", &client)?;
-            let mut p = AnthropicProvider::vertex(client, location, auth, config.model.clone());
-            if let Some(m) = block.max_tokens {
-                p = p.with_max_tokens(m);
-            }
-            p.temperature = block.base.temperature;
-            p.top_p = block.base.top_p;
-            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-            {
-                p.top_k = block.base.top_k.map(|k| k.max(0.0) as u32);
-            }
-            p
-        } else {
-            let key = config.api_key().ok_or_else(|| config.missing("apiKey"))?;
-            let block = config.anthropic.clone().unwrap_or_default();
-            let mut p = AnthropicProvider::new(client, key.to_owned(), config.model.clone());
-            if let Some(url) = block
-                .base_url
-                .or_else(|| config.base_url.clone())
-                .filter(|u| !u.is_empty())
-            {
-                p = p.with_base_url(url);
-            }
-            if let Some(m) = block.max_tokens {
-                p = p.with_max_tokens(m);
-            }
-            p.temperature = block.temperature;
-            p.top_p = block.top_p;
-            p.top_k = block.top_k;
-            p
-        };
-        p.headers = config.header_map()?;
-        p.timeouts = config.effective_timeouts();
-        Ok(p)
+    /// The shared options the provider was built with.
+    pub fn options(&self) -> &ProviderOptions {
+        &self.options
     }
 
     fn provider_name(&self) -> &str {
@@ -294,45 +219,48 @@ impl AnthropicProvider {
         BodyOptions {
             model: (!vertex).then(|| self.model.clone()),
             anthropic_version: vertex.then(|| VERTEX_ANTHROPIC_VERSION.to_owned()),
-            default_max_tokens: self.max_tokens,
+            default_max_tokens: DEFAULT_MAX_TOKENS,
             thinking_budget_tokens: self.thinking_budget_tokens,
-            temperature: self.temperature,
-            top_p: self.top_p,
-            top_k: self.top_k,
         }
+    }
+
+    /// `x-api-key` and `anthropic-version` for the direct API.
+    fn direct_headers(&self, api_key: Option<&SecretString>) -> Result<HeaderMap, ProviderError> {
+        let provider = self.provider_name();
+        let mut headers = self.options.default_headers.clone();
+        if let Some(key) = api_key {
+            headers.insert(
+                "x-api-key",
+                h::secret_header(provider, key.expose_secret())?,
+            );
+        }
+        headers.insert(
+            "anthropic-version",
+            HeaderValue::from_static(ANTHROPIC_VERSION),
+        );
+        Ok(headers)
     }
 
     /// URL and auth headers for a messages call.
     async fn target(&self, stream: bool) -> Result<(String, HeaderMap), ProviderError> {
         let provider = self.provider_name();
-        let mut headers = self.headers.clone();
         match &self.endpoint {
             Endpoint::Direct { base_url, api_key } => {
-                headers.insert(
-                    "x-api-key",
-                    h::secret_header(provider, api_key.expose_secret())?,
-                );
-                headers.insert(
-                    "anthropic-version",
-                    HeaderValue::from_static(ANTHROPIC_VERSION),
-                );
+                let mut headers = self.direct_headers(api_key.as_ref())?;
                 if !self.beta.is_empty() {
                     let v = HeaderValue::from_str(&self.beta.join(",")).map_err(|_| {
-                        ProviderError::Configuration {
-                            provider: provider.to_owned(),
-                            message: "invalid anthropic-beta flag".into(),
-                        }
+                        ProviderError::configuration(provider, "invalid anthropic-beta flag")
                     })?;
                     headers.insert("anthropic-beta", v);
                 }
                 Ok((h::join_url(base_url, "v1/messages"), headers))
             }
             Endpoint::Vertex { location, auth } => {
-                let token = auth.access_token().await?;
-                headers.insert(
-                    http::header::AUTHORIZATION,
-                    h::secret_header(provider, &format!("Bearer {}", token.expose_secret()))?,
-                );
+                let mut headers = self.options.default_headers.clone();
+                if let Some(auth) = auth {
+                    let token = auth.access_token().await?;
+                    headers.insert(http::header::AUTHORIZATION, h::bearer(provider, &token)?);
+                }
                 let method = if stream {
                     "streamRawPredict"
                 } else {
@@ -347,17 +275,6 @@ impl AnthropicProvider {
     }
 }
 
-struct SseMachine(AnthropicStreamState);
-
-impl Machine<SseEvent> for SseMachine {
-    fn on_item(&mut self, ev: SseEvent) -> Result<Vec<kagent_core::ChatEvent>, ProviderError> {
-        self.0.on_event(ev.event(), ev.data())
-    }
-    fn on_end(&mut self) -> Result<Vec<kagent_core::ChatEvent>, ProviderError> {
-        self.0.finish().map(|()| Vec::new())
-    }
-}
-
 #[async_trait]
 impl ModelProvider for AnthropicProvider {
     fn info(&self) -> &ModelInfo {
@@ -367,7 +284,7 @@ impl ModelProvider for AnthropicProvider {
     async fn chat(&self, request: &ChatRequest) -> Result<ChatResponse, ProviderError> {
         let span = chat_span(&self.info, false);
         async {
-            let body = build_request(request, &self.body_options(), false);
+            let body = build_request(request, &self.body_options(), &self.options, false);
             let (url, headers) = self.target(false).await?;
             let provider = self.provider_name();
             let response = h::post_json(
@@ -376,11 +293,11 @@ impl ModelProvider for AnthropicProvider {
                 &url,
                 headers,
                 &body,
-                self.timeouts.request,
+                self.options.timeouts.request,
             )
             .await?;
             let wire: wire::MessagesResponse =
-                h::read_json(provider, response, self.timeouts.request).await?;
+                h::read_json(provider, response, self.options.timeouts.request).await?;
             let out = response_from_wire(wire);
             record_response(&tracing::Span::current(), &out);
             Ok(out)
@@ -395,7 +312,7 @@ impl ModelProvider for AnthropicProvider {
         let span = chat_span(&self.info, true);
         let provider = self.provider_name().to_owned();
         let response = async {
-            let body = build_request(request, &self.body_options(), true);
+            let body = build_request(request, &self.body_options(), &self.options, true);
             let (url, headers) = self.target(true).await?;
             h::post_json(
                 &self.client,
@@ -403,7 +320,7 @@ impl ModelProvider for AnthropicProvider {
                 &url,
                 headers,
                 &body,
-                self.timeouts.request,
+                self.options.timeouts.request,
             )
             .await
         }
@@ -411,11 +328,12 @@ impl ModelProvider for AnthropicProvider {
         .await
         .map_err(crate::vertex::google_rate_limit)
         .inspect_err(|e| record_error(&span, e))?;
-        let bytes = h::byte_stream(&provider, response, self.timeouts.stream_idle);
+        let bytes = h::byte_stream(&provider, response, self.options.timeouts.stream_idle);
         let events = crate::framing::sse_events(&provider, bytes);
         Ok(drive(
+            &provider,
             events,
-            SseMachine(AnthropicStreamState::new(provider)),
+            AnthropicStreamState::new(provider.clone()),
             span,
         ))
     }
@@ -426,10 +344,10 @@ impl ModelProvider for AnthropicProvider {
         let span = list_span(&self.info);
         async {
             let Endpoint::Direct { base_url, api_key } = &self.endpoint else {
-                return Err(ProviderError::Unsupported {
-                    provider: self.provider_name().to_owned(),
-                    feature: "model listing on Vertex AI".into(),
-                });
+                return Err(ProviderError::unsupported(
+                    self.provider_name(),
+                    "model listing on Vertex AI",
+                ));
             };
             let provider = self.provider_name();
             let mut out = Vec::new();
@@ -439,24 +357,23 @@ impl ModelProvider for AnthropicProvider {
                 let mut url = h::join_url(base_url, "v1/models?limit=1000");
                 if let Some(a) = &after {
                     url.push_str("&after_id=");
-                    url.push_str(&percent_encode_query(a));
+                    url.push_str(&percent_encode(a));
                 }
-                let mut headers = self.headers.clone();
-                headers.insert(
-                    "x-api-key",
-                    h::secret_header(provider, api_key.expose_secret())?,
-                );
-                headers.insert(
-                    "anthropic-version",
-                    HeaderValue::from_static(ANTHROPIC_VERSION),
-                );
-                let response =
-                    h::get(&self.client, provider, &url, headers, self.timeouts.request).await?;
+                let headers = self.direct_headers(api_key.as_ref())?;
+                let response = h::get(
+                    &self.client,
+                    provider,
+                    &url,
+                    headers,
+                    self.options.timeouts.request,
+                )
+                .await?;
                 let page: wire::ModelsPage =
-                    h::read_json(provider, response, self.timeouts.request).await?;
-                out.extend(page.data.into_iter().map(|m| ModelSummary {
-                    id: m.id,
-                    display_name: m.display_name,
+                    h::read_json(provider, response, self.options.timeouts.request).await?;
+                out.extend(page.data.into_iter().map(|m| {
+                    let mut summary = ModelSummary::new(m.id);
+                    summary.display_name = m.display_name;
+                    summary
                 }));
                 match (page.has_more, page.last_id) {
                     (true, Some(last)) => after = Some(last),
@@ -470,17 +387,4 @@ impl ModelProvider for AnthropicProvider {
         .map_err(crate::vertex::google_rate_limit)
         .inspect_err(|e| record_error(&span, e))
     }
-}
-
-/// Percent-encodes a query value (ids are plain ASCII in practice).
-pub(crate) fn percent_encode_query(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }

@@ -5,6 +5,7 @@ use kagent_core::{ChatRequest, ContentPart, Message, ToolArguments, ToolChoice, 
 use serde_json::{Value, json};
 
 use super::wire::{MessageParam, MessagesRequest, ToolParam};
+use crate::options::ProviderOptions;
 
 /// Per-provider settings that shape the body.
 #[derive(Debug, Clone)]
@@ -17,20 +18,16 @@ pub(crate) struct BodyOptions {
     pub default_max_tokens: u32,
     /// Extended thinking budget, when enabled.
     pub thinking_budget_tokens: Option<u32>,
-    /// Sampling defaults from the configuration (the request's own values win).
-    pub temperature: Option<f32>,
-    /// Nucleus sampling default.
-    pub top_p: Option<f32>,
-    /// Top-k sampling.
-    pub top_k: Option<u32>,
 }
 
-/// The request body.
+/// The request body; sampling defaults come from `options` (the request's own values win).
 pub(crate) fn build_request(
     req: &ChatRequest,
     opts: &BodyOptions,
+    options: &ProviderOptions,
     stream: bool,
 ) -> MessagesRequest {
+    let sampling = options.sampling(req);
     let tools: Vec<ToolParam> = req
         .tools
         .iter()
@@ -53,15 +50,17 @@ pub(crate) fn build_request(
     MessagesRequest {
         model: opts.model.clone(),
         anthropic_version: opts.anthropic_version.clone(),
-        max_tokens: req.max_tokens.unwrap_or(opts.default_max_tokens),
+        max_tokens: sampling
+            .max_output_tokens
+            .unwrap_or(opts.default_max_tokens),
         system: req.system.clone().filter(|s| !s.is_empty()),
         messages: build_messages(&req.messages),
         tools,
         tool_choice,
-        temperature: req.temperature.or(opts.temperature),
-        top_p: req.top_p.or(opts.top_p),
-        top_k: opts.top_k,
-        stop_sequences: req.stop.clone(),
+        temperature: sampling.temperature,
+        top_p: sampling.top_p,
+        top_k: sampling.top_k,
+        stop_sequences: sampling.stop.to_vec(),
         thinking: opts
             .thinking_budget_tokens
             .map(|b| json!({"type": "enabled", "budget_tokens": b})),
@@ -197,9 +196,6 @@ mod tests {
             anthropic_version: None,
             default_max_tokens: 1024,
             thinking_budget_tokens: None,
-            temperature: None,
-            top_p: None,
-            top_k: None,
         }
     }
 
@@ -260,7 +256,9 @@ mod tests {
     #[test]
     fn body_defaults_and_tool_choice() {
         let mut req = ChatRequest::new(vec![Message::user("q")]);
-        let body = serde_json::to_value(build_request(&req, &opts(), true)).unwrap();
+        let body =
+            serde_json::to_value(build_request(&req, &opts(), &ProviderOptions::new(), true))
+                .unwrap();
         assert_eq!(body["max_tokens"], 1024);
         assert_eq!(body["stream"], true);
         assert!(body.get("tool_choice").is_none());
@@ -271,7 +269,9 @@ mod tests {
                 .with_input_schema(json!({"type": "object"}))
                 .idempotent(true),
         );
-        let body = serde_json::to_value(build_request(&req, &opts(), false)).unwrap();
+        let body =
+            serde_json::to_value(build_request(&req, &opts(), &ProviderOptions::new(), false))
+                .unwrap();
         assert_eq!(body["tool_choice"], json!({"type": "any"}));
         assert!(body.get("stream").is_none());
     }

@@ -1,16 +1,18 @@
 //! The Anthropic stream state machine: decoded SSE events in, [`ChatEvent`]s out.
 //!
-//! Pure (no I/O), so every wire scenario is unit-testable. The provider feeds it one SSE event
-//! at a time and calls [`AnthropicStreamState::finish`] when the body ends.
+//! Pure (no I/O), so every wire scenario is unit-testable. The shared stream driver
+//! ([`crate::driver`]) feeds it one SSE event at a time; `message_stop` ends the answer.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 
 use kagent_core::{
-    ChatEvent, ChatResponse, ContentPart, FinishReason, ProviderError, Reasoning, StreamAssembler,
-    ToolArguments, ToolCall, Usage,
+    ChatEvent, ChatResponse, ContentPart, FinishReason, ProviderError, Reasoning, ToolArguments,
+    ToolCall, Usage,
 };
 
 use super::wire::{ContentBlock, Delta, MessagesResponse, StartBlock, StreamEvent, WireUsage};
+use crate::driver::{End, Flow, StreamMachine};
+use crate::framing::SseEvent;
 
 /// An open content block.
 #[derive(Debug)]
@@ -43,7 +45,6 @@ pub(crate) struct AnthropicStreamState {
     usage: Option<Usage>,
     stop_reason: Option<String>,
     finished: bool,
-    mirror: StreamAssembler,
 }
 
 impl AnthropicStreamState {
@@ -57,20 +58,23 @@ impl AnthropicStreamState {
             usage: None,
             stop_reason: None,
             finished: false,
-            mirror: StreamAssembler::new(),
         }
     }
 
     /// Feeds one SSE event. `event` is the `event:` name (may be empty), `data` its payload.
-    /// Returns the events to hand to the caller, or the typed error of an in-band `error`
-    /// event.
+    /// Pushes the events to hand to the caller, or fails with the typed error of an in-band
+    /// `error` event.
     pub(crate) fn on_event(
         &mut self,
         event: &str,
         data: &str,
-    ) -> Result<Vec<ChatEvent>, ProviderError> {
-        if self.finished || data.trim().is_empty() {
-            return Ok(Vec::new());
+        out: &mut VecDeque<ChatEvent>,
+    ) -> Result<Flow, ProviderError> {
+        if self.finished {
+            return Ok(Flow::Done);
+        }
+        if data.trim().is_empty() {
+            return Ok(Flow::Continue);
         }
         let parsed: StreamEvent = match serde_json::from_str(data) {
             Ok(e) => e,
@@ -85,26 +89,25 @@ impl AnthropicStreamState {
                         | "message_delta"
                         | "error"
                 ) {
-                    return Err(ProviderError::Decode {
-                        provider: self.provider.clone(),
-                        message: format!("invalid `{event}` event: {e}"),
-                        source: Some(Box::new(e)),
-                    });
+                    return Err(ProviderError::decode(
+                        self.provider.clone(),
+                        format!("invalid `{event}` event: {e}"),
+                        Some(Box::new(e)),
+                    ));
                 }
-                return Ok(Vec::new());
+                return Ok(Flow::Continue);
             }
         };
-        let mut out = Vec::new();
         match parsed {
             StreamEvent::MessageStart { message } => {
-                out.push(ChatEvent::ResponseMetadata {
+                out.push_back(ChatEvent::ResponseMetadata {
                     id: message.id,
                     model: message.model,
                 });
                 if let Some(u) = message.usage {
                     self.merge_usage(&u);
                     if let Some(usage) = self.usage {
-                        out.push(ChatEvent::Usage { usage });
+                        out.push_back(ChatEvent::Usage { usage });
                     }
                 }
             }
@@ -115,7 +118,7 @@ impl AnthropicStreamState {
                 let block = match content_block {
                     StartBlock::Text { text } => {
                         if !text.is_empty() {
-                            out.push(ChatEvent::TextDelta { text });
+                            out.push_back(ChatEvent::TextDelta { text });
                         }
                         Block::Text
                     }
@@ -123,7 +126,7 @@ impl AnthropicStreamState {
                     StartBlock::ToolUse { id, name } => {
                         let position = self.tool_positions;
                         self.tool_positions += 1;
-                        out.push(ChatEvent::ToolCallStart {
+                        out.push_back(ChatEvent::ToolCallStart {
                             index: position,
                             id: id.clone(),
                             name: name.clone(),
@@ -140,7 +143,7 @@ impl AnthropicStreamState {
                         signature,
                     } => {
                         if !thinking.is_empty() {
-                            out.push(ChatEvent::ReasoningDelta {
+                            out.push_back(ChatEvent::ReasoningDelta {
                                 text: thinking.clone(),
                             });
                         }
@@ -157,13 +160,13 @@ impl AnthropicStreamState {
             StreamEvent::ContentBlockDelta { index, delta } => {
                 match (self.open.get_mut(&index), delta) {
                     (Some(Block::Text), Delta::TextDelta { text }) if !text.is_empty() => {
-                        out.push(ChatEvent::TextDelta { text });
+                        out.push_back(ChatEvent::TextDelta { text });
                     }
                     // A text delta for a block whose start we never saw: keep the text.
                     (None, Delta::TextDelta { text }) => {
                         self.open.insert(index, Block::Text);
                         if !text.is_empty() {
-                            out.push(ChatEvent::TextDelta { text });
+                            out.push_back(ChatEvent::TextDelta { text });
                         }
                     }
                     (
@@ -172,7 +175,7 @@ impl AnthropicStreamState {
                     ) => {
                         json.push_str(&partial_json);
                         if !partial_json.is_empty() {
-                            out.push(ChatEvent::ToolCallDelta {
+                            out.push_back(ChatEvent::ToolCallDelta {
                                 index: *position,
                                 arguments: partial_json,
                             });
@@ -181,7 +184,7 @@ impl AnthropicStreamState {
                     (Some(Block::Thinking { text, .. }), Delta::ThinkingDelta { thinking }) => {
                         text.push_str(&thinking);
                         if !thinking.is_empty() {
-                            out.push(ChatEvent::ReasoningDelta { text: thinking });
+                            out.push_back(ChatEvent::ReasoningDelta { text: thinking });
                         }
                     }
                     (
@@ -204,7 +207,7 @@ impl AnthropicStreamState {
                 if let Some(u) = usage {
                     self.merge_usage(&u);
                     if let Some(usage) = self.usage {
-                        out.push(ChatEvent::Usage { usage });
+                        out.push_back(ChatEvent::Usage { usage });
                     }
                 }
             }
@@ -221,11 +224,12 @@ impl AnthropicStreamState {
                     out.extend(close_block(block, Some(&why)));
                 }
                 let raw = self.stop_reason.clone();
-                out.push(ChatEvent::Finish {
+                out.push_back(ChatEvent::Finish {
                     reason: finish_reason(raw.as_deref()),
                     raw,
                 });
                 self.finished = true;
+                return Ok(Flow::Done);
             }
             StreamEvent::Error { .. } => {
                 let value: serde_json::Value = serde_json::from_str(data).unwrap_or_default();
@@ -233,23 +237,7 @@ impl AnthropicStreamState {
             }
             StreamEvent::Ping | StreamEvent::Unknown => {}
         }
-        for e in &out {
-            self.mirror.push(e);
-        }
-        Ok(out)
-    }
-
-    /// The body ended. Without `message_stop` that is a truncated stream carrying everything
-    /// assembled so far.
-    pub(crate) fn finish(&mut self) -> Result<(), ProviderError> {
-        if self.finished {
-            return Ok(());
-        }
-        Err(ProviderError::TruncatedStream {
-            provider: self.provider.clone(),
-            reason: "the stream closed before `message_stop`".into(),
-            partial: Box::new(self.mirror.snapshot()),
-        })
+        Ok(Flow::Continue)
     }
 
     /// `message_delta.usage` is cumulative: each field present overwrites, absent fields keep
@@ -265,6 +253,19 @@ impl AnthropicStreamState {
         );
         self.usage = Some(to_usage(&raw));
         self.raw_usage = raw;
+    }
+}
+
+impl StreamMachine<SseEvent> for AnthropicStreamState {
+    fn feed(&mut self, ev: SseEvent, out: &mut VecDeque<ChatEvent>) -> Result<Flow, ProviderError> {
+        self.on_event(ev.event(), ev.data(), out)
+    }
+
+    /// The body ended before `message_stop`: a truncated answer.
+    fn end(&mut self, _out: &mut VecDeque<ChatEvent>) -> Result<End, ProviderError> {
+        Ok(End::Truncated(
+            "the stream closed before `message_stop`".into(),
+        ))
     }
 }
 
@@ -405,9 +406,20 @@ pub(crate) fn response_from_wire(resp: MessagesResponse) -> ChatResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::driver::run_to_end;
+
+    fn on_event(
+        st: &mut AnthropicStreamState,
+        event: &str,
+        data: &str,
+    ) -> Result<Vec<ChatEvent>, ProviderError> {
+        let mut out = VecDeque::new();
+        st.on_event(event, data, &mut out)?;
+        Ok(out.into())
+    }
 
     fn feed(st: &mut AnthropicStreamState, event: &str, data: &str) -> Vec<ChatEvent> {
-        st.on_event(event, data).unwrap()
+        on_event(st, event, data).unwrap()
     }
 
     #[test]
@@ -435,35 +447,37 @@ mod tests {
             feed(&mut st, "content_block_delta", r#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"late"}}"#)
                 .is_empty()
         );
-        assert!(st.finish().is_ok());
+        assert_eq!(
+            st.on_event("ping", "{}", &mut VecDeque::new()).unwrap(),
+            Flow::Done
+        );
     }
 
     #[test]
     fn malformed_known_event_is_a_decode_error_but_unknown_garbage_is_ignored() {
         let mut st = AnthropicStreamState::new("anthropic");
         assert!(matches!(
-            st.on_event("content_block_delta", "{not json"),
+            on_event(&mut st, "content_block_delta", "{not json"),
             Err(ProviderError::Decode { .. })
         ));
         let mut st = AnthropicStreamState::new("anthropic");
         assert!(
-            st.on_event("vendor_extension", "<<binary>>")
+            on_event(&mut st, "vendor_extension", "<<binary>>")
                 .unwrap()
                 .is_empty()
         );
-        assert!(st.on_event("ping", "").unwrap().is_empty());
+        assert!(on_event(&mut st, "ping", "").unwrap().is_empty());
     }
 
     #[test]
     fn text_delta_without_block_start_is_kept() {
+        let delta =
+            r#"{"type":"content_block_delta","index":3,"delta":{"type":"text_delta","text":"hi"}}"#;
         let mut st = AnthropicStreamState::new("anthropic");
-        let out = feed(
-            &mut st,
-            "content_block_delta",
-            r#"{"type":"content_block_delta","index":3,"delta":{"type":"text_delta","text":"hi"}}"#,
-        );
+        let out = feed(&mut st, "content_block_delta", delta);
         assert_eq!(out, vec![ChatEvent::TextDelta { text: "hi".into() }]);
-        match st.finish() {
+        let frames = [SseEvent::new("content_block_delta", delta)];
+        match run_to_end("anthropic", frames, AnthropicStreamState::new("anthropic")) {
             Err(ProviderError::TruncatedStream { partial, .. }) => {
                 assert_eq!(partial.message.text_content(), "hi");
             }

@@ -18,16 +18,18 @@ use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, si
 use aws_sigv4::sign::v4;
 use http::{HeaderMap, HeaderName, HeaderValue};
 use kagent_core::{
-    Capabilities, ChatEvent, ChatRequest, ChatResponse, ChatStream, ModelInfo, ModelProvider,
-    ModelSummary, ProviderError,
+    Capabilities, ChatRequest, ChatResponse, ChatStream, ModelInfo, ModelProvider, ModelSummary,
+    ProviderError,
 };
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 use serde_json::Value;
 use tracing::Instrument;
 
-use crate::anthropic::machine::{Machine, drive};
-use crate::http::{self as h, Timeouts};
+use crate::driver::drive;
+use crate::http as h;
+use crate::options::{Auth, ConfigError, ProviderKind, ProviderOptions};
 use crate::telemetry::{chat_span, list_span, record_error, record_response};
+use crate::wire::percent_encode;
 
 use request::{BodyOptions, build_request};
 use stream::{BedrockStreamState, response_from_wire};
@@ -35,46 +37,30 @@ use stream::{BedrockStreamState, response_from_wire};
 /// The SigV4 service name of Bedrock Runtime.
 pub const SIGNING_SERVICE: &str = "bedrock";
 
-/// How Bedrock requests are authenticated.
+/// How requests are authenticated.
 #[derive(Clone)]
-#[non_exhaustive]
-pub enum BedrockAuth {
-    /// AWS credentials (access key, secret key, optional session token), signed with SigV4.
+enum Signer {
+    None,
     SigV4(Credentials),
-    /// A Bedrock API key, sent as `Authorization: Bearer` (`AWS_BEARER_TOKEN_BEDROCK`).
-    ApiKey(SecretString),
-}
-
-impl fmt::Debug for BedrockAuth {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            // `Credentials`' own Debug redacts the secret key; we show only the key id.
-            BedrockAuth::SigV4(c) => f
-                .debug_struct("SigV4")
-                .field("access_key_id", &c.access_key_id())
-                .field("secret_access_key", &"[redacted]")
-                .field("session_token", &c.session_token().map(|_| "[redacted]"))
-                .finish(),
-            BedrockAuth::ApiKey(_) => f.write_str("ApiKey([redacted])"),
-        }
-    }
+    Bearer(SecretString),
 }
 
 /// A [`ModelProvider`] for Bedrock's Converse API.
 ///
 /// ```no_run
-/// # async fn run() -> Result<(), kagent_core::ProviderError> {
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 /// use aws_credential_types::Credentials;
 /// use kagent_core::{ChatRequest, Message, ModelProvider};
-/// use kagent_llm::bedrock::{BedrockAuth, BedrockProvider};
+/// use kagent_llm::{Auth, ProviderOptions};
+/// use kagent_llm::bedrock::BedrockProvider;
 ///
 /// let creds = Credentials::new("AKIA...", "secret", None, None, "config");
 /// let provider = BedrockProvider::new(
 ///     reqwest::Client::new(),
 ///     "us-east-1",
-///     BedrockAuth::SigV4(creds),
 ///     "anthropic.claude-3-5-sonnet-20240620-v1:0",
-/// );
+///     ProviderOptions::new().with_auth(Auth::Aws(creds)),
+/// )?;
 /// let answer = provider.chat(&ChatRequest::new(vec![Message::user("Hello")])).await?;
 /// println!("{}", answer.message.text_content());
 /// # Ok(()) }
@@ -85,12 +71,11 @@ pub struct BedrockProvider {
     region: String,
     base_url: String,
     control_url: String,
-    auth: BedrockAuth,
+    signer: Signer,
     model: String,
     info: ModelInfo,
-    options: BodyOptions,
-    timeouts: Timeouts,
-    headers: HeaderMap,
+    body: BodyOptions,
+    options: ProviderOptions,
     signing_time: Option<SystemTime>,
 }
 
@@ -99,163 +84,101 @@ impl fmt::Debug for BedrockProvider {
         f.debug_struct("BedrockProvider")
             .field("region", &self.region)
             .field("base_url", &self.base_url)
-            .field("auth", &self.auth)
             .field("model", &self.model)
+            .field("options", &self.options)
             .finish_non_exhaustive()
     }
 }
 
 impl BedrockProvider {
-    /// Bedrock Runtime in `region`. `model` is a model id, an inference profile id
-    /// (`us.anthropic.claude-…`) or an ARN.
+    /// Bedrock Runtime in `region`, at `options.base_url` (default
+    /// `https://bedrock-runtime.{region}.amazonaws.com`; SigV4 signs for `region` whatever the
+    /// host). `model` is a model id, an inference profile id (`us.anthropic.claude-…`) or an
+    /// ARN. Authenticates with `Auth::Aws` (SigV4, service `bedrock`) or a Bedrock API key
+    /// (`Auth::ApiKey` / `Auth::BearerToken`, sent as `Authorization: Bearer`).
+    ///
+    /// `options.top_k` is an error: the Converse API has no top-k; send the model's own field
+    /// with [`with_additional_model_request_fields`](Self::with_additional_model_request_fields).
     pub fn new(
         client: reqwest::Client,
         region: impl Into<String>,
-        auth: BedrockAuth,
         model: impl Into<String>,
-    ) -> Self {
+        options: ProviderOptions,
+    ) -> Result<Self, ConfigError> {
         let region = region.into();
         let model = model.into();
-        BedrockProvider {
+        if region.trim().is_empty() {
+            return Err(ConfigError::MissingField {
+                provider: ProviderKind::Bedrock,
+                field: "bedrock.region".into(),
+            });
+        }
+        if options.top_k.is_some() {
+            return Err(ConfigError::Unsupported {
+                provider: ProviderKind::Bedrock,
+                message: "the Converse API has no top_k; send the model's own field (e.g. \
+                          {\"top_k\": 40} for Claude) with additionalModelRequestFields"
+                    .into(),
+            });
+        }
+        let signer = match &options.auth {
+            Auth::None => Signer::None,
+            Auth::Aws(c) => Signer::SigV4(c.clone()),
+            Auth::ApiKey(k) | Auth::BearerToken(k) => Signer::Bearer(k.clone()),
+            _ => {
+                return Err(options.unsupported_auth(
+                    ProviderKind::Bedrock,
+                    "Bedrock takes AWS credentials or a Bedrock API key",
+                ));
+            }
+        };
+        Ok(BedrockProvider {
             client,
-            base_url: format!("https://bedrock-runtime.{region}.amazonaws.com"),
+            base_url: options
+                .base_url_or(&format!("https://bedrock-runtime.{region}.amazonaws.com")),
             control_url: format!("https://bedrock.{region}.amazonaws.com"),
             region,
-            auth,
-            info: ModelInfo {
-                provider: "aws.bedrock".into(),
-                model: model.clone(),
-                capabilities: Capabilities {
-                    vision: true,
-                    ..Capabilities::default()
-                },
-            },
+            signer,
+            info: ModelInfo::new("aws.bedrock", model.clone())
+                .with_capabilities(Capabilities::default().with_vision(true)),
             model,
-            options: BodyOptions::default(),
-            timeouts: Timeouts::DEFAULT,
-            headers: HeaderMap::new(),
+            body: BodyOptions::default(),
+            options,
             signing_time: None,
-        }
+        })
     }
 
-    /// Another endpoint (VPC endpoint, FIPS endpoint, a test server). SigV4 signs for the
-    /// configured region whatever the host.
-    pub fn with_base_url(mut self, url: impl Into<String>) -> Self {
-        self.base_url = url.into().trim_end_matches('/').to_owned();
-        self
-    }
-
-    /// Another endpoint for the control plane (`bedrock.{region}.amazonaws.com`), used by
-    /// [`ModelProvider::list_models`].
+    /// Another endpoint for the control plane (default `https://bedrock.{region}.amazonaws.com`),
+    /// used by [`ModelProvider::list_models`].
+    #[must_use]
     pub fn with_control_plane_url(mut self, url: impl Into<String>) -> Self {
         self.control_url = url.into().trim_end_matches('/').to_owned();
         self
     }
 
-    /// `inferenceConfig.maxTokens` when a request sets none.
-    pub fn with_max_tokens(mut self, n: u32) -> Self {
-        self.options.max_tokens = Some(n);
-        self
-    }
-
-    /// Default temperature (a request's own value wins).
-    pub fn with_temperature(mut self, t: f32) -> Self {
-        self.options.temperature = Some(t);
-        self
-    }
-
-    /// Default nucleus sampling (a request's own value wins).
-    pub fn with_top_p(mut self, p: f32) -> Self {
-        self.options.top_p = Some(p);
-        self
-    }
-
     /// `additionalModelRequestFields`, sent as given (e.g. Claude's
     /// `{"thinking": {"type": "enabled", "budget_tokens": 2048}}`).
+    #[must_use]
     pub fn with_additional_model_request_fields(mut self, fields: Value) -> Self {
-        self.options.additional_fields = Some(fields);
+        self.body.additional_fields = Some(fields);
         self
     }
 
     /// Adds `cachePoint` blocks after the system prompt and the tool list, so Bedrock caches
     /// that prefix (models that support prompt caching).
+    #[must_use]
     pub fn with_prompt_caching(mut self, on: bool) -> Self {
-        self.options.prompt_caching = on;
+        self.body.prompt_caching = on;
         self
     }
 
-    /// Request and stream-idle timeouts.
-    pub fn with_timeouts(mut self, timeouts: Timeouts) -> Self {
-        self.timeouts = timeouts;
-        self
-    }
-
-    /// Headers sent with every request (kagent's `defaultHeaders`; not signed).
-    pub fn with_default_headers(mut self, headers: HeaderMap) -> Self {
-        self.headers = headers;
-        self
-    }
-
-    /// Builds the provider from a kagent `ModelConfig` (`provider: Bedrock`). Credentials:
-    /// `bedrock.accessKeyID`/`secretAccessKey`/`sessionToken`, else the environment's
-    /// `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`/`AWS_SESSION_TOKEN`, else an API key
-    /// (`apiKey` or `AWS_BEARER_TOKEN_BEDROCK`). The region comes from `bedrock.region`, else
-    /// `AWS_REGION`/`AWS_DEFAULT_REGION`.
-    pub fn from_config(
-        config: &crate::config::ModelConfig,
-        client: reqwest::Client,
-    ) -> Result<Self, crate::config::ConfigError> {
-        if config.model.is_empty() {
-            return Err(config.missing("model"));
-        }
-        let block = config.bedrock.clone().unwrap_or_default();
-        let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-        let region = Some(block.region.clone())
-            .filter(|r| !r.is_empty())
-            .or_else(|| env("AWS_REGION"))
-            .or_else(|| env("AWS_DEFAULT_REGION"))
-            .ok_or_else(|| config.missing("bedrock.region"))?;
-        let auth = match (&block.access_key_id, &block.secret_access_key) {
-            (Some(id), Some(secret)) => BedrockAuth::SigV4(Credentials::new(
-                id.clone(),
-                secret.expose_secret().to_owned(),
-                block
-                    .session_token
-                    .as_ref()
-                    .map(|t| t.expose_secret().to_owned()),
-                None,
-                "kagent-modelconfig",
-            )),
-            _ => match (env("AWS_ACCESS_KEY_ID"), env("AWS_SECRET_ACCESS_KEY")) {
-                (Some(id), Some(secret)) => BedrockAuth::SigV4(Credentials::new(
-                    id,
-                    secret,
-                    env("AWS_SESSION_TOKEN"),
-                    None,
-                    "environment",
-                )),
-                _ => match config
-                    .api_key()
-                    .map(str::to_owned)
-                    .or_else(|| env("AWS_BEARER_TOKEN_BEDROCK"))
-                {
-                    Some(key) => BedrockAuth::ApiKey(key.into()),
-                    None => return Err(config.missing("bedrock.accessKeyID")),
-                },
-            },
-        };
-        let mut p = BedrockProvider::new(client, region, auth, config.model.clone());
-        if let Some(url) = config.base_url.clone().filter(|u| !u.is_empty()) {
-            p = p.with_base_url(url.clone()).with_control_plane_url(url);
-        }
-        p.options.additional_fields = block.additional_model_request_fields.clone();
-        p.options.prompt_caching = block.prompt_caching;
-        p.headers = config.header_map()?;
-        p.timeouts = config.effective_timeouts();
-        Ok(p)
+    /// The shared options the provider was built with.
+    pub fn options(&self) -> &ProviderOptions {
+        &self.options
     }
 
     /// Signs every request as if it were this time (for reproducible signatures in tests).
+    #[must_use]
     pub fn with_signing_time(mut self, time: SystemTime) -> Self {
         self.signing_time = Some(time);
         self
@@ -263,18 +186,12 @@ impl BedrockProvider {
 
     /// The URL of an operation (`converse` or `converse-stream`); the model id is
     /// percent-encoded as one path segment (ARNs and ids contain `:` and `/`).
-    pub fn operation_url(&self, operation: &str) -> String {
+    fn operation_url(&self, operation: &str) -> String {
         format!(
             "{}/model/{}/{operation}",
             self.base_url,
-            crate::anthropic::percent_encode_query(&self.model)
+            percent_encode(&self.model)
         )
-    }
-
-    /// Authentication headers for a POST of `body` to `url`: SigV4 (`authorization`,
-    /// `x-amz-date`, `x-amz-security-token`) or the API key bearer.
-    pub fn auth_headers(&self, url: &str, body: &[u8]) -> Result<HeaderMap, ProviderError> {
-        self.signed_headers("POST", url, body)
     }
 
     fn signed_headers(
@@ -284,15 +201,13 @@ impl BedrockProvider {
         body: &[u8],
     ) -> Result<HeaderMap, ProviderError> {
         let provider = &self.info.provider;
-        let mut headers = self.headers.clone();
-        match &self.auth {
-            BedrockAuth::ApiKey(key) => {
-                headers.insert(
-                    http::header::AUTHORIZATION,
-                    h::secret_header(provider, &format!("Bearer {}", key.expose_secret()))?,
-                );
+        let mut headers = self.options.default_headers.clone();
+        match &self.signer {
+            Signer::None => {}
+            Signer::Bearer(key) => {
+                headers.insert(http::header::AUTHORIZATION, h::bearer(provider, key)?);
             }
-            BedrockAuth::SigV4(creds) => {
+            Signer::SigV4(creds) => {
                 let identity = creds.clone().into();
                 let params = v4::SigningParams::builder()
                     .identity(&identity)
@@ -357,36 +272,23 @@ impl BedrockProvider {
         req: &ChatRequest,
     ) -> Result<reqwest::Response, ProviderError> {
         let provider = &self.info.provider;
-        let body = serde_json::to_vec(&build_request(req, &self.options)).map_err(|e| {
-            ProviderError::Decode {
-                provider: provider.clone(),
-                message: "could not encode the request body".into(),
-                source: Some(Box::new(e)),
-            }
-        })?;
+        let body =
+            serde_json::to_vec(&build_request(req, &self.body, &self.options)).map_err(|e| {
+                ProviderError::decode(
+                    provider.clone(),
+                    "could not encode the request body",
+                    Some(Box::new(e)),
+                )
+            })?;
         let url = self.operation_url(operation);
-        let headers = self.auth_headers(&url, &body)?;
+        let headers = self.signed_headers("POST", &url, &body)?;
         let request = self
             .client
             .post(&url)
             .headers(headers)
             .header(http::header::CONTENT_TYPE, "application/json")
             .body(body);
-        h::send(provider, request, self.timeouts.request).await
-    }
-}
-
-struct FrameMachine(BedrockStreamState);
-
-impl Machine<aws_smithy_types::event_stream::Message> for FrameMachine {
-    fn on_item(
-        &mut self,
-        m: aws_smithy_types::event_stream::Message,
-    ) -> Result<Vec<ChatEvent>, ProviderError> {
-        self.0.on_message(&m)
-    }
-    fn on_end(&mut self) -> Result<Vec<ChatEvent>, ProviderError> {
-        self.0.finish()
+        h::send(provider, request, self.options.timeouts.request).await
     }
 }
 
@@ -401,7 +303,7 @@ impl ModelProvider for BedrockProvider {
         async {
             let response = self.post("converse", request).await?;
             let v: Value =
-                h::read_json(&self.info.provider, response, self.timeouts.request).await?;
+                h::read_json(&self.info.provider, response, self.options.timeouts.request).await?;
             let out = response_from_wire(&v);
             record_response(&tracing::Span::current(), &out);
             Ok(out)
@@ -419,11 +321,12 @@ impl ModelProvider for BedrockProvider {
             .await
             .inspect_err(|e| record_error(&span, e))?;
         let provider = self.info.provider.clone();
-        let bytes = h::byte_stream(&provider, response, self.timeouts.stream_idle);
+        let bytes = h::byte_stream(&provider, response, self.options.timeouts.stream_idle);
         let messages = stream::messages(&provider, bytes);
         Ok(drive(
+            &provider,
             messages,
-            FrameMachine(BedrockStreamState::new(provider)),
+            BedrockStreamState::new(provider.clone()),
             span,
         ))
     }
@@ -436,22 +339,27 @@ impl ModelProvider for BedrockProvider {
             let provider = &self.info.provider;
             let url = format!("{}/foundation-models", self.control_url);
             let headers = self.signed_headers("GET", &url, &[])?;
-            let response =
-                h::get(&self.client, provider, &url, headers, self.timeouts.request).await?;
-            let v: Value = h::read_json(provider, response, self.timeouts.request).await?;
+            let response = h::get(
+                &self.client,
+                provider,
+                &url,
+                headers,
+                self.options.timeouts.request,
+            )
+            .await?;
+            let v: Value = h::read_json(provider, response, self.options.timeouts.request).await?;
             Ok(v.get("modelSummaries")
                 .and_then(Value::as_array)
                 .map(|models| {
                     models
                         .iter()
                         .filter_map(|m| {
-                            Some(ModelSummary {
-                                id: m.get("modelId")?.as_str()?.to_owned(),
-                                display_name: m
-                                    .get("modelName")
-                                    .and_then(Value::as_str)
-                                    .map(str::to_owned),
-                            })
+                            let mut summary = ModelSummary::new(m.get("modelId")?.as_str()?);
+                            summary.display_name = m
+                                .get("modelName")
+                                .and_then(Value::as_str)
+                                .map(str::to_owned);
+                            Some(summary)
                         })
                         .collect()
                 })

@@ -4,15 +4,11 @@ use kagent_core::message::render_tool_content;
 use kagent_core::{ChatRequest, ContentPart, Message, ToolArguments, ToolChoice, ToolContent};
 use serde_json::{Map, Value, json};
 
+use crate::options::ProviderOptions;
+
 /// Per-provider settings that shape the body.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct BodyOptions {
-    /// `inferenceConfig.maxTokens` when the request sets none.
-    pub max_tokens: Option<u32>,
-    /// Sampling defaults (the request's own values win).
-    pub temperature: Option<f32>,
-    /// Nucleus sampling default.
-    pub top_p: Option<f32>,
     /// `additionalModelRequestFields`, passed through (e.g. Claude's `thinking`).
     pub additional_fields: Option<Value>,
     /// Adds `cachePoint` blocks after the system prompt and the tool list (kagent's
@@ -20,8 +16,14 @@ pub(crate) struct BodyOptions {
     pub prompt_caching: bool,
 }
 
-/// The Converse / ConverseStream body (the model id is in the URL).
-pub(crate) fn build_request(req: &ChatRequest, opts: &BodyOptions) -> Value {
+/// The Converse / ConverseStream body (the model id is in the URL); sampling defaults come
+/// from `options` (the request's own values win).
+pub(crate) fn build_request(
+    req: &ChatRequest,
+    opts: &BodyOptions,
+    options: &ProviderOptions,
+) -> Value {
+    let sampling = options.sampling(req);
     let mut body = Map::new();
     body.insert(
         "messages".into(),
@@ -35,17 +37,17 @@ pub(crate) fn build_request(req: &ChatRequest, opts: &BodyOptions) -> Value {
         body.insert("system".into(), Value::Array(blocks));
     }
     let mut inference = Map::new();
-    if let Some(m) = req.max_tokens.or(opts.max_tokens) {
+    if let Some(m) = sampling.max_output_tokens {
         inference.insert("maxTokens".into(), json!(m));
     }
-    if let Some(t) = req.temperature.or(opts.temperature) {
+    if let Some(t) = sampling.temperature {
         inference.insert("temperature".into(), json!(t));
     }
-    if let Some(p) = req.top_p.or(opts.top_p) {
+    if let Some(p) = sampling.top_p {
         inference.insert("topP".into(), json!(p));
     }
-    if !req.stop.is_empty() {
-        inference.insert("stopSequences".into(), json!(req.stop));
+    if !sampling.stop.is_empty() {
+        inference.insert("stopSequences".into(), json!(sampling.stop));
     }
     if !inference.is_empty() {
         body.insert("inferenceConfig".into(), Value::Object(inference));

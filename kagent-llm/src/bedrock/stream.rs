@@ -1,18 +1,19 @@
 //! Bedrock ConverseStream: AWS event-stream frames (decoded by `aws-smithy-eventstream`) in,
 //! [`ChatEvent`]s out; and the mapping of a complete Converse response.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 
 use aws_smithy_eventstream::frame::{DecodedFrame, MessageFrameDecoder};
 use aws_smithy_types::event_stream::Message;
 use bytes::BytesMut;
 use futures::StreamExt;
 use kagent_core::{
-    AssistantMessage, ChatEvent, ChatResponse, ContentPart, FinishReason, ProviderError, Reasoning,
-    StreamAssembler, ToolArguments, ToolCall, Usage,
+    ApiErrorDetails, ApiErrorKind, AssistantMessage, ChatEvent, ChatResponse, ContentPart,
+    FinishReason, ProviderError, Reasoning, ToolArguments, ToolCall, Usage,
 };
 use serde_json::Value;
 
+use crate::driver::{End, Flow, StreamMachine};
 use crate::error::ParsedErrorBody;
 use crate::framing::ByteStream;
 
@@ -51,21 +52,21 @@ pub(crate) fn messages(provider: &str, bytes: ByteStream) -> MessageStream {
                 Ok(DecodedFrame::Incomplete) => {}
                 Err(e) => {
                     st.done = true;
-                    let err = ProviderError::Decode {
-                        provider: st.provider.clone(),
-                        message: format!("invalid event-stream frame: {e}"),
-                        source: Some(Box::new(e)),
-                    };
+                    let err = ProviderError::decode(
+                        st.provider.clone(),
+                        format!("invalid event-stream frame: {e}"),
+                        Some(Box::new(e)),
+                    );
                     return Some((Err(err), st));
                 }
             }
             if st.buf.len() > MAX_FRAME {
                 st.done = true;
-                let err = ProviderError::Decode {
-                    provider: st.provider.clone(),
-                    message: "event-stream frame larger than 16 MiB".into(),
-                    source: None,
-                };
+                let err = ProviderError::decode(
+                    st.provider.clone(),
+                    "event-stream frame larger than 16 MiB",
+                    None,
+                );
                 return Some((Err(err), st));
             }
             match st.bytes.next().await {
@@ -114,7 +115,6 @@ pub(crate) struct BedrockStreamState {
     tools: usize,
     stop_reason: Option<String>,
     finished: bool,
-    mirror: StreamAssembler,
 }
 
 impl BedrockStreamState {
@@ -125,7 +125,6 @@ impl BedrockStreamState {
             tools: 0,
             stop_reason: None,
             finished: false,
-            mirror: StreamAssembler::new(),
         }
     }
 
@@ -154,17 +153,15 @@ impl BedrockStreamState {
         let payload: Value = if m.payload().is_empty() {
             Value::Null
         } else {
-            serde_json::from_slice(m.payload()).map_err(|e| ProviderError::Decode {
-                provider: self.provider.clone(),
-                message: format!("invalid `{event_type}` payload: {e}"),
-                source: Some(Box::new(e)),
+            serde_json::from_slice(m.payload()).map_err(|e| {
+                ProviderError::decode(
+                    self.provider.clone(),
+                    format!("invalid `{event_type}` payload: {e}"),
+                    Some(Box::new(e)),
+                )
             })?
         };
-        let out = self.on_event(&event_type, &payload);
-        for e in &out {
-            self.mirror.push(e);
-        }
-        Ok(out)
+        Ok(self.on_event(&event_type, &payload))
     }
 
     fn on_event(&mut self, event_type: &str, p: &Value) -> Vec<ChatEvent> {
@@ -280,24 +277,28 @@ impl BedrockStreamState {
         }
         out
     }
+}
 
-    /// The body ended: `Finish` after `messageStop` (the `metadata` event with usage comes
-    /// after it), otherwise a truncated stream with the partial output.
-    pub(crate) fn finish(&mut self) -> Result<Vec<ChatEvent>, ProviderError> {
+impl StreamMachine<Message> for BedrockStreamState {
+    fn feed(&mut self, m: Message, out: &mut VecDeque<ChatEvent>) -> Result<Flow, ProviderError> {
+        out.extend(self.on_message(&m)?);
+        // The `metadata` event with usage comes after `messageStop`: read to the end.
+        Ok(Flow::Continue)
+    }
+
+    /// The body ended: `Finish` after `messageStop`, otherwise a truncated answer.
+    fn end(&mut self, out: &mut VecDeque<ChatEvent>) -> Result<End, ProviderError> {
         if !self.finished {
-            return Err(ProviderError::TruncatedStream {
-                provider: self.provider.clone(),
-                reason: "the stream closed before `messageStop`".into(),
-                partial: Box::new(self.mirror.snapshot()),
-            });
+            return Ok(End::Truncated(
+                "the stream closed before `messageStop`".into(),
+            ));
         }
         let raw = self.stop_reason.clone();
-        let ev = ChatEvent::Finish {
+        out.push_back(ChatEvent::Finish {
             reason: finish_reason(raw.as_deref()),
             raw,
-        };
-        self.mirror.push(&ev);
-        Ok(vec![ev])
+        });
+        Ok(End::Complete)
     }
 }
 
@@ -395,26 +396,15 @@ pub(crate) fn exception(provider: &str, kind: &str, payload: &Value) -> Provider
         .map(str::to_owned);
     // The exception type is authoritative for these (Bedrock's throttling message says "Too
     // many tokens", which must not read as a context-length error).
-    let details = kagent_core::ApiErrorDetails {
-        error_type: Some(type_name.clone()),
-        message: message.clone().unwrap_or_else(|| type_name.clone()),
-        ..Default::default()
-    };
-    let provider_name = provider.to_owned();
+    let details = ApiErrorDetails::new(message.clone().unwrap_or_else(|| type_name.clone()))
+        .with_error_type(type_name.clone());
     match type_name.as_str() {
-        "ThrottlingException" => ProviderError::RateLimited {
-            provider: provider_name,
-            details,
-        },
-        "ServiceUnavailableException" => ProviderError::Overloaded {
-            provider: provider_name,
-            details,
-        },
+        "ThrottlingException" => ProviderError::api(provider, ApiErrorKind::RateLimited, details),
+        "ServiceUnavailableException" => {
+            ProviderError::api(provider, ApiErrorKind::Overloaded, details)
+        }
         "InternalServerException" | "ModelStreamErrorException" | "ModelTimeoutException" => {
-            ProviderError::Server {
-                provider: provider_name,
-                details,
-            }
+            ProviderError::api(provider, ApiErrorKind::Server, details)
         }
         _ => crate::error::from_parsed_in_band(
             provider,
@@ -513,12 +503,12 @@ mod tests {
     #[test]
     fn exception_types_map_to_typed_errors() {
         let cases = [
-            ("throttlingException", "RateLimited"),
-            ("serviceUnavailableException", "Overloaded"),
-            ("modelStreamErrorException", "Server"),
-            ("internalServerException", "Server"),
-            ("validationException", "InvalidRequest"),
-            ("accessDeniedException", "PermissionDenied"),
+            ("throttlingException", ApiErrorKind::RateLimited),
+            ("serviceUnavailableException", ApiErrorKind::Overloaded),
+            ("modelStreamErrorException", ApiErrorKind::Server),
+            ("internalServerException", ApiErrorKind::Server),
+            ("validationException", ApiErrorKind::InvalidRequest),
+            ("accessDeniedException", ApiErrorKind::PermissionDenied),
         ];
         for (kind, want) in cases {
             let mut st = BedrockStreamState::new("aws.bedrock");
@@ -528,7 +518,7 @@ mod tests {
                     r#"{"message":"boom"}"#,
                 ))
                 .unwrap_err();
-            assert!(format!("{e:?}").starts_with(want), "{kind}: {e:?}");
+            assert_eq!(e.api_kind(), Some(want), "{kind}: {e:?}");
         }
     }
 
@@ -545,7 +535,16 @@ mod tests {
                 "",
             ))
             .unwrap_err();
-        assert!(matches!(e, ProviderError::Server { .. }), "{e:?}");
+        assert!(
+            matches!(
+                e,
+                ProviderError::Api {
+                    kind: ApiErrorKind::Server,
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
         let mut st = BedrockStreamState::new("aws.bedrock");
         assert!(
             st.on_message(&msg(&[(":message-type", "future")], "x"))

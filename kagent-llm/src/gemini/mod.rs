@@ -22,18 +22,19 @@ use std::fmt;
 use async_trait::async_trait;
 use http::HeaderMap;
 use kagent_core::{
-    Capabilities, ChatEvent, ChatRequest, ChatResponse, ChatStream, ModelInfo, ModelProvider,
-    ModelSummary, ProviderError, StreamAssembler, ToolCall,
+    Capabilities, ChatRequest, ChatResponse, ChatStream, ModelInfo, ModelProvider, ModelSummary,
+    ProviderError, ToolCall,
 };
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
 use tracing::Instrument;
 
-use crate::anthropic::machine::{Machine, drive};
-use crate::framing::SseEvent;
-use crate::http::{self as h, Timeouts};
+use crate::driver::{drive, run_to_end};
+use crate::http as h;
+use crate::options::{Auth, ConfigError, ProviderKind, ProviderOptions};
 use crate::telemetry::{chat_span, list_span, record_error, record_response};
 use crate::vertex::{GoogleAuth, VertexLocation};
+use crate::wire::percent_encode;
 
 use request::{BodyOptions, build_request};
 use stream::GeminiStreamState;
@@ -100,21 +101,21 @@ impl ReplayData {
 enum Endpoint {
     AiStudio {
         base_url: String,
-        api_key: SecretString,
+        api_key: Option<SecretString>,
     },
     Vertex {
         location: VertexLocation,
-        auth: GoogleAuth,
+        auth: Option<GoogleAuth>,
     },
 }
 
 impl fmt::Debug for Endpoint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Endpoint::AiStudio { base_url, .. } => f
+            Endpoint::AiStudio { base_url, api_key } => f
                 .debug_struct("AiStudio")
                 .field("base_url", base_url)
-                .field("api_key", &"[redacted]")
+                .field("api_key", &api_key.as_ref().map(|_| "[redacted]"))
                 .finish(),
             Endpoint::Vertex { location, auth } => f
                 .debug_struct("Vertex")
@@ -128,11 +129,16 @@ impl fmt::Debug for Endpoint {
 /// A [`ModelProvider`] for Gemini.
 ///
 /// ```no_run
-/// # async fn run() -> Result<(), kagent_core::ProviderError> {
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 /// use kagent_core::{ChatRequest, Message, ModelProvider};
+/// use kagent_llm::ProviderOptions;
 /// use kagent_llm::gemini::GeminiProvider;
 ///
-/// let provider = GeminiProvider::new(reqwest::Client::new(), "AIza...", "gemini-2.5-flash");
+/// let provider = GeminiProvider::new(
+///     reqwest::Client::new(),
+///     "gemini-2.5-flash",
+///     ProviderOptions::new().with_api_key("AIza..."),
+/// )?;
 /// let answer = provider.chat(&ChatRequest::new(vec![Message::user("Hello")])).await?;
 /// println!("{}", answer.message.text_content());
 /// # Ok(()) }
@@ -143,9 +149,8 @@ pub struct GeminiProvider {
     endpoint: Endpoint,
     model: String,
     info: ModelInfo,
-    options: BodyOptions,
-    headers: HeaderMap,
-    timeouts: Timeouts,
+    body: BodyOptions,
+    options: ProviderOptions,
 }
 
 impl fmt::Debug for GeminiProvider {
@@ -153,42 +158,64 @@ impl fmt::Debug for GeminiProvider {
         f.debug_struct("GeminiProvider")
             .field("endpoint", &self.endpoint)
             .field("model", &self.model)
-            .field("schema", &self.options.schema)
+            .field("schema", &self.body.schema)
+            .field("options", &self.options)
             .finish_non_exhaustive()
     }
 }
 
 impl GeminiProvider {
-    /// The Gemini API (AI Studio) at [`DEFAULT_BASE_URL`] with an API key.
+    /// The Gemini API (AI Studio) at `options.base_url` (default [`DEFAULT_BASE_URL`]),
+    /// authenticated with `Auth::ApiKey` (`x-goog-api-key`).
     pub fn new(
         client: reqwest::Client,
-        api_key: impl Into<SecretString>,
         model: impl Into<String>,
-    ) -> Self {
-        Self::with_endpoint(
+        options: ProviderOptions,
+    ) -> Result<Self, ConfigError> {
+        let api_key = match &options.auth {
+            Auth::None => None,
+            Auth::ApiKey(k) => Some(k.clone()),
+            _ => {
+                return Err(options.unsupported_auth(
+                    ProviderKind::Gemini,
+                    "the Gemini API takes an API key (x-goog-api-key)",
+                ));
+            }
+        };
+        let endpoint = Endpoint::AiStudio {
+            base_url: options.base_url_or(DEFAULT_BASE_URL),
+            api_key,
+        };
+        Ok(Self::with_endpoint(
             client,
-            Endpoint::AiStudio {
-                base_url: DEFAULT_BASE_URL.to_owned(),
-                api_key: api_key.into(),
-            },
+            endpoint,
             model.into(),
             "gcp.gemini",
-        )
+            options,
+        ))
     }
 
-    /// Gemini on Vertex AI.
+    /// Gemini on Vertex AI, authenticated with `Auth::Google` or `Auth::BearerToken` (an
+    /// access token); `options.base_url` replaces the location's host (private endpoints,
+    /// tests).
     pub fn vertex(
         client: reqwest::Client,
         location: VertexLocation,
-        auth: GoogleAuth,
         model: impl Into<String>,
-    ) -> Self {
-        Self::with_endpoint(
+        options: ProviderOptions,
+    ) -> Result<Self, ConfigError> {
+        let auth = options.vertex_auth(ProviderKind::GeminiVertexAI)?;
+        let location = match &options.base_url {
+            Some(url) if !url.is_empty() => location.with_base_url(url.clone()),
+            _ => location,
+        };
+        Ok(Self::with_endpoint(
             client,
             Endpoint::Vertex { location, auth },
             model.into(),
             "gcp.vertex_ai",
-        )
+            options,
+        ))
     }
 
     fn with_endpoint(
@@ -196,6 +223,7 @@ impl GeminiProvider {
         endpoint: Endpoint,
         model: String,
         provider: &str,
+        options: ProviderOptions,
     ) -> Self {
         let model = model
             .strip_prefix("models/")
@@ -204,117 +232,42 @@ impl GeminiProvider {
         GeminiProvider {
             client,
             endpoint,
-            info: ModelInfo {
-                provider: provider.to_owned(),
-                model: model.clone(),
-                capabilities: Capabilities {
-                    vision: true,
-                    reasoning: true,
-                    ..Capabilities::default()
-                },
-            },
+            info: ModelInfo::new(provider, model.clone()).with_capabilities(
+                Capabilities::default()
+                    .with_vision(true)
+                    .with_reasoning(true),
+            ),
             model,
-            options: BodyOptions::default(),
-            headers: HeaderMap::new(),
-            timeouts: Timeouts::DEFAULT,
+            body: BodyOptions::default(),
+            options,
         }
-    }
-
-    /// Another base URL for the Gemini API (a proxy, a test server). Ignored on Vertex AI (use
-    /// [`VertexLocation::with_base_url`]).
-    pub fn with_base_url(mut self, url: impl Into<String>) -> Self {
-        if let Endpoint::AiStudio { base_url, .. } = &mut self.endpoint {
-            *base_url = url.into();
-        }
-        self
     }
 
     /// How tool schemas are sent (default [`GeminiToolSchema::ParametersJsonSchema`]).
+    #[must_use]
     pub fn with_tool_schema(mut self, schema: GeminiToolSchema) -> Self {
-        self.options.schema = schema;
-        self
-    }
-
-    /// `maxOutputTokens` when a request sets none.
-    pub fn with_max_output_tokens(mut self, n: u32) -> Self {
-        self.options.max_output_tokens = Some(n);
-        self
-    }
-
-    /// Default temperature (a request's own value wins).
-    pub fn with_temperature(mut self, t: f32) -> Self {
-        self.options.temperature = Some(t);
-        self
-    }
-
-    /// Default nucleus sampling (a request's own value wins).
-    pub fn with_top_p(mut self, p: f32) -> Self {
-        self.options.top_p = Some(p);
-        self
-    }
-
-    /// Top-k sampling.
-    pub fn with_top_k(mut self, k: u32) -> Self {
-        self.options.top_k = Some(k);
+        self.body.schema = schema;
         self
     }
 
     /// `generationConfig.thinkingConfig`, sent as given (e.g.
     /// `{"thinkingBudget": 1024, "includeThoughts": true}`).
+    #[must_use]
     pub fn with_thinking_config(mut self, config: Value) -> Self {
-        self.options.thinking_config = Some(config);
+        self.body.thinking_config = Some(config);
         self
     }
 
-    /// Request and stream-idle timeouts.
-    pub fn with_timeouts(mut self, timeouts: Timeouts) -> Self {
-        self.timeouts = timeouts;
+    /// `generationConfig.responseMimeType` (e.g. `application/json`).
+    #[must_use]
+    pub fn with_response_mime_type(mut self, mime_type: impl Into<String>) -> Self {
+        self.body.response_mime_type = Some(mime_type.into());
         self
     }
 
-    /// Headers sent with every request (kagent's `defaultHeaders`); credentials set by the
-    /// provider win.
-    pub fn with_default_headers(mut self, headers: HeaderMap) -> Self {
-        self.headers = headers;
-        self
-    }
-
-    /// Builds the provider from a kagent `ModelConfig` (`provider: Gemini` with the API key, or
-    /// `GeminiVertexAI` with a Vertex block).
-    pub fn from_config(
-        config: &crate::config::ModelConfig,
-        client: reqwest::Client,
-    ) -> Result<Self, crate::config::ConfigError> {
-        use crate::config::ProviderKind;
-        if config.model.is_empty() {
-            return Err(config.missing("model"));
-        }
-        let mut p = if config.provider == ProviderKind::GeminiVertexAI {
-            let block = config.gemini_vertex_ai.clone().unwrap_or_default();
-            let (location, auth) =
-                crate::vertex::from_config(config, &block.base, "geminiVertexAI", &client)?;
-            let mut p = GeminiProvider::vertex(client, location, auth, config.model.clone());
-            p.options.max_output_tokens = block.max_output_tokens;
-            p.options.stop_sequences = block.base.stop_sequences.clone();
-            p.options.response_mime_type = block.response_mime_type.clone();
-            p.options.temperature = block.base.temperature;
-            p.options.top_p = block.base.top_p;
-            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-            {
-                p.options.top_k = block.base.top_k.map(|k| k.max(0.0) as u32);
-            }
-            p
-        } else {
-            let key = config.api_key().ok_or_else(|| config.missing("apiKey"))?;
-            let mut p = GeminiProvider::new(client, key.to_owned(), config.model.clone());
-            if let Some(url) = config.base_url.clone().filter(|u| !u.is_empty()) {
-                p = p.with_base_url(url);
-            }
-            p
-        };
-        p.headers = config.header_map()?;
-        p.timeouts = config.effective_timeouts();
-        Ok(p)
+    /// The shared options the provider was built with.
+    pub fn options(&self) -> &ProviderOptions {
+        &self.options
     }
 
     fn provider_name(&self) -> &str {
@@ -328,22 +281,23 @@ impl GeminiProvider {
         } else {
             "generateContent"
         };
-        let mut headers = self.headers.clone();
+        let mut headers = self.options.default_headers.clone();
         match &self.endpoint {
             Endpoint::AiStudio { base_url, api_key } => {
-                headers.insert(
-                    "x-goog-api-key",
-                    h::secret_header(provider, api_key.expose_secret())?,
-                );
+                if let Some(key) = api_key {
+                    headers.insert(
+                        "x-goog-api-key",
+                        h::secret_header(provider, key.expose_secret())?,
+                    );
+                }
                 let path = format!("v1beta/models/{}:{method}", self.model);
                 Ok((h::join_url(base_url, &path), headers))
             }
             Endpoint::Vertex { location, auth } => {
-                let token = auth.access_token().await?;
-                headers.insert(
-                    http::header::AUTHORIZATION,
-                    h::secret_header(provider, &format!("Bearer {}", token.expose_secret()))?,
-                );
+                if let Some(auth) = auth {
+                    let token = auth.access_token().await?;
+                    headers.insert(http::header::AUTHORIZATION, h::bearer(provider, &token)?);
+                }
                 Ok((location.model_url("google", &self.model, method), headers))
             }
         }
@@ -352,17 +306,6 @@ impl GeminiProvider {
     fn new_state(&self) -> GeminiStreamState {
         let nonce = uuid::Uuid::new_v4().simple().to_string();
         GeminiStreamState::new(self.provider_name(), nonce.get(..12).unwrap_or(&nonce))
-    }
-}
-
-struct SseMachine(GeminiStreamState);
-
-impl Machine<SseEvent> for SseMachine {
-    fn on_item(&mut self, ev: SseEvent) -> Result<Vec<ChatEvent>, ProviderError> {
-        self.0.on_chunk(ev.data())
-    }
-    fn on_end(&mut self) -> Result<Vec<ChatEvent>, ProviderError> {
-        self.0.finish()
     }
 }
 
@@ -376,7 +319,7 @@ impl ModelProvider for GeminiProvider {
         let span = chat_span(&self.info, false);
         async {
             let provider = self.provider_name();
-            let body = build_request(request, &self.options);
+            let body = build_request(request, &self.body, &self.options);
             let (url, headers) = self.target(false).await?;
             let response = h::post_json(
                 &self.client,
@@ -384,19 +327,13 @@ impl ModelProvider for GeminiProvider {
                 &url,
                 headers,
                 &body,
-                self.timeouts.request,
+                self.options.timeouts.request,
             )
             .await?;
-            let raw: Value = h::read_json(provider, response, self.timeouts.request).await?;
-            let mut state = self.new_state();
-            let mut asm = StreamAssembler::new();
-            for ev in state.on_chunk(&raw.to_string())? {
-                asm.push(&ev);
-            }
-            for ev in state.finish()? {
-                asm.push(&ev);
-            }
-            let out = asm.finish(provider)?;
+            let raw: Value =
+                h::read_json(provider, response, self.options.timeouts.request).await?;
+            // The answer is one chunk of the stream format: the same machine reads it.
+            let out = run_to_end(provider, [raw], self.new_state())?;
             record_response(&tracing::Span::current(), &out);
             Ok(out)
         }
@@ -410,7 +347,7 @@ impl ModelProvider for GeminiProvider {
         let span = chat_span(&self.info, true);
         let provider = self.provider_name().to_owned();
         let response = async {
-            let body = build_request(request, &self.options);
+            let body = build_request(request, &self.body, &self.options);
             let (url, headers) = self.target(true).await?;
             h::post_json(
                 &self.client,
@@ -418,7 +355,7 @@ impl ModelProvider for GeminiProvider {
                 &url,
                 headers,
                 &body,
-                self.timeouts.request,
+                self.options.timeouts.request,
             )
             .await
         }
@@ -426,9 +363,9 @@ impl ModelProvider for GeminiProvider {
         .await
         .map_err(crate::vertex::google_rate_limit)
         .inspect_err(|e| record_error(&span, e))?;
-        let bytes = h::byte_stream(&provider, response, self.timeouts.stream_idle);
+        let bytes = h::byte_stream(&provider, response, self.options.timeouts.stream_idle);
         let events = crate::framing::sse_events(&provider, bytes);
-        Ok(drive(events, SseMachine(self.new_state()), span))
+        Ok(drive(&provider, events, self.new_state(), span))
     }
 
     /// `GET /v1beta/models`, following pages (AI Studio only).
@@ -436,10 +373,10 @@ impl ModelProvider for GeminiProvider {
         let span = list_span(&self.info);
         async {
             let Endpoint::AiStudio { base_url, api_key } = &self.endpoint else {
-                return Err(ProviderError::Unsupported {
-                    provider: self.provider_name().to_owned(),
-                    feature: "model listing on Vertex AI".into(),
-                });
+                return Err(ProviderError::unsupported(
+                    self.provider_name(),
+                    "model listing on Vertex AI",
+                ));
             };
             let provider = self.provider_name();
             let mut out = Vec::new();
@@ -448,26 +385,34 @@ impl ModelProvider for GeminiProvider {
                 let mut url = h::join_url(base_url, "v1beta/models?pageSize=1000");
                 if let Some(t) = &token {
                     url.push_str("&pageToken=");
-                    url.push_str(&crate::anthropic::percent_encode_query(t));
+                    url.push_str(&percent_encode(t));
                 }
-                let mut headers = self.headers.clone();
-                headers.insert(
-                    "x-goog-api-key",
-                    h::secret_header(provider, api_key.expose_secret())?,
-                );
-                let response =
-                    h::get(&self.client, provider, &url, headers, self.timeouts.request).await?;
+                let mut headers = self.options.default_headers.clone();
+                if let Some(key) = api_key {
+                    headers.insert(
+                        "x-goog-api-key",
+                        h::secret_header(provider, key.expose_secret())?,
+                    );
+                }
+                let response = h::get(
+                    &self.client,
+                    provider,
+                    &url,
+                    headers,
+                    self.options.timeouts.request,
+                )
+                .await?;
                 let page: wire::ModelsPage =
-                    h::read_json(provider, response, self.timeouts.request).await?;
+                    h::read_json(provider, response, self.options.timeouts.request).await?;
                 out.extend(page.models.into_iter().map(|m| {
-                    ModelSummary {
-                        id: m
-                            .name
-                            .strip_prefix("models/")
-                            .map(str::to_owned)
-                            .unwrap_or(m.name),
-                        display_name: m.display_name,
-                    }
+                    let id = m
+                        .name
+                        .strip_prefix("models/")
+                        .map(str::to_owned)
+                        .unwrap_or(m.name);
+                    let mut summary = ModelSummary::new(id);
+                    summary.display_name = m.display_name;
+                    summary
                 }));
                 match page.next_page_token.filter(|t| !t.is_empty()) {
                     Some(t) => token = Some(t),

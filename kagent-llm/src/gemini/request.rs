@@ -11,30 +11,26 @@ use super::wire::{
     Part,
 };
 use super::{GeminiToolSchema, ReplayData};
+use crate::options::ProviderOptions;
 
 /// Per-provider settings that shape the body.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct BodyOptions {
     /// How tool schemas are sent.
     pub schema: GeminiToolSchema,
-    /// Output token limit when the request sets none.
-    pub max_output_tokens: Option<u32>,
-    /// Sampling defaults (the request's own values win).
-    pub temperature: Option<f32>,
-    /// Nucleus sampling default.
-    pub top_p: Option<f32>,
-    /// Top-k sampling.
-    pub top_k: Option<u32>,
     /// `generationConfig.thinkingConfig`, passed through.
     pub thinking_config: Option<Value>,
-    /// Stop sequences when the request sets none.
-    pub stop_sequences: Vec<String>,
     /// `generationConfig.responseMimeType` (e.g. `application/json`).
     pub response_mime_type: Option<String>,
 }
 
-/// The request body.
-pub(crate) fn build_request(req: &ChatRequest, opts: &BodyOptions) -> GenerateContentRequest {
+/// The request body; sampling defaults come from `options` (the request's own values win).
+pub(crate) fn build_request(
+    req: &ChatRequest,
+    opts: &BodyOptions,
+    options: &ProviderOptions,
+) -> GenerateContentRequest {
+    let sampling = options.sampling(req);
     let declarations: Vec<Value> = req
         .tools
         .iter()
@@ -71,15 +67,11 @@ pub(crate) fn build_request(req: &ChatRequest, opts: &BodyOptions) -> GenerateCo
         })
     };
     let generation_config = GenerationConfig {
-        max_output_tokens: req.max_tokens.or(opts.max_output_tokens),
-        temperature: req.temperature.or(opts.temperature),
-        top_p: req.top_p.or(opts.top_p),
-        top_k: opts.top_k,
-        stop_sequences: if req.stop.is_empty() {
-            opts.stop_sequences.clone()
-        } else {
-            req.stop.clone()
-        },
+        max_output_tokens: sampling.max_output_tokens,
+        temperature: sampling.temperature,
+        top_p: sampling.top_p,
+        top_k: sampling.top_k,
+        stop_sequences: sampling.stop.to_vec(),
         thinking_config: opts.thinking_config.clone(),
         response_mime_type: opts.response_mime_type.clone(),
     };

@@ -2,17 +2,21 @@
 //! out. A non-streamed `generateContent` answer is the same object, fed as one chunk.
 //!
 //! Gemini has no terminal event: a stream is complete when the connection closes after a
-//! candidate with a `finishReason`. The `Finish` event is therefore produced by
-//! [`GeminiStreamState::finish`], after any late usage chunk.
+//! candidate with a `finishReason`. The `Finish` event is therefore produced at the end of the
+//! input ([`StreamMachine::end`]), after any late usage chunk.
+
+use std::collections::VecDeque;
 
 use kagent_core::{
-    ApiErrorDetails, ChatEvent, FinishReason, ProviderError, Reasoning, StreamAssembler,
+    ApiErrorDetails, ApiErrorKind, ChatEvent, FinishReason, ProviderError, Reasoning,
     ToolArguments, ToolCall, Usage,
 };
 use serde_json::{Map, Value, json};
 
 use super::wire::{FunctionCall, GenerateContentResponse, PartialArg, UsageMetadata};
 use super::{ReplayData, SYNTHETIC_ID_PREFIX};
+use crate::driver::{End, Flow, StreamMachine};
+use crate::framing::SseEvent;
 
 /// A function call whose arguments are still streaming (`willContinue: true`).
 #[derive(Debug)]
@@ -41,7 +45,6 @@ pub(crate) struct GeminiStreamState {
     blocked: Option<(String, Option<String>)>,
     metadata_sent: bool,
     chunks: usize,
-    mirror: StreamAssembler,
 }
 
 impl GeminiStreamState {
@@ -59,52 +62,63 @@ impl GeminiStreamState {
             blocked: None,
             metadata_sent: false,
             chunks: 0,
-            mirror: StreamAssembler::new(),
         }
     }
 
-    /// Feeds one chunk (an SSE `data:` payload or a whole `generateContent` body). A chunk
-    /// that is an error object (raw or array-wrapped) becomes its typed error.
-    pub(crate) fn on_chunk(&mut self, data: &str) -> Result<Vec<ChatEvent>, ProviderError> {
+    /// Feeds one chunk (an SSE `data:` payload). A chunk that is an error object (raw or
+    /// array-wrapped) becomes its typed error.
+    pub(crate) fn on_chunk(
+        &mut self,
+        data: &str,
+        out: &mut VecDeque<ChatEvent>,
+    ) -> Result<(), ProviderError> {
         let data = data.trim();
         if data.is_empty() {
-            return Ok(Vec::new());
+            return Ok(());
         }
-        let value: Value = serde_json::from_str(data).map_err(|e| ProviderError::Decode {
-            provider: self.provider.clone(),
-            message: format!("invalid Gemini chunk: {e}"),
-            source: Some(Box::new(e)),
+        let value: Value = serde_json::from_str(data).map_err(|e| {
+            ProviderError::decode(
+                self.provider.clone(),
+                format!("invalid Gemini chunk: {e}"),
+                Some(Box::new(e)),
+            )
         })?;
+        self.on_value(value, out)
+    }
+
+    /// Feeds one parsed chunk (or a whole `generateContent` body).
+    pub(crate) fn on_value(
+        &mut self,
+        value: Value,
+        out: &mut VecDeque<ChatEvent>,
+    ) -> Result<(), ProviderError> {
         let items = match value {
             Value::Array(items) => items,
             other => vec![other],
         };
-        let mut out = Vec::new();
         for item in items {
             if item.get("error").is_some() {
                 return Err(crate::vertex::google_rate_limit(
                     crate::error::from_in_band(&self.provider, &item),
                 ));
             }
-            let chunk: GenerateContentResponse =
-                serde_json::from_value(item).map_err(|e| ProviderError::Decode {
-                    provider: self.provider.clone(),
-                    message: format!("invalid Gemini chunk: {e}"),
-                    source: Some(Box::new(e)),
-                })?;
-            self.on_response(chunk, &mut out);
+            let chunk: GenerateContentResponse = serde_json::from_value(item).map_err(|e| {
+                ProviderError::decode(
+                    self.provider.clone(),
+                    format!("invalid Gemini chunk: {e}"),
+                    Some(Box::new(e)),
+                )
+            })?;
+            self.on_response(chunk, out);
         }
-        for e in &out {
-            self.mirror.push(e);
-        }
-        Ok(out)
+        Ok(())
     }
 
-    fn on_response(&mut self, chunk: GenerateContentResponse, out: &mut Vec<ChatEvent>) {
+    fn on_response(&mut self, chunk: GenerateContentResponse, out: &mut VecDeque<ChatEvent>) {
         self.chunks += 1;
         if !self.metadata_sent && (chunk.response_id.is_some() || chunk.model_version.is_some()) {
             self.metadata_sent = true;
-            out.push(ChatEvent::ResponseMetadata {
+            out.push_back(ChatEvent::ResponseMetadata {
                 id: chunk.response_id.clone(),
                 model: chunk.model_version.clone(),
             });
@@ -132,14 +146,14 @@ impl GeminiStreamState {
                         if part.thought == Some(true) {
                             if !text.is_empty() {
                                 self.thought_text.push_str(&text);
-                                out.push(ChatEvent::ReasoningDelta { text });
+                                out.push_back(ChatEvent::ReasoningDelta { text });
                             }
                             if part.thought_signature.is_some() {
                                 self.thought_signature = part.thought_signature;
                             }
                         } else {
                             if !text.is_empty() {
-                                out.push(ChatEvent::TextDelta { text });
+                                out.push_back(ChatEvent::TextDelta { text });
                             }
                             if part.thought_signature.is_some() {
                                 self.text_signature = part.thought_signature;
@@ -159,7 +173,7 @@ impl GeminiStreamState {
             }
         }
         if let Some(u) = chunk.usage_metadata {
-            out.push(ChatEvent::Usage {
+            out.push_back(ChatEvent::Usage {
                 usage: to_usage(&u),
             });
         }
@@ -169,7 +183,7 @@ impl GeminiStreamState {
         &mut self,
         fc: FunctionCall,
         signature: Option<String>,
-        out: &mut Vec<ChatEvent>,
+        out: &mut VecDeque<ChatEvent>,
     ) {
         let streaming = fc.will_continue == Some(true) || !fc.partial_args.is_empty();
         if !streaming && self.pending.is_none() {
@@ -178,12 +192,12 @@ impl GeminiStreamState {
             let position = self.calls;
             self.calls += 1;
             let name = fc.name.unwrap_or_default();
-            out.push(ChatEvent::ToolCallStart {
+            out.push_back(ChatEvent::ToolCallStart {
                 index: position,
                 id: id.clone(),
                 name: name.clone(),
             });
-            out.push(ChatEvent::ToolCallDone {
+            out.push_back(ChatEvent::ToolCallDone {
                 index: position,
                 call: ToolCall {
                     id,
@@ -209,7 +223,7 @@ impl GeminiStreamState {
             let position = self.calls;
             self.calls += 1;
             let name = fc.name.clone().unwrap_or_default();
-            out.push(ChatEvent::ToolCallStart {
+            out.push_back(ChatEvent::ToolCallStart {
                 index: position,
                 id: id.clone(),
                 name: name.clone(),
@@ -243,7 +257,7 @@ impl GeminiStreamState {
         if fc.will_continue != Some(true)
             && let Some(p) = self.pending.take()
         {
-            out.push(ChatEvent::ToolCallDone {
+            out.push_back(ChatEvent::ToolCallDone {
                 index: p.position,
                 call: ToolCall {
                     id: p.id,
@@ -266,47 +280,46 @@ impl GeminiStreamState {
         }
     }
 
-    /// The body ended. Returns the closing events (kept reasoning, `Finish`), or
-    /// `TruncatedStream` when no candidate ever carried a `finishReason`.
-    pub(crate) fn finish(&mut self) -> Result<Vec<ChatEvent>, ProviderError> {
+    /// The body ended. Pushes the closing events (kept reasoning, `Finish`); without any
+    /// `finishReason` the answer is truncated (a call whose arguments were still streaming is
+    /// pushed as malformed first, so the partial answer shows it). A prompt blocked by
+    /// `promptFeedback.blockReason` is [`ApiErrorKind::ContentFiltered`].
+    fn on_end(&mut self, out: &mut VecDeque<ChatEvent>) -> Result<End, ProviderError> {
         if let Some((reason, message)) = self.blocked.take()
             && self.finish.is_none()
         {
-            return Err(ProviderError::ContentFiltered {
-                provider: self.provider.clone(),
-                details: ApiErrorDetails {
-                    error_type: Some(reason.clone()),
-                    message: message.unwrap_or_else(|| format!("prompt blocked ({reason})")),
-                    ..Default::default()
-                },
-            });
+            return Err(ProviderError::api(
+                self.provider.clone(),
+                ApiErrorKind::ContentFiltered,
+                ApiErrorDetails::new(
+                    message.unwrap_or_else(|| format!("prompt blocked ({reason})")),
+                )
+                .with_error_type(reason),
+            ));
         }
         let Some(raw) = self.finish.clone() else {
-            let mut partial = self.mirror.snapshot();
-            if let Some(p) = &self.pending {
-                partial.message.tool_calls.push(ToolCall {
-                    id: p.id.clone(),
-                    name: p.name.clone(),
-                    arguments: ToolArguments::Malformed {
-                        raw: p.args.to_string(),
-                        error: "streamed arguments never completed".into(),
+            if let Some(p) = self.pending.take() {
+                out.push_back(ChatEvent::ToolCallDone {
+                    index: p.position,
+                    call: ToolCall {
+                        id: p.id,
+                        name: p.name,
+                        arguments: ToolArguments::Malformed {
+                            raw: p.args.to_string(),
+                            error: "streamed arguments never completed".into(),
+                        },
+                        provider_data: None,
                     },
-                    provider_data: None,
                 });
             }
-            return Err(ProviderError::TruncatedStream {
-                provider: self.provider.clone(),
-                reason: if self.chunks == 0 {
-                    "the stream closed before any chunk".into()
-                } else {
-                    "the stream closed before a candidate with `finishReason`".into()
-                },
-                partial: Box::new(partial),
-            });
+            return Ok(End::Truncated(if self.chunks == 0 {
+                "the stream closed before any chunk".into()
+            } else {
+                "the stream closed before a candidate with `finishReason`".into()
+            }));
         };
-        let mut out = Vec::new();
         if let Some(p) = self.pending.take() {
-            out.push(ChatEvent::ToolCallDone {
+            out.push_back(ChatEvent::ToolCallDone {
                 index: p.position,
                 call: ToolCall {
                     id: p.id,
@@ -320,7 +333,7 @@ impl GeminiStreamState {
             });
         }
         if !self.thought_text.is_empty() || self.thought_signature.is_some() {
-            out.push(ChatEvent::ReasoningDone {
+            out.push_back(ChatEvent::ReasoningDone {
                 reasoning: Reasoning {
                     text: std::mem::take(&mut self.thought_text),
                     signature: self.thought_signature.take(),
@@ -330,7 +343,7 @@ impl GeminiStreamState {
             });
         }
         if let Some(sig) = self.text_signature.take() {
-            out.push(ChatEvent::ReasoningDone {
+            out.push_back(ChatEvent::ReasoningDone {
                 reasoning: Reasoning {
                     text: String::new(),
                     signature: Some(sig),
@@ -339,14 +352,32 @@ impl GeminiStreamState {
                 },
             });
         }
-        out.push(ChatEvent::Finish {
+        out.push_back(ChatEvent::Finish {
             reason: finish_reason(&raw),
             raw: Some(raw),
         });
-        for e in &out {
-            self.mirror.push(e);
-        }
-        Ok(out)
+        Ok(End::Complete)
+    }
+}
+
+impl StreamMachine<SseEvent> for GeminiStreamState {
+    fn feed(&mut self, ev: SseEvent, out: &mut VecDeque<ChatEvent>) -> Result<Flow, ProviderError> {
+        self.on_chunk(ev.data(), out).map(|()| Flow::Continue)
+    }
+
+    fn end(&mut self, out: &mut VecDeque<ChatEvent>) -> Result<End, ProviderError> {
+        self.on_end(out)
+    }
+}
+
+/// A whole `generateContent` answer, fed as one frame.
+impl StreamMachine<Value> for GeminiStreamState {
+    fn feed(&mut self, v: Value, out: &mut VecDeque<ChatEvent>) -> Result<Flow, ProviderError> {
+        self.on_value(v, out).map(|()| Flow::Continue)
+    }
+
+    fn end(&mut self, out: &mut VecDeque<ChatEvent>) -> Result<End, ProviderError> {
+        self.on_end(out)
     }
 }
 
@@ -500,6 +531,20 @@ pub(crate) fn finish_reason(raw: &str) -> FinishReason {
 mod tests {
     use super::*;
 
+    fn on_chunk(st: &mut GeminiStreamState, data: &str) -> Result<Vec<ChatEvent>, ProviderError> {
+        let mut out = VecDeque::new();
+        st.on_chunk(data, &mut out)?;
+        Ok(out.into())
+    }
+
+    fn finish(st: &mut GeminiStreamState) -> Result<Vec<ChatEvent>, ProviderError> {
+        let mut out = VecDeque::new();
+        match st.on_end(&mut out)? {
+            End::Complete => Ok(out.into()),
+            End::Truncated(reason) => panic!("truncated: {reason}"),
+        }
+    }
+
     #[test]
     fn json_paths_build_nested_values() {
         let mut v = json!({});
@@ -522,9 +567,11 @@ mod tests {
     #[test]
     fn array_wrapped_chunks_are_all_processed() {
         let mut st = GeminiStreamState::new("gcp.gemini", "n");
-        let out = st
-            .on_chunk(r#"[{"candidates":[{"content":{"parts":[{"text":"a"}]}}]},{"candidates":[{"content":{"parts":[{"text":"b"}]},"finishReason":"STOP"}]}]"#)
-            .unwrap();
+        let out = on_chunk(
+            &mut st,
+            r#"[{"candidates":[{"content":{"parts":[{"text":"a"}]}}]},{"candidates":[{"content":{"parts":[{"text":"b"}]},"finishReason":"STOP"}]}]"#,
+        )
+        .unwrap();
         let text: String = out
             .iter()
             .filter_map(|e| match e {
@@ -534,7 +581,7 @@ mod tests {
             .collect();
         assert_eq!(text, "ab");
         assert!(matches!(
-            st.finish().unwrap().last(),
+            finish(&mut st).unwrap().last(),
             Some(ChatEvent::Finish { .. })
         ));
     }
@@ -542,9 +589,9 @@ mod tests {
     #[test]
     fn unfinished_streamed_arguments_are_malformed() {
         let mut st = GeminiStreamState::new("gcp.gemini", "n");
-        st.on_chunk(r#"{"candidates":[{"content":{"parts":[{"functionCall":{"name":"f","partialArgs":[{"jsonPath":"$.a","stringValue":"x","willContinue":true}],"willContinue":true}}]},"finishReason":"MAX_TOKENS"}]}"#)
+        on_chunk(&mut st, r#"{"candidates":[{"content":{"parts":[{"functionCall":{"name":"f","partialArgs":[{"jsonPath":"$.a","stringValue":"x","willContinue":true}],"willContinue":true}}]},"finishReason":"MAX_TOKENS"}]}"#)
             .unwrap();
-        let out = st.finish().unwrap();
+        let out = finish(&mut st).unwrap();
         assert!(out.iter().any(|e| matches!(
             e,
             ChatEvent::ToolCallDone {
@@ -558,12 +605,31 @@ mod tests {
     }
 
     #[test]
+    fn a_stream_cut_while_arguments_stream_keeps_the_call_once_as_malformed() {
+        let chunk: Value = serde_json::from_str(r#"{"candidates":[{"content":{"parts":[{"functionCall":{"name":"f","partialArgs":[{"jsonPath":"$.a","stringValue":"x","willContinue":true}],"willContinue":true}}]}}]}"#).unwrap();
+        match crate::driver::run_to_end(
+            "gcp.gemini",
+            [chunk],
+            GeminiStreamState::new("gcp.gemini", "n"),
+        ) {
+            Err(ProviderError::TruncatedStream { partial, .. }) => {
+                assert_eq!(partial.message.tool_calls.len(), 1, "{partial:?}");
+                assert!(matches!(
+                    partial.message.tool_calls[0].arguments,
+                    ToolArguments::Malformed { .. }
+                ));
+            }
+            other => panic!("expected truncation, got {other:?}"),
+        }
+    }
+
+    #[test]
     fn invalid_chunk_json_is_a_decode_error() {
         let mut st = GeminiStreamState::new("gcp.gemini", "n");
         assert!(matches!(
-            st.on_chunk("{\"candidates\": ["),
+            on_chunk(&mut st, "{\"candidates\": ["),
             Err(ProviderError::Decode { .. })
         ));
-        assert!(st.on_chunk("   ").unwrap().is_empty());
+        assert!(on_chunk(&mut st, "   ").unwrap().is_empty());
     }
 }

@@ -12,10 +12,11 @@ use kagent_core::{
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::OpenAISettings;
-use crate::config::{MaxTokensField, SystemRole};
-use crate::driver::StreamMachine;
+use super::{MaxTokensField, OpenAISettings, SystemRole};
+use crate::driver::{End, Flow, StreamMachine};
 use crate::framing::SseEvent;
+use crate::options::ProviderOptions;
+use crate::wire::{finish_reason, json_f32, synthetic_call_id};
 
 /// Maps a Chat Completions `finish_reason`.
 pub(crate) fn map_finish(raw: &str) -> FinishReason {
@@ -61,10 +62,12 @@ fn user_content(parts: &[ContentPart]) -> Value {
 /// The request body of `POST /chat/completions`.
 pub(crate) fn build_body(
     s: &OpenAISettings,
+    o: &ProviderOptions,
     req: &ChatRequest,
     model: Option<&str>,
     stream: bool,
 ) -> Value {
+    let sampling = o.sampling(req);
     let mut messages = Vec::with_capacity(req.messages.len() + 1);
     if let Some(system) = req.system.as_deref().filter(|s| !s.is_empty()) {
         let role = match s.system_role {
@@ -138,21 +141,25 @@ pub(crate) fn build_body(
             body.insert("tool_choice".into(), c);
         }
     }
-    if let Some(max) = req.max_tokens.or(s.max_tokens) {
+    if let Some(max) = sampling.max_output_tokens {
         let field = match s.max_tokens_field {
             MaxTokensField::MaxTokens => "max_tokens",
             MaxTokensField::MaxCompletionTokens => "max_completion_tokens",
         };
         body.insert(field.into(), max.into());
     }
-    if let Some(t) = req.temperature.or(s.temperature) {
+    if let Some(t) = sampling.temperature {
         body.insert("temperature".into(), json_f32(t));
     }
-    if let Some(p) = req.top_p.or(s.top_p) {
+    if let Some(p) = sampling.top_p {
         body.insert("top_p".into(), json_f32(p));
     }
-    if !req.stop.is_empty() {
-        body.insert("stop".into(), json!(req.stop));
+    if let Some(k) = sampling.top_k {
+        // Not an OpenAI parameter (OpenAI answers 400); vLLM and llama.cpp read it.
+        body.insert("top_k".into(), k.into());
+    }
+    if !sampling.stop.is_empty() {
+        body.insert("stop".into(), json!(sampling.stop));
     }
     if let Some(v) = s.frequency_penalty {
         body.insert("frequency_penalty".into(), json_f32(v));
@@ -176,12 +183,6 @@ pub(crate) fn build_body(
         }
     }
     Value::Object(body)
-}
-
-/// An f32 as the JSON number a person would write (0.2, not 0.20000000298023224).
-pub(crate) fn json_f32(v: f32) -> Value {
-    let shortest: f64 = v.to_string().parse().unwrap_or(f64::from(v));
-    serde_json::Number::from_f64(shortest).map_or(Value::Null, Value::Number)
 }
 
 // ---------------------------------------------------------------- wire types
@@ -404,10 +405,6 @@ fn arguments_text(v: Option<Value>) -> Option<String> {
     }
 }
 
-pub(crate) fn synthetic_id() -> String {
-    format!("call_{}", uuid::Uuid::new_v4().simple())
-}
-
 fn finish_call(id: String, synthetic: bool, name: String, args: &str) -> ToolCall {
     ToolCall {
         id,
@@ -451,15 +448,14 @@ pub(crate) fn parse_completion(c: Completion) -> ChatResponse {
             let id = call.id.filter(|i| !i.is_empty());
             let synthetic = id.is_none();
             msg.tool_calls.push(finish_call(
-                id.unwrap_or_else(synthetic_id),
+                id.unwrap_or_else(synthetic_call_id),
                 synthetic,
                 name,
                 args.as_deref().unwrap_or(""),
             ));
         }
     }
-    let reason =
-        crate::driver::finish_reason(raw.as_deref(), !msg.tool_calls.is_empty(), map_finish);
+    let reason = finish_reason(raw.as_deref(), !msg.tool_calls.is_empty(), map_finish);
     ChatResponse {
         message: msg,
         finish_reason: reason,
@@ -483,7 +479,7 @@ struct CallAcc {
 
 /// The Chat Completions stream state machine (see PROVIDER-WIRE.md §O).
 #[derive(Debug)]
-pub struct ChatStreamMachine {
+pub(crate) struct ChatStreamMachine {
     provider: String,
     calls: Vec<CallAcc>,
     finish_raw: Option<String>,
@@ -494,7 +490,7 @@ pub struct ChatStreamMachine {
 
 impl ChatStreamMachine {
     /// A machine for one response.
-    pub fn new(provider: &str) -> Self {
+    pub(crate) fn new(provider: &str) -> Self {
         ChatStreamMachine {
             provider: provider.to_owned(),
             calls: Vec::new(),
@@ -535,7 +531,7 @@ impl ChatStreamMachine {
         }
         let (id, synthetic) = match new_id {
             Some(id) => (id.to_owned(), false),
-            None => (synthetic_id(), true),
+            None => (synthetic_call_id(), true),
         };
         let name = d
             .function
@@ -666,7 +662,7 @@ impl ChatStreamMachine {
         if let Some(usage) = self.usage {
             out.push_back(ChatEvent::Usage { usage });
         }
-        let reason = crate::driver::finish_reason(
+        let reason = finish_reason(
             self.finish_raw.as_deref(),
             !self.calls.is_empty(),
             map_finish,
@@ -683,33 +679,35 @@ impl StreamMachine<SseEvent> for ChatStreamMachine {
         &mut self,
         frame: SseEvent,
         out: &mut VecDeque<ChatEvent>,
-    ) -> Result<bool, ProviderError> {
+    ) -> Result<Flow, ProviderError> {
         let data = frame.data().trim();
         if data.is_empty() {
-            return Ok(false);
+            return Ok(Flow::Continue);
         }
         if data == "[DONE]" {
             self.on_done(out);
-            return Ok(true);
+            return Ok(Flow::Done);
         }
         if frame.event() == "error" {
             let v: Value = serde_json::from_str(data).unwrap_or_else(|_| json!({"error": data}));
             return Err(crate::error::from_in_band(&self.provider, &v));
         }
-        let chunk: Chunk<'_> = serde_json::from_str(data).map_err(|e| ProviderError::Decode {
-            provider: self.provider.clone(),
-            message: format!("invalid chat completion chunk: {e}"),
-            source: Some(Box::new(e)),
+        let chunk: Chunk<'_> = serde_json::from_str(data).map_err(|e| {
+            ProviderError::decode(
+                self.provider.clone(),
+                format!("invalid chat completion chunk: {e}"),
+                Some(Box::new(e)),
+            )
         })?;
         self.on_chunk(chunk, out)?;
-        Ok(false)
+        Ok(Flow::Continue)
     }
 
-    fn truncated(&mut self, _out: &mut VecDeque<ChatEvent>) -> String {
-        if self.finish_raw.is_some() {
+    fn end(&mut self, _out: &mut VecDeque<ChatEvent>) -> Result<End, ProviderError> {
+        Ok(End::Truncated(if self.finish_raw.is_some() {
             "stream closed after finish_reason but before data: [DONE]".into()
         } else {
             "stream closed before finish_reason and data: [DONE]".into()
-        }
+        }))
     }
 }

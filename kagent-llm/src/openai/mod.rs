@@ -7,6 +7,9 @@
 //! - Azure classic: `{endpoint}/openai/deployments/{deployment}/chat/completions?api-version=V`
 //!   with an `api-key` header or an Entra ID bearer token; Azure v1 (`apiVersion` empty or
 //!   `v1`): `{endpoint}/openai/v1/chat/completions` without `api-version`, the model in the body.
+//! - Endpoint-specific request adaptations (a server that reads another field name, or lacks
+//!   a parameter) belong in [`OpenAIProvider`]'s `Target` and its `body` step, which every
+//!   request passes through, not in the shared body builders.
 
 pub(crate) mod chat;
 pub(crate) mod responses;
@@ -14,29 +17,89 @@ pub(crate) mod responses;
 use std::fmt;
 
 use async_trait::async_trait;
+use bytes::Bytes;
+use futures::Stream;
 use http::{HeaderMap, HeaderName, HeaderValue};
 use kagent_core::{
     Capabilities, ChatRequest, ChatResponse, ChatStream, ModelInfo, ModelProvider, ModelSummary,
     ProviderError,
 };
 use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
 use serde_json::Value;
 use tracing::Instrument;
 
-use crate::config::{ApiFormat, ConfigError, MaxTokensField, ModelConfig, SystemRole};
 use crate::driver::drive;
 use crate::framing::{ByteStream, sse_events};
-use crate::http::{self as h, Timeouts};
+use crate::http as h;
+use crate::options::{Auth, ConfigError, ProviderKind, ProviderOptions};
 use crate::telemetry;
 
-pub use chat::ChatStreamMachine;
-pub use responses::ResponsesStreamMachine;
+use chat::ChatStreamMachine;
+use responses::ResponsesStreamMachine;
 
 /// The default OpenAI base URL.
 pub const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
 
-/// Request settings that do not change per call.
-#[derive(Debug, Clone, Default)]
+/// Which OpenAI API to call (kagent's `apiFormat`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum ApiFormat {
+    /// `POST /chat/completions`.
+    #[default]
+    ChatCompletions,
+    /// `POST /responses`.
+    Responses,
+}
+
+impl<'de> Deserialize<'de> for ApiFormat {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        match s.to_ascii_lowercase().replace(['_', '-'], "").as_str() {
+            "chat" | "chatcompletions" | "completions" => Ok(ApiFormat::ChatCompletions),
+            "responses" | "response" => Ok(ApiFormat::Responses),
+            _ => Err(serde::de::Error::custom(format!(
+                "unknown apiFormat {s:?} (expected chat or responses)"
+            ))),
+        }
+    }
+}
+
+/// The role that carries the system prompt in OpenAI chat requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum SystemRole {
+    /// `role: "system"` (every compatible server understands it).
+    #[default]
+    System,
+    /// `role: "developer"` (OpenAI reasoning models).
+    Developer,
+}
+
+/// The request field that carries the output token limit in Chat Completions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum MaxTokensField {
+    /// `max_tokens` (classic; what most compatible servers read).
+    #[default]
+    MaxTokens,
+    /// `max_completion_tokens` (OpenAI's current field, required by reasoning models).
+    MaxCompletionTokens,
+}
+
+/// OpenAI-specific request settings (the shared ones, such as sampling and the token limit,
+/// are in [`ProviderOptions`]).
+///
+/// ```
+/// use kagent_llm::openai::{ApiFormat, OpenAISettings};
+/// let settings = OpenAISettings::default()
+///     .with_api_format(ApiFormat::Responses)
+///     .with_reasoning_effort("low");
+/// assert!(settings.stream_usage);
+/// ```
+#[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct OpenAISettings {
     /// Chat Completions or Responses.
@@ -45,12 +108,8 @@ pub struct OpenAISettings {
     pub system_role: SystemRole,
     /// `max_tokens` or `max_completion_tokens`.
     pub max_tokens_field: MaxTokensField,
-    /// Default output token limit (the request's wins).
-    pub max_tokens: Option<u32>,
-    /// Default temperature (the request's wins).
-    pub temperature: Option<f32>,
-    /// Default nucleus sampling (the request's wins).
-    pub top_p: Option<f32>,
+    /// `OpenAI-Organization` header.
+    pub organization: Option<String>,
     /// Frequency penalty.
     pub frequency_penalty: Option<f32>,
     /// Presence penalty.
@@ -63,6 +122,124 @@ pub struct OpenAISettings {
     pub reasoning_effort: Option<String>,
     /// Ask for usage in streams (`stream_options.include_usage`; default on).
     pub stream_usage: bool,
+}
+
+impl Default for OpenAISettings {
+    fn default() -> Self {
+        OpenAISettings {
+            api_format: ApiFormat::default(),
+            system_role: SystemRole::default(),
+            max_tokens_field: MaxTokensField::default(),
+            organization: None,
+            frequency_penalty: None,
+            presence_penalty: None,
+            seed: None,
+            n: None,
+            reasoning_effort: None,
+            stream_usage: true,
+        }
+    }
+}
+
+impl OpenAISettings {
+    /// Selects Chat Completions or Responses.
+    #[must_use]
+    pub fn with_api_format(mut self, format: ApiFormat) -> Self {
+        self.api_format = format;
+        self
+    }
+
+    /// Sets the role of the system prompt (Chat Completions).
+    #[must_use]
+    pub fn with_system_role(mut self, role: SystemRole) -> Self {
+        self.system_role = role;
+        self
+    }
+
+    /// Sets the field that carries the output token limit (Chat Completions).
+    #[must_use]
+    pub fn with_max_tokens_field(mut self, field: MaxTokensField) -> Self {
+        self.max_tokens_field = field;
+        self
+    }
+
+    /// Sets the `OpenAI-Organization` header.
+    #[must_use]
+    pub fn with_organization(mut self, organization: impl Into<String>) -> Self {
+        self.organization = Some(organization.into());
+        self
+    }
+
+    /// Sets the frequency penalty.
+    #[must_use]
+    pub fn with_frequency_penalty(mut self, penalty: f32) -> Self {
+        self.frequency_penalty = Some(penalty);
+        self
+    }
+
+    /// Sets the presence penalty.
+    #[must_use]
+    pub fn with_presence_penalty(mut self, penalty: f32) -> Self {
+        self.presence_penalty = Some(penalty);
+        self
+    }
+
+    /// Sets the seed.
+    #[must_use]
+    pub fn with_seed(mut self, seed: i64) -> Self {
+        self.seed = Some(seed);
+        self
+    }
+
+    /// Sets the number of choices (only the first is used).
+    #[must_use]
+    pub fn with_n(mut self, n: u32) -> Self {
+        self.n = Some(n);
+        self
+    }
+
+    /// Sets the reasoning effort (`none`, `minimal`, `low`, `medium`, `high`).
+    #[must_use]
+    pub fn with_reasoning_effort(mut self, effort: impl Into<String>) -> Self {
+        self.reasoning_effort = Some(effort.into());
+        self
+    }
+
+    /// Asks for usage in streams (`stream_options.include_usage`) when `on`.
+    #[must_use]
+    pub fn with_stream_usage(mut self, on: bool) -> Self {
+        self.stream_usage = on;
+        self
+    }
+}
+
+/// Which Azure OpenAI API a provider calls.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AzureApi {
+    /// The v1 API: `{endpoint}/openai/v1/...`, no `api-version`, the deployment as `model`.
+    V1,
+    /// The classic API: `{endpoint}/openai/deployments/{deployment}/...?api-version=V`.
+    Classic {
+        /// The `api-version` query value (e.g. `2024-10-21`).
+        api_version: String,
+    },
+}
+
+impl AzureApi {
+    /// kagent's `apiVersion`: empty, absent or `v1` selects the v1 API, anything else the
+    /// classic API with that version.
+    pub fn from_version(api_version: Option<&str>) -> Self {
+        match api_version
+            .map(str::trim)
+            .filter(|v| !v.is_empty() && *v != "v1")
+        {
+            Some(v) => AzureApi::Classic {
+                api_version: v.to_owned(),
+            },
+            None => AzureApi::V1,
+        }
+    }
 }
 
 /// How to reach the API.
@@ -81,51 +258,29 @@ enum Target {
     },
 }
 
+/// The credential header.
 #[derive(Clone)]
-enum Auth {
+enum Credential {
     None,
     Bearer(SecretString),
     ApiKeyHeader(SecretString),
-}
-
-/// Azure OpenAI settings.
-#[derive(Clone, Default)]
-#[non_exhaustive]
-pub struct AzureOptions {
-    /// `https://{resource}.openai.azure.com`.
-    pub endpoint: String,
-    /// Deployment name.
-    pub deployment: String,
-    /// `api-version`; `None`, empty or `v1` selects the v1 API.
-    pub api_version: Option<String>,
-    /// API key (`api-key` header).
-    pub api_key: Option<SecretString>,
-    /// Entra ID bearer token (used instead of the API key).
-    pub ad_token: Option<SecretString>,
-}
-
-impl fmt::Debug for AzureOptions {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AzureOptions")
-            .field("endpoint", &self.endpoint)
-            .field("deployment", &self.deployment)
-            .field("api_version", &self.api_version)
-            .field("api_key", &self.api_key.as_ref().map(|_| "[REDACTED]"))
-            .field("ad_token", &self.ad_token.as_ref().map(|_| "[REDACTED]"))
-            .finish()
-    }
 }
 
 /// A [`ModelProvider`] for OpenAI, OpenAI-compatible servers and Azure OpenAI.
 ///
 /// ```no_run
 /// use kagent_core::{ChatRequest, Message, ModelProvider};
+/// use kagent_llm::ProviderOptions;
 /// use kagent_llm::openai::OpenAIProvider;
 ///
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-/// let provider = OpenAIProvider::new(reqwest::Client::new(), "gpt-4.1-mini")
-///     .with_api_key("sk-...")
-///     .with_base_url("http://litellm.kagent:4000/v1"); // any OpenAI-compatible server
+/// let provider = OpenAIProvider::new(
+///     reqwest::Client::new(),
+///     "gpt-4.1-mini",
+///     ProviderOptions::new()
+///         .with_api_key("sk-...")
+///         .with_base_url("http://litellm.kagent:4000/v1"), // any OpenAI-compatible server
+/// )?;
 /// let response = provider.chat(&ChatRequest::new(vec![Message::user("hi")])).await?;
 /// println!("{}", response.message.text_content());
 /// # Ok(()) }
@@ -135,10 +290,8 @@ pub struct OpenAIProvider {
     info: ModelInfo,
     client: reqwest::Client,
     target: Target,
-    auth: Auth,
-    organization: Option<String>,
-    headers: HeaderMap,
-    timeouts: Timeouts,
+    credential: Credential,
+    options: ProviderOptions,
     settings: OpenAISettings,
 }
 
@@ -156,212 +309,120 @@ impl fmt::Debug for OpenAIProvider {
         f.debug_struct("OpenAIProvider")
             .field("info", &self.info)
             .field("target", &target)
+            .field("options", &self.options)
             .field("settings", &self.settings)
             .finish_non_exhaustive()
     }
 }
 
 impl OpenAIProvider {
-    /// A provider for `model` at `api.openai.com` with no key; set one with
-    /// [`with_api_key`](Self::with_api_key).
-    pub fn new(client: reqwest::Client, model: impl Into<String>) -> Self {
-        OpenAIProvider {
-            info: ModelInfo {
-                provider: "openai".into(),
-                model: model.into(),
-                capabilities: Capabilities {
-                    vision: true,
-                    ..Capabilities::default()
-                },
-            },
+    /// OpenAI, or any OpenAI-compatible server at `options.base_url` (default
+    /// [`DEFAULT_BASE_URL`]). Authenticates with `Auth::ApiKey` or `Auth::BearerToken` (both
+    /// `Authorization: Bearer`), or not at all.
+    pub fn new(
+        client: reqwest::Client,
+        model: impl Into<String>,
+        options: ProviderOptions,
+    ) -> Result<Self, ConfigError> {
+        let credential = match &options.auth {
+            Auth::None => Credential::None,
+            Auth::ApiKey(k) | Auth::BearerToken(k) => Credential::Bearer(k.clone()),
+            _ => {
+                return Err(options.unsupported_auth(
+                    ProviderKind::OpenAI,
+                    "OpenAI takes an API key or a bearer token",
+                ));
+            }
+        };
+        Ok(OpenAIProvider {
+            info: ModelInfo::new("openai", model)
+                .with_capabilities(Capabilities::default().with_vision(true)),
             client,
             target: Target::OpenAI {
-                base_url: DEFAULT_BASE_URL.into(),
+                base_url: options.base_url_or(DEFAULT_BASE_URL),
             },
-            auth: Auth::None,
-            organization: None,
-            headers: HeaderMap::new(),
-            timeouts: Timeouts::DEFAULT,
-            settings: OpenAISettings {
-                stream_usage: true,
-                ..Default::default()
-            },
-        }
+            credential,
+            options,
+            settings: OpenAISettings::default(),
+        })
     }
 
-    /// An Azure OpenAI provider.
-    pub fn azure(client: reqwest::Client, options: AzureOptions) -> Result<Self, ConfigError> {
-        let endpoint = options.endpoint.trim_end_matches('/').to_owned();
+    /// Azure OpenAI: `options.base_url` is the resource endpoint
+    /// (`https://{resource}.openai.azure.com`, required), `deployment` the deployment name
+    /// (also reported as the model). Authenticates with `Auth::ApiKey` (the `api-key` header)
+    /// or `Auth::BearerToken` (an Entra ID token).
+    pub fn azure(
+        client: reqwest::Client,
+        api: AzureApi,
+        deployment: impl Into<String>,
+        options: ProviderOptions,
+    ) -> Result<Self, ConfigError> {
+        let deployment = deployment.into();
+        let endpoint = options.base_url_or("");
         if endpoint.is_empty() {
             return Err(ConfigError::MissingField {
-                provider: crate::ProviderKind::AzureOpenAI,
+                provider: ProviderKind::AzureOpenAI,
                 field: "azureOpenAI.azureEndpoint".into(),
             });
         }
-        let version = options
-            .api_version
-            .as_deref()
-            .map(str::trim)
-            .filter(|v| !v.is_empty() && *v != "v1");
-        let target = match version {
-            Some(v) => {
-                if options.deployment.is_empty() {
+        let target = match api {
+            AzureApi::Classic { api_version } => {
+                if deployment.is_empty() {
                     return Err(ConfigError::MissingField {
-                        provider: crate::ProviderKind::AzureOpenAI,
+                        provider: ProviderKind::AzureOpenAI,
                         field: "azureOpenAI.azureDeployment".into(),
                     });
                 }
                 Target::AzureClassic {
                     endpoint,
-                    deployment: options.deployment.clone(),
-                    api_version: v.to_owned(),
+                    deployment: deployment.clone(),
+                    api_version,
                 }
             }
-            None => Target::AzureV1 { endpoint },
+            AzureApi::V1 => Target::AzureV1 { endpoint },
         };
-        let auth = match (options.ad_token, options.api_key) {
-            (Some(t), _) => Auth::Bearer(t),
-            (None, Some(k)) => Auth::ApiKeyHeader(k),
-            (None, None) => {
-                return Err(ConfigError::MissingField {
-                    provider: crate::ProviderKind::AzureOpenAI,
-                    field: "apiKey or azureOpenAI.azureAdToken".into(),
-                });
-            }
-        };
-        let mut p = OpenAIProvider::new(client, options.deployment);
-        p.info.provider = "azure.ai.openai".into();
-        p.target = target;
-        p.auth = auth;
-        Ok(p)
-    }
-
-    /// Builds the provider from a [`ModelConfig`] (`OpenAI` or `AzureOpenAI`).
-    pub fn from_config(config: &ModelConfig, client: reqwest::Client) -> Result<Self, ConfigError> {
-        let mut p = match config.provider {
-            crate::ProviderKind::AzureOpenAI => {
-                let a = config
-                    .azure_open_ai
-                    .as_ref()
-                    .ok_or_else(|| config.missing("azureOpenAI"))?;
-                let deployment = a
-                    .azure_deployment
-                    .clone()
-                    .filter(|d| !d.is_empty())
-                    .unwrap_or_else(|| config.model.clone());
-                let mut p = OpenAIProvider::azure(
-                    client,
-                    AzureOptions {
-                        endpoint: a.azure_endpoint.clone(),
-                        deployment,
-                        api_version: a.api_version.clone(),
-                        api_key: config.api_key.clone(),
-                        ad_token: a.azure_ad_token.clone(),
-                    },
-                )?;
-                p.settings.temperature = a.temperature;
-                p.settings.max_tokens = a.max_tokens;
-                p.settings.top_p = a.top_p;
-                // The v1 API takes the deployment as `model` in the body; keep the model name
-                // for reporting when no deployment was given.
-                p
-            }
+        let credential = match &options.auth {
+            Auth::None => Credential::None,
+            Auth::ApiKey(k) => Credential::ApiKeyHeader(k.clone()),
+            Auth::BearerToken(t) => Credential::Bearer(t.clone()),
             _ => {
-                let mut p = OpenAIProvider::new(client, config.model.clone());
-                if let Some(k) = &config.api_key {
-                    p.auth = Auth::Bearer(k.clone());
-                }
-                let o = config.open_ai.clone().unwrap_or_default();
-                if let Some(base) = o.base_url.clone().or_else(|| config.base_url.clone()) {
-                    p = p.with_base_url(base);
-                }
-                p.organization = o.organization.clone().filter(|s| !s.is_empty());
-                p.settings = OpenAISettings {
-                    api_format: o.api_format.unwrap_or_default(),
-                    system_role: o.system_role.unwrap_or_default(),
-                    // Reasoning models take only max_completion_tokens (API reference: max_tokens
-                    // "is not compatible with o1 series models").
-                    max_tokens_field: o.max_tokens_field.unwrap_or(
-                        if o.reasoning_effort.as_deref().is_some_and(|e| !e.is_empty()) {
-                            MaxTokensField::MaxCompletionTokens
-                        } else {
-                            MaxTokensField::MaxTokens
-                        },
-                    ),
-                    max_tokens: o.max_tokens,
-                    temperature: o.temperature,
-                    top_p: o.top_p,
-                    frequency_penalty: o.frequency_penalty,
-                    presence_penalty: o.presence_penalty,
-                    seed: o.seed,
-                    n: o.n,
-                    reasoning_effort: o.reasoning_effort.clone().filter(|s| !s.is_empty()),
-                    stream_usage: true,
-                };
-                p
+                return Err(options.unsupported_auth(
+                    ProviderKind::AzureOpenAI,
+                    "Azure OpenAI takes an API key or an Entra ID bearer token",
+                ));
             }
         };
-        p.headers = config.header_map()?;
-        p.timeouts = config.effective_timeouts();
-        Ok(p)
+        Ok(OpenAIProvider {
+            info: ModelInfo::new("azure.ai.openai", deployment)
+                .with_capabilities(Capabilities::default().with_vision(true)),
+            client,
+            target,
+            credential,
+            options,
+            settings: OpenAISettings::default(),
+        })
     }
 
-    /// Sets the API key (`Authorization: Bearer`; Azure: the `api-key` header).
-    pub fn with_api_key(mut self, key: impl Into<String>) -> Self {
-        let key = SecretString::from(key.into());
-        self.auth = match (&self.target, &self.auth) {
-            (Target::OpenAI { .. }, _) => Auth::Bearer(key),
-            (_, Auth::Bearer(t)) => Auth::Bearer(t.clone()),
-            _ => Auth::ApiKeyHeader(key),
-        };
-        self
-    }
-
-    /// Sets the base URL (OpenAI-compatible servers). No effect on Azure providers.
-    pub fn with_base_url(mut self, base_url: impl Into<String>) -> Self {
-        if let Target::OpenAI { base_url: b } = &mut self.target {
-            *b = base_url.into().trim_end_matches('/').to_owned();
-        }
-        self
-    }
-
-    /// Sets the `OpenAI-Organization` header.
-    pub fn with_organization(mut self, org: impl Into<String>) -> Self {
-        self.organization = Some(org.into());
-        self
-    }
-
-    /// Replaces the request settings.
+    /// Sets the OpenAI-specific request settings.
+    #[must_use]
     pub fn with_settings(mut self, settings: OpenAISettings) -> Self {
         self.settings = settings;
         self
     }
 
-    /// The request settings.
+    /// The OpenAI-specific request settings.
     pub fn settings(&self) -> &OpenAISettings {
         &self.settings
     }
 
-    /// Selects Chat Completions or Responses.
-    pub fn with_api_format(mut self, format: ApiFormat) -> Self {
-        self.settings.api_format = format;
-        self
-    }
-
-    /// Adds headers sent with every request.
-    pub fn with_headers(mut self, headers: HeaderMap) -> Self {
-        self.headers.extend(headers);
-        self
-    }
-
-    /// Sets the timeouts.
-    pub fn with_timeouts(mut self, timeouts: Timeouts) -> Self {
-        self.timeouts = timeouts;
-        self
+    /// The shared options the provider was built with.
+    pub fn options(&self) -> &ProviderOptions {
+        &self.options
     }
 
     /// Sets the provider name reported in spans and errors (default `openai`, Azure
-    /// `azure.ai.openai`).
+    /// `azure.ai.openai`); useful for OpenAI-compatible servers (`vllm`, `litellm`, ...).
+    #[must_use]
     pub fn with_provider_name(mut self, name: impl Into<String>) -> Self {
         self.info.provider = name.into();
         self
@@ -392,22 +453,29 @@ impl OpenAIProvider {
     }
 
     fn request_headers(&self) -> Result<HeaderMap, ProviderError> {
-        let mut headers = self.headers.clone();
-        match &self.auth {
-            Auth::None => {}
-            Auth::Bearer(t) => {
-                let v =
-                    h::secret_header(self.provider(), &format!("Bearer {}", t.expose_secret()))?;
-                headers.insert(http::header::AUTHORIZATION, v);
+        let mut headers = self.options.default_headers.clone();
+        match &self.credential {
+            Credential::None => {}
+            Credential::Bearer(t) => {
+                headers.insert(http::header::AUTHORIZATION, h::bearer(self.provider(), t)?);
             }
-            Auth::ApiKeyHeader(k) => {
+            Credential::ApiKeyHeader(k) => {
                 let v = h::secret_header(self.provider(), k.expose_secret())?;
                 headers.insert(HeaderName::from_static("api-key"), v);
             }
         }
-        if let Some(org) = &self.organization
-            && let Ok(v) = HeaderValue::from_str(org)
+        if let Some(org) = self
+            .settings
+            .organization
+            .as_deref()
+            .filter(|o| !o.is_empty())
         {
+            let v = HeaderValue::from_str(org).map_err(|_| {
+                ProviderError::configuration(
+                    self.provider(),
+                    "the organization contains characters not allowed in an HTTP header",
+                )
+            })?;
             headers.insert(HeaderName::from_static("openai-organization"), v);
         }
         Ok(headers)
@@ -421,14 +489,15 @@ impl OpenAIProvider {
         }
     }
 
+    /// The request body. Every request passes here: endpoint-specific adaptations of the body
+    /// go after the shared builders, keyed on the target.
     fn body(&self, request: &ChatRequest, stream: bool) -> Value {
-        match self.settings.api_format {
+        let (s, o) = (&self.settings, &self.options);
+        match s.api_format {
             ApiFormat::ChatCompletions => {
-                chat::build_body(&self.settings, request, self.body_model(), stream)
+                chat::build_body(s, o, request, self.body_model(), stream)
             }
-            ApiFormat::Responses => {
-                responses::build_body(&self.settings, request, &self.info.model, stream)
-            }
+            ApiFormat::Responses => responses::build_body(s, o, request, &self.info.model, stream),
         }
     }
 
@@ -447,26 +516,43 @@ impl OpenAIProvider {
             &self.url(self.op()),
             self.request_headers()?,
             &body,
-            self.timeouts.request,
+            self.options.timeouts.request,
         )
         .await?;
         match self.settings.api_format {
             ApiFormat::ChatCompletions => {
                 let c: chat::Completion =
-                    h::read_json(self.provider(), resp, self.timeouts.request).await?;
+                    h::read_json(self.provider(), resp, self.options.timeouts.request).await?;
                 Ok(chat::parse_completion(c))
             }
             ApiFormat::Responses => {
-                let v: Value = h::read_json(self.provider(), resp, self.timeouts.request).await?;
+                let v: Value =
+                    h::read_json(self.provider(), resp, self.options.timeouts.request).await?;
                 responses::parse_response(self.provider(), &v)
             }
         }
     }
 }
 
-/// Decodes a Chat Completions SSE body (a recording, or any byte stream) into chat events,
-/// exactly as [`OpenAIProvider::chat_stream`] does after the HTTP exchange.
-pub fn decode_chat_stream(provider: &str, bytes: ByteStream) -> ChatStream {
+/// Decodes a Chat Completions SSE body (a recording, or any stream of byte chunks) into chat
+/// events, exactly as [`OpenAIProvider::chat_stream`] does after the HTTP exchange.
+///
+/// ```
+/// use bytes::Bytes;
+/// use kagent_core::collect_stream;
+///
+/// let body = "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"hi\"},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n";
+/// let chunks = futures::stream::iter([Ok(Bytes::from(body))]);
+/// let stream = kagent_llm::openai::decode_chat_stream("openai", chunks);
+/// let answer = futures::executor::block_on(collect_stream("openai", stream))?;
+/// assert_eq!(answer.message.text_content(), "hi");
+/// # Ok::<(), kagent_core::ProviderError>(())
+/// ```
+pub fn decode_chat_stream<S>(provider: &str, bytes: S) -> ChatStream
+where
+    S: Stream<Item = Result<Bytes, ProviderError>> + Send + 'static,
+{
+    let bytes: ByteStream = Box::pin(bytes);
     drive(
         provider,
         sse_events(provider, bytes),
@@ -475,8 +561,13 @@ pub fn decode_chat_stream(provider: &str, bytes: ByteStream) -> ChatStream {
     )
 }
 
-/// Decodes a Responses API SSE body into chat events.
-pub fn decode_responses_stream(provider: &str, bytes: ByteStream) -> ChatStream {
+/// Decodes a Responses API SSE body (a recording, or any stream of byte chunks) into chat
+/// events.
+pub fn decode_responses_stream<S>(provider: &str, bytes: S) -> ChatStream
+where
+    S: Stream<Item = Result<Bytes, ProviderError>> + Send + 'static,
+{
+    let bytes: ByteStream = Box::pin(bytes);
     drive(
         provider,
         sse_events(provider, bytes),
@@ -512,7 +603,7 @@ impl ModelProvider for OpenAIProvider {
                 &self.url(self.op()),
                 headers,
                 &body,
-                self.timeouts.request,
+                self.options.timeouts.request,
             )
             .await
         }
@@ -526,7 +617,7 @@ impl ModelProvider for OpenAIProvider {
             }
         };
         let provider = self.provider();
-        let bytes = h::byte_stream(provider, resp, self.timeouts.stream_idle);
+        let bytes = h::byte_stream(provider, resp, self.options.timeouts.stream_idle);
         let events = sse_events(provider, bytes);
         Ok(match self.settings.api_format {
             ApiFormat::ChatCompletions => {
@@ -549,19 +640,17 @@ impl ModelProvider for OpenAIProvider {
                 self.provider(),
                 &self.url("models"),
                 self.request_headers()?,
-                self.timeouts.request,
+                self.options.timeouts.request,
             )
             .await?;
-            let v: Value = h::read_json(self.provider(), resp, self.timeouts.request).await?;
+            let v: Value =
+                h::read_json(self.provider(), resp, self.options.timeouts.request).await?;
             Ok(v.get("data")
                 .and_then(Value::as_array)
                 .into_iter()
                 .flatten()
                 .filter_map(|m| m.get("id").and_then(Value::as_str))
-                .map(|id| ModelSummary {
-                    id: id.to_owned(),
-                    display_name: None,
-                })
+                .map(ModelSummary::new)
                 .collect())
         }
         .instrument(span)

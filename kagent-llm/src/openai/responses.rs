@@ -10,9 +10,11 @@ use kagent_core::{
 use serde_json::{Map, Value, json};
 
 use super::OpenAISettings;
-use super::chat::{image_url, json_f32};
-use crate::driver::StreamMachine;
+use super::chat::image_url;
+use crate::driver::{End, Flow, StreamMachine};
 use crate::framing::SseEvent;
+use crate::options::ProviderOptions;
+use crate::wire::json_f32;
 
 fn user_content(parts: &[ContentPart]) -> Value {
     Value::Array(
@@ -31,10 +33,12 @@ fn user_content(parts: &[ContentPart]) -> Value {
 /// The request body of `POST /responses`.
 pub(crate) fn build_body(
     s: &OpenAISettings,
+    o: &ProviderOptions,
     req: &ChatRequest,
     model: &str,
     stream: bool,
 ) -> Value {
+    let sampling = o.sampling(req);
     let mut input = Vec::new();
     for m in &req.messages {
         match m {
@@ -95,15 +99,19 @@ pub(crate) fn build_body(
             body.insert("tool_choice".into(), c);
         }
     }
-    if let Some(max) = req.max_tokens.or(s.max_tokens) {
+    if let Some(max) = sampling.max_output_tokens {
         body.insert("max_output_tokens".into(), max.into());
     }
-    if let Some(t) = req.temperature.or(s.temperature) {
+    if let Some(t) = sampling.temperature {
         body.insert("temperature".into(), json_f32(t));
     }
-    if let Some(p) = req.top_p.or(s.top_p) {
+    if let Some(p) = sampling.top_p {
         body.insert("top_p".into(), json_f32(p));
     }
+    if let Some(k) = sampling.top_k {
+        body.insert("top_k".into(), k.into());
+    }
+    // The Responses API has no stop sequences: neither the request's nor the defaults are sent.
     if let Some(e) = s.reasoning_effort.as_deref() {
         body.insert("reasoning".into(), json!({"effort": e}));
         if e != "none" {
@@ -254,7 +262,7 @@ struct CallAcc {
 
 /// The Responses stream state machine.
 #[derive(Debug)]
-pub struct ResponsesStreamMachine {
+pub(crate) struct ResponsesStreamMachine {
     provider: String,
     calls: Vec<CallAcc>,
     next_position: usize,
@@ -263,7 +271,7 @@ pub struct ResponsesStreamMachine {
 
 impl ResponsesStreamMachine {
     /// A machine for one response.
-    pub fn new(provider: &str) -> Self {
+    pub(crate) fn new(provider: &str) -> Self {
         ResponsesStreamMachine {
             provider: provider.to_owned(),
             calls: Vec::new(),
@@ -344,7 +352,7 @@ impl ResponsesStreamMachine {
         ty: &str,
         v: &Value,
         out: &mut VecDeque<ChatEvent>,
-    ) -> Result<bool, ProviderError> {
+    ) -> Result<Flow, ProviderError> {
         match ty {
             "response.created" | "response.in_progress" => {
                 if !self.meta_sent
@@ -441,7 +449,7 @@ impl ResponsesStreamMachine {
                 }
                 let (reason, raw) = finish_of(&r, !self.calls.is_empty());
                 out.push_back(ChatEvent::Finish { reason, raw });
-                return Ok(true);
+                return Ok(Flow::Done);
             }
             "response.failed" => {
                 let err = v
@@ -471,7 +479,7 @@ impl ResponsesStreamMachine {
             // Everything else (web search, MCP, keepalive, content_part, annotations, ...).
             _ => {}
         }
-        Ok(false)
+        Ok(Flow::Continue)
     }
 }
 
@@ -480,15 +488,17 @@ impl StreamMachine<SseEvent> for ResponsesStreamMachine {
         &mut self,
         frame: SseEvent,
         out: &mut VecDeque<ChatEvent>,
-    ) -> Result<bool, ProviderError> {
+    ) -> Result<Flow, ProviderError> {
         let data = frame.data().trim();
         if data.is_empty() || data == "[DONE]" {
-            return Ok(false);
+            return Ok(Flow::Continue);
         }
-        let v: Value = serde_json::from_str(data).map_err(|e| ProviderError::Decode {
-            provider: self.provider.clone(),
-            message: format!("invalid Responses event: {e}"),
-            source: Some(Box::new(e)),
+        let v: Value = serde_json::from_str(data).map_err(|e| {
+            ProviderError::decode(
+                self.provider.clone(),
+                format!("invalid Responses event: {e}"),
+                Some(Box::new(e)),
+            )
         })?;
         // Route on data.type; fall back to the SSE event name.
         let ty = match str_of(&v, "type") {
@@ -498,7 +508,9 @@ impl StreamMachine<SseEvent> for ResponsesStreamMachine {
         self.on_event(&ty, &v, out)
     }
 
-    fn truncated(&mut self, _out: &mut VecDeque<ChatEvent>) -> String {
-        "stream closed before response.completed".into()
+    fn end(&mut self, _out: &mut VecDeque<ChatEvent>) -> Result<End, ProviderError> {
+        Ok(End::Truncated(
+            "stream closed before response.completed".into(),
+        ))
     }
 }

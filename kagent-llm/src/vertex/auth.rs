@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use kagent_core::{ApiErrorDetails, ProviderError};
+use kagent_core::{ApiErrorDetails, ApiErrorKind, ProviderError, TimeoutPhase};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
@@ -307,7 +307,7 @@ impl MetadataAuth {
             Err(_) => {
                 return Err(ProviderError::Timeout {
                     provider: PROVIDER.into(),
-                    phase: "token exchange".into(),
+                    phase: TimeoutPhase::TokenExchange,
                     after: TOKEN_TIMEOUT,
                 });
             }
@@ -317,25 +317,17 @@ impl MetadataAuth {
             crate::error::from_reqwest(PROVIDER, e, "fetching a metadata server token")
         })?;
         if !status.is_success() {
-            let details = ApiErrorDetails {
-                status: Some(status.as_u16()),
-                message: format!(
-                    "metadata server token request failed: {}",
-                    String::from_utf8_lossy(bytes.get(..bytes.len().min(200)).unwrap_or_default())
-                ),
-                ..Default::default()
-            };
-            return Err(if status.is_server_error() {
-                ProviderError::Server {
-                    provider: PROVIDER.into(),
-                    details,
-                }
+            let details = ApiErrorDetails::new(format!(
+                "metadata server token request failed: {}",
+                String::from_utf8_lossy(bytes.get(..bytes.len().min(200)).unwrap_or_default())
+            ))
+            .with_status(status.as_u16());
+            let kind = if status.is_server_error() {
+                ApiErrorKind::Server
             } else {
-                ProviderError::Authentication {
-                    provider: PROVIDER.into(),
-                    details,
-                }
-            });
+                ApiErrorKind::Authentication
+            };
+            return Err(ProviderError::api(PROVIDER, kind, details));
         }
         let parsed: TokenResponse =
             serde_json::from_slice(&bytes).map_err(|e| ProviderError::Decode {
@@ -374,7 +366,7 @@ impl ServiceAccountAuth {
             Ok(r) => r,
             Err(_) => Err(ProviderError::Timeout {
                 provider: "gcp.vertex_ai".into(),
-                phase: "token exchange".into(),
+                phase: TimeoutPhase::TokenExchange,
                 after: TOKEN_TIMEOUT,
             }),
         }
@@ -408,23 +400,15 @@ impl ServiceAccountAuth {
                 .get("error_description")
                 .and_then(|e| e.as_str())
                 .unwrap_or("no description");
-            let details = ApiErrorDetails {
-                status: Some(status.as_u16()),
-                error_type: kind,
-                message: format!("token exchange failed: {desc}"),
-                ..Default::default()
-            };
-            return Err(if status.is_server_error() || status.as_u16() == 429 {
-                ProviderError::Server {
-                    provider: PROVIDER.into(),
-                    details,
-                }
+            let mut details = ApiErrorDetails::new(format!("token exchange failed: {desc}"))
+                .with_status(status.as_u16());
+            details.error_type = kind;
+            let kind = if status.is_server_error() || status.as_u16() == 429 {
+                ApiErrorKind::Server
             } else {
-                ProviderError::Authentication {
-                    provider: PROVIDER.into(),
-                    details,
-                }
-            });
+                ApiErrorKind::Authentication
+            };
+            return Err(ProviderError::api(PROVIDER, kind, details));
         }
         let parsed: TokenResponse =
             serde_json::from_slice(&bytes).map_err(|e| ProviderError::Decode {

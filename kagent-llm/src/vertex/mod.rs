@@ -9,6 +9,8 @@ mod auth;
 
 pub use auth::{GoogleAuth, ServiceAccountKey, TokenSource};
 
+use kagent_core::{ApiErrorKind, ProviderError};
+
 /// A Vertex AI project and location.
 ///
 /// The host follows the location: `global` uses `aiplatform.googleapis.com`, the multi-regions
@@ -76,83 +78,17 @@ impl VertexLocation {
 /// "quota" ("Resource has been exhausted (e.g. check quota).", "Quota exceeded for
 /// aiplatform.googleapis.com/..._per_minute_..."). Google documents these as retryable with
 /// backoff, so for Google endpoints they are rate limits, not spent quota.
-pub(crate) fn google_rate_limit(e: kagent_core::ProviderError) -> kagent_core::ProviderError {
+pub(crate) fn google_rate_limit(e: ProviderError) -> ProviderError {
     match e {
-        kagent_core::ProviderError::QuotaExceeded { provider, details }
-            if details.error_type.as_deref() == Some("RESOURCE_EXHAUSTED") =>
-        {
-            kagent_core::ProviderError::RateLimited { provider, details }
+        ProviderError::Api {
+            provider,
+            kind: ApiErrorKind::QuotaExceeded,
+            details,
+        } if details.error_type.as_deref() == Some("RESOURCE_EXHAUSTED") => {
+            ProviderError::api(provider, ApiErrorKind::RateLimited, details)
         }
         other => other,
     }
-}
-
-/// Vertex location and credentials from a kagent `VertexBaseConfig`: `credentialsJson` (a
-/// service-account key), `accessToken`, or the API key field (kagent keeps the service-account
-/// JSON in `apiKeySecret`: JSON is used as a key, anything else as an access token); without
-/// any of these, application default credentials (`GOOGLE_APPLICATION_CREDENTIALS`, then the
-/// metadata server).
-pub(crate) fn from_config(
-    config: &crate::config::ModelConfig,
-    base: &crate::config::VertexBaseConfig,
-    block: &str,
-    client: &reqwest::Client,
-) -> Result<(VertexLocation, GoogleAuth), crate::config::ConfigError> {
-    use secrecy::ExposeSecret;
-    if base.project_id.is_empty() {
-        return Err(config.missing(&format!("{block}.projectID")));
-    }
-    if base.location.is_empty() {
-        return Err(config.missing(&format!("{block}.location")));
-    }
-    let mut location = VertexLocation::new(base.project_id.clone(), base.location.clone());
-    if let Some(url) = config.base_url.as_ref().filter(|u| !u.is_empty()) {
-        location = location.with_base_url(url.clone());
-    }
-    let sa = |json: &str| -> Result<GoogleAuth, crate::config::ConfigError> {
-        let key = ServiceAccountKey::from_json(json).map_err(|e| {
-            crate::config::ConfigError::InvalidValue {
-                field: format!("{block}.credentialsJson"),
-                message: e.to_string(),
-            }
-        })?;
-        GoogleAuth::service_account(key, client.clone()).map_err(|e| {
-            crate::config::ConfigError::InvalidValue {
-                field: format!("{block}.credentialsJson"),
-                message: e.to_string(),
-            }
-        })
-    };
-    let auth = if let Some(json) = &base.credentials_json {
-        sa(json.expose_secret())?
-    } else if let Some(token) = &base.access_token {
-        GoogleAuth::token(token.clone())
-    } else if let Some(key) = config.api_key() {
-        if key.trim_start().starts_with('{') {
-            sa(key)?
-        } else {
-            GoogleAuth::token(key.to_owned())
-        }
-    } else {
-        // Application default credentials: a key file named by GOOGLE_APPLICATION_CREDENTIALS,
-        // else the metadata server (GKE workload identity, GCE).
-        match std::env::var("GOOGLE_APPLICATION_CREDENTIALS")
-            .ok()
-            .filter(|p| !p.is_empty())
-        {
-            Some(path) => {
-                let json = std::fs::read_to_string(&path).map_err(|source| {
-                    crate::config::ConfigError::Io {
-                        path: path.into(),
-                        source,
-                    }
-                })?;
-                sa(&json)?
-            }
-            None => GoogleAuth::metadata_server(client.clone()),
-        }
-    };
-    Ok((location, auth))
 }
 
 #[cfg(test)]

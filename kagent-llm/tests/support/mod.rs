@@ -14,26 +14,35 @@ use futures::StreamExt;
 use kagent_core::{
     ChatEvent, ChatRequest, ChatResponse, ChatStream, Message, ProviderError, ToolEffect, ToolSpec,
 };
-use kagent_llm::http::Timeouts;
 use kagent_llm::openai::OpenAIProvider;
 use kagent_llm::testing::WireServer;
+use kagent_llm::{ProviderOptions, Timeouts};
 use serde_json::{Value, json};
 
 /// An OpenAI provider pointed at the wire server, key `sk-test`.
 pub fn openai(server: &WireServer) -> OpenAIProvider {
-    OpenAIProvider::new(reqwest::Client::new(), "gpt-4o")
+    openai_with(server, openai_options(server))
+}
+
+/// The options of [`openai`]: key `sk-test`, the wire server, [`test_timeouts`].
+pub fn openai_options(server: &WireServer) -> ProviderOptions {
+    ProviderOptions::new()
         .with_api_key("sk-test")
         .with_base_url(format!("{}/v1", server.url()))
         .with_timeouts(test_timeouts())
 }
 
+/// An OpenAI provider for `gpt-4o` with these options.
+pub fn openai_with(_server: &WireServer, options: ProviderOptions) -> OpenAIProvider {
+    OpenAIProvider::new(reqwest::Client::new(), "gpt-4o", options).unwrap()
+}
+
 /// Short timeouts so a hang becomes a failure quickly.
 pub fn test_timeouts() -> Timeouts {
-    Timeouts {
-        connect: Some(Duration::from_secs(5)),
-        request: Some(Duration::from_secs(10)),
-        stream_idle: Some(Duration::from_secs(10)),
-    }
+    Timeouts::NONE
+        .with_connect(Some(Duration::from_secs(5)))
+        .with_request(Some(Duration::from_secs(10)))
+        .with_stream_idle(Some(Duration::from_secs(10)))
 }
 
 /// `data: {json}\n\n`.

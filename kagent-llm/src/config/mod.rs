@@ -1,6 +1,10 @@
 //! One configuration type for every provider, mirroring kagent's `ModelConfig` spec
 //! (`kagent.dev/v1alpha2`, `go/api/v1alpha2/modelconfig_types.go`), and the factory
-//! [`build_provider`] that turns it into a boxed [`ModelProvider`].
+//! [`build_provider`] that turns it into the `Arc<dyn ModelProvider>` an agent takes.
+//!
+//! [`build_provider`] is the one path from a configuration to a provider: it reads the shared
+//! [`ProviderOptions`](crate::ProviderOptions) (key, endpoint, headers, timeouts, sampling,
+//! token limit) from the configuration, then calls the provider's public constructor.
 //!
 //! Field names are kagent's (camelCase, `openAI`, `azureOpenAI`, `geminiVertexAI`, ...), so a
 //! `ModelConfig.spec` deserializes as it is. Sampling numbers that kagent stores as strings
@@ -11,146 +15,23 @@
 //!
 //! Secrets ([`SecretString`]) never show in `Debug`, `Display` or errors.
 
+mod build;
+
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use kagent_core::ModelProvider;
+use kagent_core::TlsOptions;
 use secrecy::{ExposeSecret, SecretString};
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 use serde_json::Value;
 
-use crate::http::{HttpOptions, Timeouts, TlsOptions, header_map};
+pub use crate::openai::{ApiFormat, MaxTokensField, SystemRole};
+pub use crate::options::{ConfigError, ProviderKind};
+pub use build::build_provider;
 
-/// Why a configuration cannot be turned into a provider.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum ConfigError {
-    /// A required field is missing.
-    #[error("{provider}: missing required field `{field}`")]
-    MissingField {
-        /// The provider.
-        provider: ProviderKind,
-        /// The field (kagent spelling, e.g. `azureOpenAI.azureEndpoint`).
-        field: String,
-    },
-    /// A field has a value that cannot be used.
-    #[error("invalid value for `{field}`: {message}")]
-    InvalidValue {
-        /// The field.
-        field: String,
-        /// What is wrong (never contains a secret).
-        message: String,
-    },
-    /// TLS material could not be used.
-    #[error("TLS configuration: {message}")]
-    Tls {
-        /// What failed.
-        message: String,
-        /// The underlying error.
-        #[source]
-        source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
-    },
-    /// A file named in the configuration could not be read.
-    #[error("could not read {path}")]
-    Io {
-        /// The file.
-        path: PathBuf,
-        /// The underlying error.
-        #[source]
-        source: std::io::Error,
-    },
-    /// This build cannot create the provider.
-    #[error("{provider}: {message}")]
-    Unsupported {
-        /// The provider.
-        provider: ProviderKind,
-        /// Why.
-        message: String,
-    },
-}
-
-/// The provider of a model (kagent's `spec.provider`). Lower-case and snake/kebab spellings
-/// are accepted too (`openai`, `azure_openai`, `gemini-vertex-ai`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-#[non_exhaustive]
-pub enum ProviderKind {
-    /// OpenAI, or any OpenAI-compatible server via `openAI.baseUrl` (kagent's default).
-    #[default]
-    OpenAI,
-    /// Azure OpenAI.
-    AzureOpenAI,
-    /// Anthropic Messages API.
-    Anthropic,
-    /// Anthropic models on Google Vertex AI.
-    AnthropicVertexAI,
-    /// Gemini API (Google AI Studio).
-    Gemini,
-    /// Gemini on Google Vertex AI.
-    GeminiVertexAI,
-    /// Ollama's native API.
-    Ollama,
-    /// Amazon Bedrock Converse.
-    Bedrock,
-}
-
-impl ProviderKind {
-    /// kagent's spelling.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ProviderKind::OpenAI => "OpenAI",
-            ProviderKind::AzureOpenAI => "AzureOpenAI",
-            ProviderKind::Anthropic => "Anthropic",
-            ProviderKind::AnthropicVertexAI => "AnthropicVertexAI",
-            ProviderKind::Gemini => "Gemini",
-            ProviderKind::GeminiVertexAI => "GeminiVertexAI",
-            ProviderKind::Ollama => "Ollama",
-            ProviderKind::Bedrock => "Bedrock",
-        }
-    }
-}
-
-impl fmt::Display for ProviderKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl std::str::FromStr for ProviderKind {
-    type Err = ConfigError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let norm: String = s
-            .chars()
-            .filter(|c| !matches!(c, '_' | '-' | ' '))
-            .flat_map(char::to_lowercase)
-            .collect();
-        Ok(match norm.as_str() {
-            "openai" => ProviderKind::OpenAI,
-            "azureopenai" | "azure" => ProviderKind::AzureOpenAI,
-            "anthropic" => ProviderKind::Anthropic,
-            "anthropicvertexai" | "anthropicvertex" => ProviderKind::AnthropicVertexAI,
-            "gemini" => ProviderKind::Gemini,
-            "geminivertexai" | "geminivertex" | "vertexai" => ProviderKind::GeminiVertexAI,
-            "ollama" => ProviderKind::Ollama,
-            "bedrock" | "awsbedrock" => ProviderKind::Bedrock,
-            _ => {
-                return Err(ConfigError::InvalidValue {
-                    field: "provider".into(),
-                    message: format!("unknown provider {s:?}"),
-                });
-            }
-        })
-    }
-}
-
-impl<'de> Deserialize<'de> for ProviderKind {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        s.parse().map_err(serde::de::Error::custom)
-    }
-}
+use crate::options::{Timeouts, header_map};
 
 /// Headers sent with every request (kagent's `defaultHeaders`). Values of credential-like
 /// headers (`Authorization`, `*api-key*`, `*token*`, ...) are redacted in `Debug`.
@@ -162,7 +43,7 @@ impl fmt::Debug for DefaultHeaders {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut m = f.debug_map();
         for (k, v) in &self.0 {
-            if crate::http::is_sensitive_header(k) {
+            if crate::options::is_sensitive_header(k) {
                 m.entry(k, &"[REDACTED]");
             } else {
                 m.entry(k, v);
@@ -294,20 +175,20 @@ impl ModelConfig {
         )
     }
 
-    /// Client options from this configuration (reads `tls.caCertFile` when set).
-    pub fn http_options(&self) -> Result<HttpOptions, ConfigError> {
+    /// The TLS settings of the configuration, the CA read from `tls.caCertFile` when set.
+    pub fn tls_options(&self) -> Result<TlsOptions, ConfigError> {
         let mut tls = TlsOptions::default();
         if let Some(c) = &self.tls {
-            tls.disable_verify = c.disable_verify;
+            tls.insecure_skip_verify = c.disable_verify;
             tls.disable_system_cas = c.disable_system_cas;
             if let Some(pem) = &c.ca_cert_pem {
-                tls.ca_pem = Some(pem.as_bytes().to_vec());
+                tls.ca_cert_pem = Some(pem.clone());
             } else if let Some(path) = &c.ca_cert_file {
-                let pem = std::fs::read(path).map_err(|source| ConfigError::Io {
+                let pem = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
                     path: path.clone(),
                     source,
                 })?;
-                tls.ca_pem = Some(pem);
+                tls.ca_cert_pem = Some(pem);
             } else if c.ca_cert_secret_ref.is_some() {
                 return Err(ConfigError::InvalidValue {
                     field: "tls.caCertSecretRef".into(),
@@ -315,18 +196,27 @@ impl ModelConfig {
                 });
             }
         }
-        Ok(HttpOptions {
-            timeouts: self.effective_timeouts(),
-            tls,
-            // Default headers are applied per request by the providers (so they also apply to
-            // an injected client), not baked into the client.
-            default_headers: http::HeaderMap::new(),
-        })
+        Ok(tls)
     }
 
-    /// Builds a `reqwest::Client` for this configuration (connect timeout and TLS).
+    /// Builds a `reqwest::Client` for this configuration: the TLS settings (through
+    /// kagent-core's shared [`client_builder`](kagent_core::http::client_builder)) and the
+    /// connect timeout. Request and stream timeouts are applied per call by the provider (a
+    /// client-wide total timeout would also cut long streams).
     pub fn build_client(&self) -> Result<reqwest::Client, ConfigError> {
-        crate::http::build_client(&self.http_options()?)
+        let tls = self.tls_options()?;
+        let mut builder =
+            kagent_core::http::client_builder(&tls).map_err(|e| ConfigError::Tls {
+                message: e.to_string(),
+                source: Some(Box::new(e)),
+            })?;
+        if let Some(connect) = self.effective_timeouts().connect {
+            builder = builder.connect_timeout(connect);
+        }
+        builder.build().map_err(|e| ConfigError::Tls {
+            message: "could not build the HTTP client".into(),
+            source: Some(Box::new(e)),
+        })
     }
 
     pub(crate) fn missing(&self, field: &str) -> ConfigError {
@@ -384,54 +274,6 @@ pub struct TimeoutsConfig {
     /// Longest gap between two chunks of a stream.
     #[serde(default, deserialize_with = "de::opt_f64")]
     pub stream_idle_seconds: Option<f64>,
-}
-
-/// Which OpenAI API to call (kagent's `apiFormat`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[non_exhaustive]
-pub enum ApiFormat {
-    /// `POST /chat/completions`.
-    #[default]
-    ChatCompletions,
-    /// `POST /responses`.
-    Responses,
-}
-
-impl<'de> Deserialize<'de> for ApiFormat {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        match s.to_ascii_lowercase().replace(['_', '-'], "").as_str() {
-            "chat" | "chatcompletions" | "completions" => Ok(ApiFormat::ChatCompletions),
-            "responses" | "response" => Ok(ApiFormat::Responses),
-            _ => Err(serde::de::Error::custom(format!(
-                "unknown apiFormat {s:?} (expected chat or responses)"
-            ))),
-        }
-    }
-}
-
-/// The role that carries the system prompt in OpenAI chat requests.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
-#[serde(rename_all = "lowercase")]
-#[non_exhaustive]
-pub enum SystemRole {
-    /// `role: "system"` (every compatible server understands it).
-    #[default]
-    System,
-    /// `role: "developer"` (OpenAI reasoning models).
-    Developer,
-}
-
-/// The request field that carries the output token limit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum MaxTokensField {
-    /// `max_tokens` (classic; what most compatible servers read).
-    #[default]
-    MaxTokens,
-    /// `max_completion_tokens` (OpenAI's current field, required by reasoning models).
-    MaxCompletionTokens,
 }
 
 /// kagent's `openAI` block.
@@ -644,75 +486,6 @@ pub struct BedrockConfig {
     pub session_token: Option<SecretString>,
 }
 
-/// Builds the provider a configuration describes, using the given (injected) client.
-///
-/// ```
-/// use kagent_llm::config::{ModelConfig, build_provider};
-///
-/// let config: ModelConfig = serde_json::from_value(serde_json::json!({
-///     "provider": "OpenAI",
-///     "model": "gpt-4.1-mini",
-///     "apiKey": "sk-test",
-///     "openAI": {"temperature": "0.2", "maxTokens": 1024}
-/// }))?;
-/// let client = config.build_client()?;
-/// let provider = build_provider(&config, client)?;
-/// assert_eq!(provider.info().model, "gpt-4.1-mini");
-/// assert!(!format!("{config:?}").contains("sk-test"));
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-pub fn build_provider(
-    config: &ModelConfig,
-    client: reqwest::Client,
-) -> Result<Box<dyn ModelProvider>, ConfigError> {
-    if config.model.trim().is_empty() {
-        return Err(config.missing("model"));
-    }
-    match config.provider {
-        // ---- providers of part 1 (OpenAI family and Ollama) ----
-        ProviderKind::OpenAI => build_openai(config, client),
-        ProviderKind::AzureOpenAI => build_azure(config, client),
-        ProviderKind::Ollama => build_ollama(config, client),
-        // ---- providers of part 2 (Anthropic, Gemini, Vertex AI, Bedrock) ----
-        ProviderKind::Anthropic | ProviderKind::AnthropicVertexAI => Ok(Box::new(
-            crate::anthropic::AnthropicProvider::from_config(config, client)?,
-        )),
-        ProviderKind::Gemini | ProviderKind::GeminiVertexAI => Ok(Box::new(
-            crate::gemini::GeminiProvider::from_config(config, client)?,
-        )),
-        ProviderKind::Bedrock => Ok(Box::new(crate::bedrock::BedrockProvider::from_config(
-            config, client,
-        )?)),
-    }
-}
-
-fn build_openai(
-    config: &ModelConfig,
-    client: reqwest::Client,
-) -> Result<Box<dyn ModelProvider>, ConfigError> {
-    Ok(Box::new(crate::openai::OpenAIProvider::from_config(
-        config, client,
-    )?))
-}
-
-fn build_azure(
-    config: &ModelConfig,
-    client: reqwest::Client,
-) -> Result<Box<dyn ModelProvider>, ConfigError> {
-    Ok(Box::new(crate::openai::OpenAIProvider::from_config(
-        config, client,
-    )?))
-}
-
-fn build_ollama(
-    config: &ModelConfig,
-    client: reqwest::Client,
-) -> Result<Box<dyn ModelProvider>, ConfigError> {
-    Ok(Box::new(crate::ollama::OllamaProvider::from_config(
-        config, client,
-    )?))
-}
-
 /// Lenient number parsing: kagent stores several numbers as strings.
 pub(crate) mod de {
     use serde::{Deserialize, Deserializer};
@@ -794,7 +567,7 @@ mod tests {
         assert!(dbg.contains("sre"));
         // The CA secret was not resolved: building a client says so.
         assert!(matches!(
-            c.http_options(),
+            c.tls_options(),
             Err(ConfigError::InvalidValue { .. })
         ));
     }
@@ -862,6 +635,37 @@ mod tests {
         }))
         .unwrap();
         assert_eq!(b.bedrock.as_ref().unwrap().cache_ttl.as_deref(), Some("1h"));
+    }
+
+    #[test]
+    fn tls_options_are_validated() {
+        let tls = |v: serde_json::Value| -> ModelConfig {
+            serde_json::from_value(json!({"model": "m", "tls": v})).unwrap()
+        };
+        // Trusting no CA at all with verification on.
+        assert!(matches!(
+            tls(json!({"disableSystemCAs": true})).build_client(),
+            Err(ConfigError::Tls { .. })
+        ));
+        assert!(matches!(
+            tls(json!({"caCertPem": "not a pem"})).build_client(),
+            Err(ConfigError::Tls { .. })
+        ));
+        assert!(
+            ModelConfig::new(ProviderKind::OpenAI, "m")
+                .build_client()
+                .is_ok()
+        );
+        assert!(
+            tls(json!({"disableVerify": true, "disableSystemCAs": true}))
+                .build_client()
+                .is_ok()
+        );
+        let missing = tls(json!({"caCertFile": "/nonexistent/ca.pem"})).build_client();
+        assert!(
+            matches!(missing, Err(ConfigError::Io { .. })),
+            "{missing:?}"
+        );
     }
 
     #[test]
