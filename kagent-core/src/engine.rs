@@ -194,8 +194,17 @@ impl Run<'_> {
                         });
                     }
                     ensure_calls_recorded(&mut transcript, &calls);
-                    let results = self.run_tools(calls).await?;
-                    transcript.extend(results.iter().cloned().map(Message::Tool));
+                    let handled = self.run_tools(calls).await?;
+                    // The model reads what a tool returned framed as data; the planner (code)
+                    // reads it as it is.
+                    transcript.extend(handled.iter().map(|h| {
+                        Message::Tool(if h.tool_output {
+                            crate::framing::frame(&h.result)
+                        } else {
+                            h.result.clone()
+                        })
+                    }));
+                    let results: Vec<ToolResult> = handled.into_iter().map(|h| h.result).collect();
                     plan.next(Observation::ToolResults(&results))?
                 }
                 Step::AskHuman { question } => {
@@ -405,7 +414,7 @@ impl Run<'_> {
     ///
     /// The tools are read again before each batch and each lone call, so a live source's
     /// change reaches the decision of the very next call.
-    async fn run_tools(&mut self, calls: Vec<ToolCall>) -> Result<Vec<ToolResult>, AgentError> {
+    async fn run_tools(&mut self, calls: Vec<ToolCall>) -> Result<Vec<Handled>, AgentError> {
         for call in &calls {
             self.events
                 .emit(AgentEvent::ToolCallProposed { call: call.clone() })
@@ -447,7 +456,7 @@ impl Run<'_> {
         &self,
         batch: Vec<ToolCall>,
         tools: &Toolset,
-    ) -> Result<Vec<ToolResult>, AgentError> {
+    ) -> Result<Vec<Handled>, AgentError> {
         if batch.len() <= 1 {
             let mut out = Vec::with_capacity(batch.len());
             for call in batch {
@@ -466,7 +475,23 @@ impl Run<'_> {
 
     /// Decides, executes, audits and reports one call against `tools` (the current list).
     /// Every outcome, including denial, becomes a [`ToolResult`] the model reads.
-    async fn run_call(&self, call: ToolCall, tools: &Toolset) -> Result<ToolResult, AgentError> {
+    async fn run_call(&self, call: ToolCall, tools: &Toolset) -> Result<Handled, AgentError> {
+        let mut tool_output = false;
+        let result = self.decide_and_run(call, tools, &mut tool_output).await?;
+        Ok(Handled {
+            result,
+            tool_output,
+        })
+    }
+
+    /// [`Run::run_call`]; sets `tool_output` when the result is what the tool returned (not a
+    /// refusal the engine wrote).
+    async fn decide_and_run(
+        &self,
+        call: ToolCall,
+        tools: &Toolset,
+        tool_output: &mut bool,
+    ) -> Result<ToolResult, AgentError> {
         let Some(tool) = tools.get(&call.name) else {
             let message = crate::toolset::unknown_tool(&call.name, tools).model_message();
             return self
@@ -612,6 +637,7 @@ impl Run<'_> {
         let outcome = self
             .execute_tool(&call, run_with.as_ref(), arguments, spec.idempotent)
             .await;
+        *tool_output = true;
         let duration = started.elapsed();
         let (result, truncated) = match outcome {
             Ok(output) => self.to_result(&call, output),
@@ -836,6 +862,13 @@ impl Run<'_> {
         }
         Ok(result)
     }
+}
+
+/// One call's result, and whether it is what the tool returned (framed for the model) or a
+/// refusal the engine wrote (not framed).
+struct Handled {
+    result: ToolResult,
+    tool_output: bool,
 }
 
 fn is_parallel_safe(tools: &Toolset, call: &ToolCall) -> bool {

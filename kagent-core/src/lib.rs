@@ -5,6 +5,7 @@ pub mod agent;
 pub mod audit;
 mod engine;
 pub mod event;
+pub mod framing;
 #[cfg(feature = "http")]
 #[cfg_attr(docsrs, doc(cfg(feature = "http")))]
 pub mod http;

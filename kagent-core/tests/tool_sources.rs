@@ -175,7 +175,10 @@ async fn a_prefixed_tool_is_called_decided_and_audited_under_its_new_name() {
     assert_eq!(runs.load(Ordering::SeqCst), 1);
     let results = tool_results(&provider.requests()[1]);
     assert_eq!(results[0].name, "kagent_get");
-    assert_eq!(results[0].text(), "get ran");
+    assert_eq!(
+        kagent_core::framing::unframe(&results[0].text()),
+        Some("get ran")
+    );
     assert_eq!(audit.records()[0].tool, "kagent_get");
 }
 
