@@ -3,6 +3,8 @@
 mod exec;
 mod fixtures;
 mod patch;
+#[cfg(test)]
+mod properties;
 mod resources;
 mod selector;
 mod server;
