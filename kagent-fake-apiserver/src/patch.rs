@@ -42,7 +42,10 @@ pub(crate) fn apply_patch(kind: PatchKind, target: &Value, patch: &Value) -> Res
         PatchKind::Json => {
             let ops: json_patch::Patch = serde_json::from_value(patch.clone())
                 .map_err(|e| format!("invalid JSON patch: {e}"))?;
-            json_patch::patch(&mut out, &ops).map_err(|e| format!("the JSON patch failed: {e}"))?;
+            // On a copy, so a failed patch needs no undo: `json_patch::patch` panics when its
+            // undo fails (a `move` into a value's own child after an earlier operation).
+            json_patch::patch_unsafe(&mut out, &ops)
+                .map_err(|e| format!("the JSON patch failed: {e}"))?;
         }
         PatchKind::Strategic | PatchKind::Apply => {
             if !patch.is_object() {

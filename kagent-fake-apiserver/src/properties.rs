@@ -171,3 +171,15 @@ proptest! {
         let _ = apply_patch(PatchKind::Json, &target, &ops);
     }
 }
+
+/// Found by `json_patches_apply_or_fail`: a failing operation after a `move` of the whole
+/// document made `json_patch::patch`'s undo panic (`unreachable!`), killing the request.
+#[test]
+fn a_failed_json_patch_after_a_move_is_an_error_not_a_panic() {
+    let ops = json!([
+        {"op": "move", "from": "/spec/containers/0", "path": ""},
+        {"op": "add", "from": "", "path": "/metadata/labels/a", "value": null},
+    ]);
+    let err = apply_patch(PatchKind::Json, &pod(), &ops).unwrap_err();
+    assert!(err.contains("the JSON patch failed"), "{err}");
+}
