@@ -5,6 +5,8 @@ mod diagnose;
 mod exec;
 mod from_url;
 mod generate;
+#[cfg(test)]
+mod properties;
 mod read;
 mod rollout;
 mod write;
