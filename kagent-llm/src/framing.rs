@@ -27,6 +27,12 @@
 //! blank lines, and yields a final line that has no trailing newline. Lines wholly inside a
 //! chunk are zero-copy slices of it.
 //!
+//! # Size limits
+//!
+//! One SSE event (the bytes since the last blank line) or one NDJSON line may be at most
+//! [`MAX_EVENT_BYTES`] long; a server that sends more without ending it gets a
+//! [`ProviderError::Decode`] instead of an ever-growing buffer.
+//!
 //! # Timeouts and broken connections
 //!
 //! [`with_idle_timeout`] turns a gap of more than the configured duration between two chunks
@@ -46,6 +52,9 @@ use bytes_utils::Str;
 use futures::{Stream, StreamExt};
 use kagent_core::{ProviderError, TimeoutPhase};
 use pin_project_lite::pin_project;
+
+/// The longest SSE event or NDJSON line accepted: 16 MiB, as the AWS event-stream frame limit.
+pub const MAX_EVENT_BYTES: usize = 16 * 1024 * 1024;
 
 /// A stream of response body chunks, transport errors already mapped.
 pub(crate) type ByteStream = Pin<Box<dyn Stream<Item = Result<Bytes, ProviderError>> + Send>>;
@@ -121,7 +130,12 @@ pub(crate) fn with_idle_timeout(
 
 /// Decodes Server-Sent Events from a byte stream (see the module docs).
 pub(crate) fn sse_events(provider: &str, bytes: ByteStream) -> SseStream {
+    sse_events_bounded(provider, bytes, MAX_EVENT_BYTES)
+}
+
+fn sse_events_bounded(provider: &str, bytes: ByteStream, max: usize) -> SseStream {
     use sseer::errors::EventStreamError;
+    let bytes = bounded(provider, bytes, Boundary::BlankLine, max);
     let provider = provider.to_owned();
     Box::pin(sseer::EventStream::new(bytes).map(move |item| match item {
         Ok(ev) => Ok(SseEvent {
@@ -139,9 +153,13 @@ pub(crate) fn sse_events(provider: &str, bytes: ByteStream) -> SseStream {
 
 /// Decodes newline-delimited JSON into lines (see the module docs).
 ///
-/// `_provider` names the provider in errors of other framings; line splitting itself has no
-/// failure of its own (transport errors pass through).
-pub(crate) fn ndjson_lines(_provider: &str, bytes: ByteStream) -> LineStream {
+/// A line longer than [`MAX_EVENT_BYTES`] is a decode error; transport errors pass through.
+pub(crate) fn ndjson_lines(provider: &str, bytes: ByteStream) -> LineStream {
+    ndjson_lines_bounded(provider, bytes, MAX_EVENT_BYTES)
+}
+
+fn ndjson_lines_bounded(provider: &str, bytes: ByteStream, max: usize) -> LineStream {
+    let bytes = bounded(provider, bytes, Boundary::LineEnd, max);
     Box::pin(NdjsonLines::new(bytes).filter_map(|item| {
         futures::future::ready(match item {
             Ok(line) => {
@@ -155,6 +173,92 @@ pub(crate) fn ndjson_lines(_provider: &str, bytes: ByteStream) -> LineStream {
             Err(e) => Some(Err(e)),
         })
     }))
+}
+
+/// What ends a unit of the framing, for [`bounded`].
+#[derive(Clone, Copy)]
+enum Boundary {
+    /// SSE: an empty line ends an event.
+    BlankLine,
+    /// NDJSON: a line end ends a line.
+    LineEnd,
+}
+
+/// Counts the bytes of the unit (event or line) still open at the end of each chunk.
+#[derive(Default)]
+struct OpenUnit {
+    pending: usize,
+    /// Line ends in a row (a `\r\n` counts once).
+    line_ends: u8,
+    last_cr: bool,
+}
+
+impl OpenUnit {
+    fn feed(&mut self, chunk: &[u8], boundary: Boundary) -> usize {
+        let mut start = 0;
+        for at in memchr::memchr2_iter(b'\n', b'\r', chunk) {
+            if at > start {
+                self.content(at - start);
+            }
+            let cr = chunk.get(at) == Some(&b'\r');
+            if !cr && self.last_cr {
+                // The `\n` of a `\r\n`: the same line end.
+                self.last_cr = false;
+            } else {
+                self.last_cr = cr;
+                self.line_ends = self.line_ends.saturating_add(1);
+                if matches!(boundary, Boundary::LineEnd) || self.line_ends >= 2 {
+                    self.pending = 0;
+                }
+            }
+            start = at + 1;
+        }
+        if start < chunk.len() {
+            self.content(chunk.len() - start);
+        }
+        self.pending
+    }
+
+    fn content(&mut self, n: usize) {
+        self.line_ends = 0;
+        self.last_cr = false;
+        self.pending = self.pending.saturating_add(n);
+    }
+}
+
+/// Passes `bytes` through until one event or line grows past `max` bytes, then fails with
+/// [`ProviderError::Decode`] and ends.
+fn bounded(provider: &str, bytes: ByteStream, boundary: Boundary, max: usize) -> ByteStream {
+    let provider = provider.to_owned();
+    Box::pin(futures::stream::unfold(
+        (bytes, OpenUnit::default(), false),
+        move |(mut bytes, mut open, done)| {
+            let provider = provider.clone();
+            async move {
+                if done {
+                    return None;
+                }
+                match bytes.next().await? {
+                    Ok(chunk) if open.feed(&chunk, boundary) > max => {
+                        let what = match boundary {
+                            Boundary::BlankLine => "an event",
+                            Boundary::LineEnd => "a line",
+                        };
+                        let err = ProviderError::decode(
+                            provider,
+                            format!(
+                                "the stream sent {what} longer than {max} bytes without ending it"
+                            ),
+                            None,
+                        );
+                        Some((Err(err), (bytes, open, true)))
+                    }
+                    Ok(chunk) => Some((Ok(chunk), (bytes, open, false))),
+                    Err(e) => Some((Err(e), (bytes, open, true))),
+                }
+            }
+        },
+    ))
 }
 
 pin_project! {
@@ -272,6 +376,64 @@ mod tests {
                 assert_eq!(got, expected, "split at {i},{j}");
             }
         }
+    }
+
+    #[tokio::test]
+    async fn an_event_that_never_ends_is_an_error_not_a_growing_buffer() {
+        // One line without an end, several chunks.
+        let parts: Vec<&[u8]> = vec![b"data: ", &[b'x'; 40], &[b'y'; 40]];
+        let got: Result<Vec<SseEvent>, _> = sse_events_bounded("t", chunks(&parts), 64)
+            .try_collect()
+            .await;
+        assert!(
+            matches!(got, Err(ProviderError::Decode { ref message, .. }) if message.contains("64 bytes")),
+            "{got:?}"
+        );
+        // Many short `data:` lines and no blank line: the event still grows.
+        let lines = "data: abcdefgh\n".repeat(8);
+        let got: Result<Vec<SseEvent>, _> =
+            sse_events_bounded("t", chunks(&[lines.as_bytes()]), 64)
+                .try_collect()
+                .await;
+        assert!(matches!(got, Err(ProviderError::Decode { .. })), "{got:?}");
+        // Events under the limit pass however many there are, whatever the line endings.
+        let many = "data: abcdefgh\r\n\r\ndata: x\r\rdata: y\n\n".repeat(50);
+        let got: Vec<SseEvent> = sse_events_bounded("t", chunks(&[many.as_bytes()]), 64)
+            .try_collect()
+            .await
+            .unwrap();
+        assert_eq!(got.len(), 150);
+        // A `\r\n` split across chunks is one line end, not a blank line.
+        let got: Result<Vec<SseEvent>, _> = sse_events_bounded(
+            "t",
+            chunks(&[
+                b"data: 0123456789012345678901234567890\r",
+                b"\ndata: 0123456789012345678901234567890\n",
+            ]),
+            64,
+        )
+        .try_collect()
+        .await;
+        assert!(matches!(got, Err(ProviderError::Decode { .. })), "{got:?}");
+    }
+
+    #[tokio::test]
+    async fn an_ndjson_line_that_never_ends_is_an_error() {
+        let long = [b'{'; 100];
+        let got: Result<Vec<Bytes>, _> =
+            ndjson_lines_bounded("t", chunks(&[b"{}\n", &long[..50], &long[50..]]), 64)
+                .try_collect()
+                .await;
+        assert!(
+            matches!(got, Err(ProviderError::Decode { ref message, .. }) if message.contains("a line")),
+            "{got:?}"
+        );
+        let ok: Vec<Bytes> =
+            ndjson_lines_bounded("t", chunks(&["{}\n".repeat(100).as_bytes()]), 64)
+                .try_collect()
+                .await
+                .unwrap();
+        assert_eq!(ok.len(), 100);
     }
 
     #[tokio::test]
