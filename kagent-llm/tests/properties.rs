@@ -16,6 +16,7 @@
     missing_docs
 )]
 
+use std::pin::Pin;
 use std::time::Duration;
 
 use aws_smithy_eventstream::frame::write_message_to;
@@ -24,15 +25,16 @@ use bytes::Bytes;
 use futures::StreamExt;
 use kagent_core::{ChatEvent, ChatRequest, ChatStream, Message, ModelProvider, ProviderError};
 use kagent_llm::anthropic::AnthropicProvider;
-use kagent_llm::bedrock::{BedrockAuth, BedrockProvider};
-use kagent_llm::framing::ByteStream;
+use kagent_llm::bedrock::BedrockProvider;
 use kagent_llm::gemini::GeminiProvider;
-use kagent_llm::http::Timeouts;
 use kagent_llm::testing::{Reply, Scenario, WireServer};
-use kagent_llm::{ollama, openai};
+use kagent_llm::{Auth, ProviderOptions, Timeouts, ollama, openai};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use serde_json::{Value, json};
+
+/// A stream of body chunks, as the decoders take it.
+type ByteStream = Pin<Box<dyn futures::Stream<Item = Result<Bytes, ProviderError>> + Send>>;
 
 fn config(cases: u32) -> Config {
     let mut config = Config::default();
@@ -216,9 +218,9 @@ fn openai_and_ollama_decoders_take_any_bytes_in_any_chunks() {
             rt.block_on(async {
                 let n = body.len();
                 for decoder in [
-                    openai::decode_chat_stream as fn(&str, ByteStream) -> ChatStream,
-                    openai::decode_responses_stream,
-                    ollama::decode_chat_stream,
+                    openai::decode_chat_stream::<ByteStream> as fn(&str, ByteStream) -> ChatStream,
+                    openai::decode_responses_stream::<ByteStream>,
+                    ollama::decode_chat_stream::<ByteStream>,
                 ] {
                     drain(decoder("p", stream_of(split(&body, &cuts))), n).await?;
                 }
@@ -236,16 +238,12 @@ fn a_transport_error_mid_stream_ends_the_stream_with_it() {
         .run(&(wire_soup(), cuts()), |(body, cuts)| {
             rt.block_on(async {
                 for decoder in [
-                    openai::decode_chat_stream as fn(&str, ByteStream) -> ChatStream,
-                    ollama::decode_chat_stream,
+                    openai::decode_chat_stream::<ByteStream> as fn(&str, ByteStream) -> ChatStream,
+                    ollama::decode_chat_stream::<ByteStream>,
                 ] {
                     let mut chunks: Vec<Result<Bytes, ProviderError>> =
                         split(&body, &cuts).into_iter().map(Ok).collect();
-                    chunks.push(Err(ProviderError::Transport {
-                        provider: "p".into(),
-                        message: "reset".into(),
-                        source: None,
-                    }));
+                    chunks.push(Err(ProviderError::transport("p", "reset", None)));
                     let s = decoder("p", Box::pin(futures::stream::iter(chunks)));
                     let (events, error) = drain(s, body.len()).await?;
                     // Either the stream finished before the fault (a `[DONE]`, a final
@@ -315,12 +313,16 @@ fn valid_recordings_split_anywhere_decode_like_the_whole() {
 
 // ---------- providers behind the wire server ----------
 
-fn timeouts() -> Timeouts {
-    Timeouts {
-        connect: Some(Duration::from_secs(5)),
-        request: Some(Duration::from_secs(10)),
-        stream_idle: Some(Duration::from_secs(5)),
-    }
+fn options(server: &WireServer) -> ProviderOptions {
+    ProviderOptions::new()
+        .with_auth(Auth::ApiKey("k".into()))
+        .with_base_url(server.url())
+        .with_timeouts(
+            Timeouts::NONE
+                .with_connect(Some(Duration::from_secs(5)))
+                .with_request(Some(Duration::from_secs(10)))
+                .with_stream_idle(Some(Duration::from_secs(5))),
+        )
 }
 
 fn ask() -> ChatRequest {
@@ -421,26 +423,21 @@ async fn over_the_wire<P: ModelProvider>(
 }
 
 fn anthropic(server: &WireServer) -> AnthropicProvider {
-    AnthropicProvider::new(reqwest::Client::new(), "k", "claude-test")
-        .with_base_url(server.url())
-        .with_timeouts(timeouts())
+    AnthropicProvider::new(reqwest::Client::new(), "claude-test", options(server)).unwrap()
 }
 
 fn gemini(server: &WireServer) -> GeminiProvider {
-    GeminiProvider::new(reqwest::Client::new(), "k", "gemini-test")
-        .with_base_url(server.url())
-        .with_timeouts(timeouts())
+    GeminiProvider::new(reqwest::Client::new(), "gemini-test", options(server)).unwrap()
 }
 
 fn bedrock(server: &WireServer) -> BedrockProvider {
     BedrockProvider::new(
         reqwest::Client::new(),
         "us-east-1",
-        BedrockAuth::ApiKey("k".into()),
         "anthropic.claude-test",
+        options(server),
     )
-    .with_base_url(server.url())
-    .with_timeouts(timeouts())
+    .unwrap()
 }
 
 #[test]
