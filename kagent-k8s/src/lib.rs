@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+pub mod apply;
 mod args;
 pub mod catalog;
 pub mod diagnose;

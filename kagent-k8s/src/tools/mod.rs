@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use kagent_core::{IntoTool, ModelProvider, ToolEffect, Toolset, ToolsetError};
 use kube::Client;
-use kube::api::{PatchParams, PostParams};
+use kube::api::PatchParams;
 use kube::config::Kubeconfig;
 
 use crate::catalog::ResourceCatalog;
@@ -104,15 +104,6 @@ impl Shared {
             dry_run,
             field_manager: Some(self.field_manager.clone()),
             ..PatchParams::default()
-        }
-    }
-
-    /// Parameters of a POST by this toolset's field manager, as a server-side dry run when
-    /// `dry_run`.
-    pub(crate) fn post_params(&self, dry_run: bool) -> PostParams {
-        PostParams {
-            dry_run,
-            field_manager: Some(self.field_manager.clone()),
         }
     }
 }

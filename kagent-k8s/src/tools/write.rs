@@ -7,12 +7,13 @@
 use std::fmt::Write as _;
 
 use kagent_core::{ToolContext, ToolEffect, ToolOutput};
-use kube::api::{DeleteParams, Patch, PatchParams};
+use kube::api::{DeleteParams, Patch};
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use super::{Shared, is_dry, k8s_tool, need_name, obj_ref, where_};
+use crate::apply::{ApplyOptions, apply_objects};
 use crate::args::{Count, Flag, non_empty};
 use crate::catalog::ResourceInfo;
 use crate::error::{K8sError, Result};
@@ -327,7 +328,7 @@ k8s_tool!(
      object). Returns a diff per object."
 );
 
-/// Applies, creates or deletes each object of a manifest; returns (summary lines, diffs).
+/// Applies or creates each object of a manifest; returns (summary lines, diffs).
 async fn apply_docs(
     s: &Shared,
     docs: Vec<Value>,
@@ -335,67 +336,16 @@ async fn apply_docs(
     dry: bool,
     create_only: bool,
 ) -> Result<(Vec<String>, String)> {
-    let mut summary = Vec::new();
+    let opts = ApplyOptions::new(s.field_manager.clone())
+        .dry_run(dry)
+        .create_only(create_only)
+        .allow_secret_values(s.allow_secret_values);
+    let applied = apply_objects(&s.client, &s.catalog, docs, namespace, &opts).await?;
+    let mut summary = Vec::with_capacity(applied.len());
     let mut diffs = String::new();
-    for mut doc in docs {
-        let info = s
-            .catalog
-            .resolve_kind(vs(&doc, "/apiVersion"), vs(&doc, "/kind"))
-            .await?;
-        let ns = match non_empty(&Some(vs(&doc, "/metadata/namespace").to_owned())) {
-            Some(n) => n.to_owned(),
-            None => namespace.to_owned(),
-        };
-        if info.namespaced
-            && let Some(meta) = doc.get_mut("metadata").and_then(Value::as_object_mut)
-        {
-            meta.insert("namespace".into(), json!(ns));
-        }
-        let ns_opt = info.namespaced.then_some(ns.as_str());
-        let name = vs(&doc, "/metadata/name").to_owned();
-        let (verb, before, after) = if create_only || name.is_empty() {
-            let after = kapi::create(&s.client, &info, ns_opt, &doc, &s.post_params(dry)).await?;
-            ("created", None, after)
-        } else {
-            let before = kapi::get_opt(&s.client, &info, ns_opt, &name).await?;
-            let mut pp = PatchParams::apply(&s.field_manager).force();
-            pp.dry_run = dry;
-            let after = kapi::patch(
-                &s.client,
-                &info,
-                ns_opt,
-                &name,
-                None,
-                &pp,
-                &Patch::Apply(doc),
-            )
-            .await?;
-            (
-                if before.is_some() {
-                    "configured"
-                } else {
-                    "created"
-                },
-                before,
-                after,
-            )
-        };
-        let shown_name = match vs(&after, "/metadata/name") {
-            "" => name.clone(),
-            n => n.to_owned(),
-        };
-        let diff = object_diff(before.as_ref(), Some(&after), false, s.allow_secret_values);
-        let verb = if diff == "(no changes)" {
-            "unchanged"
-        } else {
-            verb
-        };
-        summary.push(format!(
-            "{} {verb}{}",
-            obj_ref(&info, &shown_name),
-            where_(&info, &ns)
-        ));
-        let _ = writeln!(diffs, "### {}\n{diff}", obj_ref(&info, &shown_name));
+    for a in applied {
+        summary.push(a.summary());
+        let _ = writeln!(diffs, "### {}\n{}", a.reference, a.diff);
     }
     Ok((summary, diffs))
 }
