@@ -5,6 +5,7 @@ mod fixtures;
 mod patch;
 #[cfg(test)]
 mod properties;
+mod podport;
 mod resources;
 mod selector;
 mod server;
@@ -20,6 +21,7 @@ use serde_json::{Value, json};
 
 pub use exec::{ExecRequest, ExecResult};
 pub use fixtures::{SCENARIO_NOW, SCENARIO_YAML};
+pub use podport::{PodPortRequest, PodPortResponse};
 pub use store::RecordedRequest;
 
 use server::Shared;
@@ -171,6 +173,7 @@ impl FakeClusterBuilder {
             bookmark_interval: self.bookmark_interval,
             addr: addr.to_string(),
             exec_handler: Mutex::new(None),
+            pod_port_handler: Mutex::new(None),
         });
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -376,6 +379,24 @@ impl FakeCluster {
         *self
             .shared
             .exec_handler
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(handler));
+    }
+
+    /// Answers HTTP requests to pods' ports — what the API server's pod proxy
+    /// (`/api/v1/namespaces/{ns}/pods/{[scheme:]name[:port]}/proxy/{path}`) reaches — with
+    /// `handler`. It sees the pod, its IP, the port (named container ports resolved), method,
+    /// path, query and body; returning `None` means nothing listens on that port, which the
+    /// proxy answers with `503 ServiceUnavailable` "connection refused" like a real API server.
+    /// Without a handler every port refuses connections. The pod must exist (404 otherwise) and
+    /// have a `status.podIP` (503 otherwise).
+    pub fn set_pod_port_handler<F>(&self, handler: F)
+    where
+        F: Fn(&PodPortRequest) -> Option<PodPortResponse> + Send + Sync + 'static,
+    {
+        *self
+            .shared
+            .pod_port_handler
             .lock()
             .unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(handler));
     }

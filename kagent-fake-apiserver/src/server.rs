@@ -27,6 +27,7 @@ pub(crate) struct Shared {
     pub(crate) bookmark_interval: Duration,
     pub(crate) addr: String,
     pub(crate) exec_handler: Mutex<Option<super::exec::ExecHandler>>,
+    pub(crate) pod_port_handler: Mutex<Option<super::podport::PodPortHandler>>,
 }
 
 impl Shared {
@@ -515,6 +516,16 @@ async fn resource(sh: &Arc<Shared>, rp: ResPath, req: Req<'_>) -> Result<Respons
                 rp.ns.as_deref().unwrap_or_default(),
                 rp.name.as_deref().unwrap_or_default(),
                 uri,
+            );
+        }
+        Some("proxy") if ri.kind == "Pod" && !ri.custom => {
+            return super::podport::pod_proxy(
+                sh,
+                rp.ns.as_deref().unwrap_or_default(),
+                rp.name.as_deref().unwrap_or_default(),
+                &method,
+                uri,
+                body,
             );
         }
         Some("exec") if ri.kind == "Pod" && !ri.custom => {

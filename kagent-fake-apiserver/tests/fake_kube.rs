@@ -769,6 +769,78 @@ async fn exec_over_websocket() {
 }
 
 #[tokio::test]
+async fn pod_proxy_reaches_the_registered_port_handler() {
+    use kagent_fake_apiserver::{PodPortRequest, PodPortResponse};
+    let fake = FakeCluster::start_with_scenario().unwrap();
+    // kube's default client retries 503 answers for minutes; the test wants to see them
+    let mut config = fake.kube_config();
+    config.default_retry = false;
+    let client = kube::Client::try_from(config).unwrap();
+    let get = |path: &str| http::Request::get(path).body(Vec::new()).unwrap();
+    let pod = "/api/v1/namespaces/shop/pods/cart-66b8d7c9f5-5mzsq";
+
+    // nothing listens yet: 503 like a refused dial
+    let e = timeout(client.request_text(get(&format!("{pod}:15000/proxy/config_dump"))))
+        .await
+        .unwrap_err();
+    let (code, reason, message) = api_err(e);
+    assert_eq!((code, reason.as_str()), (503, "ServiceUnavailable"));
+    assert!(message.contains("connection refused"), "{message}");
+
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::<PodPortRequest>::new()));
+    let log = seen.clone();
+    fake.set_pod_port_handler(move |req| {
+        log.lock().unwrap().push(req.clone());
+        match (req.port, req.path.as_str()) {
+            (15000, "/config_dump") => Some(PodPortResponse::json(&json!({"configs": []}))),
+            (15000, _) => Some(PodPortResponse::new(404, "text/plain", "invalid path\n")),
+            _ => None,
+        }
+    });
+    let body = timeout(client.request_text(get(&format!(
+        "{pod}:15000/proxy/config_dump?include_eds=true"
+    ))))
+    .await
+    .unwrap();
+    assert_eq!(body, r#"{"configs":[]}"#);
+    {
+        let seen = seen.lock().unwrap();
+        let r = seen.last().unwrap();
+        assert_eq!(
+            (
+                r.namespace.as_str(),
+                r.pod.as_str(),
+                r.port,
+                r.method.as_str()
+            ),
+            ("shop", "cart-66b8d7c9f5-5mzsq", 15000, "GET")
+        );
+        assert_eq!(
+            (r.path.as_str(), r.query.as_str()),
+            ("/config_dump", "include_eds=true")
+        );
+        assert!(!r.pod_ip.is_empty());
+    }
+    // the handler's own error status passes through
+    let e = timeout(client.request_text(get(&format!("{pod}:15000/proxy/nope"))))
+        .await
+        .unwrap_err();
+    assert!(format!("{e:?}").contains("404"), "{e:?}");
+    // another port of the same pod still refuses
+    let e = timeout(client.request_text(get(&format!("{pod}:15020/proxy/healthz/ready"))))
+        .await
+        .unwrap_err();
+    assert_eq!(api_err(e).0, 503);
+    // a pod that does not exist
+    let e = timeout(client.request_text(get(
+        "/api/v1/namespaces/shop/pods/nope:15000/proxy/config_dump",
+    )))
+    .await
+    .unwrap_err();
+    assert_eq!(api_err(e).0, 404);
+}
+
+#[tokio::test]
 async fn metadata_calls_and_streaming_list_watcher() {
     let fake = FakeCluster::start_with_scenario().unwrap();
     let client = fake.client().unwrap();
