@@ -21,7 +21,7 @@ use serde_json::{Value, json};
 
 pub use exec::{ExecRequest, ExecResult};
 pub use fixtures::{SCENARIO_NOW, SCENARIO_YAML};
-pub use podport::{PodPortRequest, PodPortResponse};
+pub use podport::{PodPortRequest, PodPortResponse, PodPortVia};
 pub use store::RecordedRequest;
 
 use server::Shared;
@@ -383,13 +383,16 @@ impl FakeCluster {
             .unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(handler));
     }
 
-    /// Answers HTTP requests to pods' ports — what the API server's pod proxy
-    /// (`/api/v1/namespaces/{ns}/pods/{[scheme:]name[:port]}/proxy/{path}`) reaches — with
-    /// `handler`. It sees the pod, its IP, the port (named container ports resolved), method,
-    /// path, query and body; returning `None` means nothing listens on that port, which the
-    /// proxy answers with `503 ServiceUnavailable` "connection refused" like a real API server.
-    /// Without a handler every port refuses connections. The pod must exist (404 otherwise) and
-    /// have a `status.podIP` (503 otherwise).
+    /// Answers HTTP requests to pods' ports with `handler`, whether they come through the API
+    /// server's pod proxy (`/api/v1/namespaces/{ns}/pods/{[scheme:]name[:port]}/proxy/{path}`)
+    /// or a port-forward (`pods/{name}/portforward` over WebSocket, one HTTP/1.1 request per
+    /// forwarded port). It sees the pod, its IP, the port (named container ports resolved),
+    /// method, path, query, body and [`PodPortVia`]; returning `None` means nothing listens on
+    /// that port: the pod proxy answers `503 ServiceUnavailable` "connection refused" like a
+    /// real API server, a port-forward writes kubelet's "connection refused" on the port's
+    /// error channel. Without a handler every port refuses connections. The pod must exist
+    /// (404 otherwise); the proxy needs its `status.podIP` (503 otherwise), a port-forward a
+    /// `Running` pod (400 otherwise).
     pub fn set_pod_port_handler<F>(&self, handler: F)
     where
         F: Fn(&PodPortRequest) -> Option<PodPortResponse> + Send + Sync + 'static,

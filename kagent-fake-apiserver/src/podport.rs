@@ -1,15 +1,31 @@
 //! What listens on a pod's ports: HTTP answered by a handler the test registers, reached through
-//! the API server's pod proxy (`pods/{[scheme:]name[:port]}/proxy/{path}`).
+//! the API server's pod proxy (`pods/{[scheme:]name[:port]}/proxy/{path}`) or a port-forward
+//! (`pods/{name}/portforward` over WebSocket, `v4.channel.k8s.io`).
 
 use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
-use axum::http::{HeaderValue, Method, StatusCode, Uri, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::Response;
+use futures::{SinkExt as _, StreamExt as _};
 use serde_json::Value;
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
+use tokio_tungstenite::tungstenite::protocol::Role;
 
 use super::server::Shared;
 use super::store::ApiError;
+
+/// How a request reached the pod.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PodPortVia {
+    /// The API server's pod proxy.
+    Proxy,
+    /// A port-forward.
+    PortForward,
+}
 
 /// An HTTP request that reached a pod's port through the fake API server.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,6 +47,8 @@ pub struct PodPortRequest {
     pub query: String,
     /// Request body.
     pub body: Vec<u8>,
+    /// Pod proxy or port-forward.
+    pub via: PodPortVia,
 }
 
 /// What a pod's port answers.
@@ -156,6 +174,7 @@ pub(crate) fn pod_proxy(
         path,
         query: uri.query().unwrap_or_default().to_string(),
         body: body.to_vec(),
+        via: PodPortVia::Proxy,
     };
     let handler = sh
         .pod_port_handler
@@ -174,4 +193,254 @@ pub(crate) fn pod_proxy(
         resp.headers_mut().insert(header::CONTENT_TYPE, v);
     }
     Ok(resp)
+}
+
+fn reason(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        201 => "Created",
+        204 => "No Content",
+        400 => "Bad Request",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        500 => "Internal Server Error",
+        503 => "Service Unavailable",
+        _ => "Status",
+    }
+}
+
+/// Parses one HTTP/1.1 request (head and a `Content-Length` body) from `buf`; `None` while
+/// incomplete.
+fn parse_http(buf: &[u8]) -> Option<(String, String, String, Vec<u8>)> {
+    let end = buf.windows(4).position(|w| w == b"\r\n\r\n")?;
+    let head = String::from_utf8_lossy(buf.get(..end)?).into_owned();
+    let mut lines = head.split("\r\n");
+    let mut first = lines.next()?.split(' ');
+    let method = first.next()?.to_string();
+    let target = first.next()?.to_string();
+    let len = lines
+        .filter_map(|l| l.split_once(':'))
+        .find(|(k, _)| k.trim().eq_ignore_ascii_case("content-length"))
+        .and_then(|(_, v)| v.trim().parse::<usize>().ok())
+        .unwrap_or(0);
+    let body = buf.get(end + 4..end + 4 + len)?.to_vec();
+    let (path, query) = match target.split_once('?') {
+        Some((p, q)) => (p.to_string(), q.to_string()),
+        None => (target, String::new()),
+    };
+    Some((method, path, query, body))
+}
+
+fn frame(channel: u8, data: &[u8]) -> Message {
+    let mut v = Vec::with_capacity(data.len() + 1);
+    v.push(channel);
+    v.extend_from_slice(data);
+    Message::binary(v)
+}
+
+/// `pods/{name}/portforward?ports=...` over WebSocket: announces each port on its data and
+/// error channels, reads one HTTP request per port from the data channel, answers it with the
+/// registered handler (or, when nothing listens, writes kubelet's "connection refused" on the
+/// error channel) and closes.
+pub(crate) fn port_forward(
+    sh: &Arc<Shared>,
+    ns: &str,
+    pod: &str,
+    uri: &Uri,
+    headers: &HeaderMap,
+    upgrade: Option<hyper::upgrade::OnUpgrade>,
+) -> Result<Response, ApiError> {
+    let ports: Vec<u16> = url::form_urlencoded::parse(uri.query().unwrap_or_default().as_bytes())
+        .filter(|(k, _)| k == "ports")
+        .flat_map(|(_, v)| {
+            v.split(',')
+                .filter_map(|p| p.trim().parse::<u16>().ok())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    if ports.is_empty() {
+        return Err(ApiError::bad_request("at least one port must be specified"));
+    }
+    let (pod_ip, uid) = {
+        let st = sh.lock();
+        let ri = st
+            .find("", "v1", "pods")
+            .ok_or_else(ApiError::no_resource)?;
+        let obj = st.get(&ri, ns, pod)?;
+        if obj.pointer("/status/phase").and_then(Value::as_str) != Some("Running") {
+            return Err(ApiError::bad_request(format!(
+                "unable to upgrade connection: pod {pod} is not running"
+            )));
+        }
+        let s = |p: &str| {
+            obj.pointer(p)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string()
+        };
+        (s("/status/podIP"), s("/metadata/uid"))
+    };
+    let is_ws = headers
+        .get(header::UPGRADE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
+    let key = headers
+        .get(header::SEC_WEBSOCKET_KEY)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let (Some(upgrade), true, Some(key)) = (upgrade, is_ws, key) else {
+        return Err(ApiError::bad_request(
+            "Upgrade request required (the fake API server serves port-forward over WebSocket only)",
+        ));
+    };
+    let offered = headers
+        .get(header::SEC_WEBSOCKET_PROTOCOL)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    let protocol = ["v4.channel.k8s.io", "v5.channel.k8s.io"]
+        .into_iter()
+        .find(|p| offered.split(',').any(|o| o.trim() == *p))
+        .ok_or_else(|| {
+            ApiError::bad_request(format!(
+                "unable to upgrade connection: none of the offered subprotocols {offered:?} is supported (v4.channel.k8s.io, v5.channel.k8s.io)"
+            ))
+        })?;
+    let handler = sh
+        .pod_port_handler
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
+    let (ns, pod) = (ns.to_string(), pod.to_string());
+    tokio::spawn(async move {
+        let upgraded = match upgrade.await {
+            Ok(u) => u,
+            Err(e) => {
+                tracing::debug!(error = %e, "port-forward upgrade failed");
+                return;
+            }
+        };
+        let io = hyper_util::rt::TokioIo::new(upgraded);
+        let mut ws = WebSocketStream::from_raw_socket(io, Role::Server, None).await;
+        for (i, port) in ports.iter().enumerate() {
+            let Ok(data) = u8::try_from(2 * i) else {
+                return;
+            };
+            let le = port.to_le_bytes();
+            if ws.send(frame(data, &le)).await.is_err()
+                || ws.send(frame(data + 1, &le)).await.is_err()
+            {
+                return;
+            }
+        }
+        let mut bufs: Vec<Vec<u8>> = vec![Vec::new(); ports.len()];
+        let mut done = vec![false; ports.len()];
+        while let Some(Ok(msg)) = ws.next().await {
+            let Message::Binary(bytes) = msg else {
+                if msg.is_close() {
+                    break;
+                }
+                continue;
+            };
+            let Some((&ch, data)) = bytes.split_first() else {
+                continue;
+            };
+            let idx = usize::from(ch / 2);
+            let (Some(buf), Some(port)) = (bufs.get_mut(idx), ports.get(idx)) else {
+                continue;
+            };
+            if ch % 2 == 1 || done.get(idx) == Some(&true) {
+                continue;
+            }
+            buf.extend_from_slice(data);
+            let Some((method, path, query, body)) = parse_http(buf) else {
+                continue;
+            };
+            if let Some(d) = done.get_mut(idx) {
+                *d = true;
+            }
+            let req = PodPortRequest {
+                namespace: ns.clone(),
+                pod: pod.clone(),
+                pod_ip: pod_ip.clone(),
+                port: *port,
+                method,
+                path,
+                query,
+                body,
+                via: PodPortVia::PortForward,
+            };
+            match handler.as_ref().and_then(|h| h(&req)) {
+                Some(answer) => {
+                    let mut out = format!(
+                        "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                        answer.status,
+                        reason(answer.status),
+                        answer.content_type,
+                        answer.body.len()
+                    )
+                    .into_bytes();
+                    out.extend_from_slice(&answer.body);
+                    for chunk in out.chunks(32 * 1024) {
+                        if ws.send(frame(ch, chunk)).await.is_err() {
+                            return;
+                        }
+                    }
+                }
+                None => {
+                    let msg = format!(
+                        "error forwarding port {port} to pod {pod}, uid {uid}: failed to connect to localhost:{port} inside namespace of pod {pod}: dial tcp4 127.0.0.1:{port}: connect: connection refused"
+                    );
+                    if ws.send(frame(ch + 1, msg.as_bytes())).await.is_err() {
+                        return;
+                    }
+                }
+            }
+            if done.iter().all(|d| *d) {
+                break;
+            }
+        }
+        let _ = ws.close(None).await;
+    });
+    let mut resp = Response::new(Body::empty());
+    *resp.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
+    let h = resp.headers_mut();
+    h.insert(header::CONNECTION, HeaderValue::from_static("Upgrade"));
+    h.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
+    h.insert(
+        header::SEC_WEBSOCKET_PROTOCOL,
+        HeaderValue::from_static(protocol),
+    );
+    if let Ok(v) = HeaderValue::from_str(&derive_accept_key(key.as_bytes())) {
+        h.insert(header::SEC_WEBSOCKET_ACCEPT, v);
+    }
+    Ok(resp)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn http_requests_parse_when_complete() {
+        assert_eq!(
+            parse_http(b"GET /config_dump HTTP/1.1\r\nHost: x\r\n"),
+            None
+        );
+        let (m, p, q, b) =
+            parse_http(b"GET /config_dump?include_eds HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+        assert_eq!(
+            (m.as_str(), p.as_str(), q.as_str()),
+            ("GET", "/config_dump", "include_eds")
+        );
+        assert!(b.is_empty());
+        assert_eq!(
+            parse_http(b"POST /x HTTP/1.1\r\ncontent-length: 4\r\n\r\nab"),
+            None
+        );
+        let (_, _, _, b) =
+            parse_http(b"POST /x HTTP/1.1\r\ncontent-length: 4\r\n\r\nabcd").unwrap();
+        assert_eq!(b, b"abcd");
+    }
 }

@@ -528,6 +528,16 @@ async fn resource(sh: &Arc<Shared>, rp: ResPath, req: Req<'_>) -> Result<Respons
                 body,
             );
         }
+        Some("portforward") if ri.kind == "Pod" && !ri.custom => {
+            return super::podport::port_forward(
+                sh,
+                rp.ns.as_deref().unwrap_or_default(),
+                rp.name.as_deref().unwrap_or_default(),
+                uri,
+                headers,
+                upgrade,
+            );
+        }
         Some("exec") if ri.kind == "Pod" && !ri.custom => {
             return super::exec::exec(
                 sh,

@@ -841,6 +841,65 @@ async fn pod_proxy_reaches_the_registered_port_handler() {
 }
 
 #[tokio::test]
+async fn port_forward_carries_http_to_the_registered_port_handler() {
+    use kagent_fake_apiserver::{PodPortResponse, PodPortVia};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let fake = FakeCluster::start_with_scenario().unwrap();
+    let pods: Api<Pod> = Api::namespaced(fake.client().unwrap(), "shop");
+    fake.set_pod_port_handler(|req| {
+        (req.port == 15000 && req.via == PodPortVia::PortForward).then(|| {
+            PodPortResponse::text(format!(
+                "{} {}?{} from {}",
+                req.method, req.path, req.query, req.pod
+            ))
+        })
+    });
+    let mut pf = timeout(pods.portforward("cart-66b8d7c9f5-5mzsq", &[15000]))
+        .await
+        .unwrap();
+    let mut stream = pf.take_stream(15000).unwrap();
+    stream
+        .write_all(b"GET /config_dump?include_eds HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        .await
+        .unwrap();
+    let mut answer = String::new();
+    timeout(stream.read_to_string(&mut answer)).await.unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200 OK\r\n"), "{answer}");
+    assert!(
+        answer.ends_with("GET /config_dump?include_eds from cart-66b8d7c9f5-5mzsq"),
+        "{answer}"
+    );
+    // the answer said `Connection: close`: the fake closes the WebSocket, as the pod's server
+    // closing its connection ends a real port-forward stream
+    pf.abort();
+
+    // nothing listens on the port: kubelet's message on the error channel
+    let mut pf = timeout(pods.portforward("cart-66b8d7c9f5-5mzsq", &[9999]))
+        .await
+        .unwrap();
+    let mut stream = pf.take_stream(9999).unwrap();
+    let error = pf.take_error(9999).unwrap();
+    stream
+        .write_all(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        .await
+        .unwrap();
+    let message = timeout(error).await.unwrap();
+    assert!(message.contains("connect: connection refused"), "{message}");
+
+    // a missing pod, a pod that is not running
+    let e = timeout(pods.portforward("nope", &[80]))
+        .await
+        .err()
+        .unwrap();
+    assert_eq!(api_err(e).0, 404);
+    assert!(
+        timeout(pods.portforward("model-training-x8k2l", &[80]))
+            .await
+            .is_err()
+    );
+}
+
+#[tokio::test]
 async fn metadata_calls_and_streaming_list_watcher() {
     let fake = FakeCluster::start_with_scenario().unwrap();
     let client = fake.client().unwrap();
