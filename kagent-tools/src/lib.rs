@@ -1,8 +1,12 @@
 #![doc = include_str!("../README.md")]
 
 pub mod argo;
+pub mod findings;
 pub mod helm;
+pub mod istio;
+mod kube_common;
 mod kube_tool;
 
 pub use argo::{ArgoError, ArgoTools, ArgoToolsBuilder};
 pub use helm::{HelmError, HelmTools, HelmToolsBuilder};
+pub use istio::{IstioTools, IstioToolsBuilder};
