@@ -58,6 +58,33 @@ pub(crate) fn fmt_labels(m: &Map<String, Value>) -> String {
         .join(",")
 }
 
+/// A LabelSelector (`matchLabels` and `matchExpressions`) in kubectl's notation.
+pub(crate) fn fmt_selector(sel: &Value) -> String {
+    let mut parts: Vec<String> = obj(sel, "/matchLabels")
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
+                .collect()
+        })
+        .unwrap_or_default();
+    for e in arr(sel, "/matchExpressions") {
+        let values: Vec<&str> = arr(e, "/values").iter().filter_map(Value::as_str).collect();
+        let key = s(e, "/key");
+        parts.push(match s(e, "/operator") {
+            "In" => format!("{key} in ({})", values.join(",")),
+            "NotIn" => format!("{key} notin ({})", values.join(",")),
+            "Exists" => key.to_owned(),
+            "DoesNotExist" => format!("!{key}"),
+            op => format!("{key} {op} ({})", values.join(",")),
+        });
+    }
+    if parts.is_empty() {
+        "<all>".to_owned()
+    } else {
+        parts.join(",")
+    }
+}
+
 /// Whether a pod runs an Istio sidecar: an `istio-proxy` container, or a native sidecar
 /// (`istio-proxy` init container, Istio 1.19+ on Kubernetes 1.28+).
 pub(crate) fn has_istio_proxy(pod: &Value) -> bool {
@@ -154,6 +181,12 @@ mod tests {
 
     #[test]
     fn selectors_print_like_kubectl() {
+        let sel = json!({"matchLabels": {"app": "web"}, "matchExpressions": [
+            {"key": "tier", "operator": "In", "values": ["a", "b"]},
+            {"key": "canary", "operator": "DoesNotExist"}
+        ]});
+        assert_eq!(fmt_selector(&sel), "app=web,tier in (a,b),!canary");
+        assert_eq!(fmt_selector(&json!({})), "<all>");
         assert_eq!(join_bounded(["a", "b", "c"], 2), "a, b (+1 more)");
         let m = json!({"app": "web"});
         let labels = json!({"app": "web", "v": "1"});
