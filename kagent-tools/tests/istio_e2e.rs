@@ -386,6 +386,33 @@ async fn istio_resources_read_through_discovery_in_any_served_version() {
     )
     .await;
     assert!(matches!(e, ToolError::NotFound { .. }), "{e:?}");
+    // names that are no Kubernetes names are refused before they reach a URL
+    for (name, args) in [
+        (
+            "istio_get_resources",
+            json!({"namespace": "shop/../kube-system"}),
+        ),
+        (
+            "istio_get_resources",
+            json!({"resource_type": "vs", "resource_name": "Reviews"}),
+        ),
+        (
+            "istio_analyze_cluster_configuration",
+            json!({"namespace": "Shop"}),
+        ),
+        ("istio_proxy_config", json!({"pod_name": "web/1"})),
+        (
+            "istio_set_route_weights",
+            json!({"virtual_service": "a b", "weights": {"v1": 100}}),
+        ),
+    ] {
+        let e = call_err(&t, name, args.clone()).await;
+        assert!(
+            matches!(e, ToolError::InvalidArguments { .. })
+                && e.to_string().contains("is not a valid"),
+            "{name} {args}: {e:?}"
+        );
+    }
 
     // an older Istio serving only v1beta1 / v1alpha3
     let old = cluster(&[CRDS_V1BETA1]);

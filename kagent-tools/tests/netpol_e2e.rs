@@ -245,6 +245,21 @@ async fn policies_are_listed_compactly() {
     )
     .await;
     assert!(matches!(e, ToolError::NotFound { .. }), "{e:?}");
+    for (name, args) in [
+        ("network_policy_list", json!({"namespace": "web/x"})),
+        ("network_policy_analyze", json!({"namespace": "Web"})),
+        (
+            "network_policy_create_default_deny",
+            json!({"namespace": "web", "name": "deny all"}),
+        ),
+    ] {
+        let e = call_err(&t, name, args.clone()).await;
+        assert!(
+            matches!(e, ToolError::InvalidArguments { .. })
+                && e.to_string().contains("is not a valid"),
+            "{name} {args}: {e:?}"
+        );
+    }
 }
 
 #[tokio::test]

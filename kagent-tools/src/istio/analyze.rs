@@ -23,7 +23,7 @@ use serde_json::{Map, Value};
 
 use super::resources::{IstioKind, MeshSnapshot};
 use crate::findings::{Finding, Level, sort_findings};
-use crate::kube_common::{
+use crate::kube_tool::{
     SYSTEM_NAMESPACES, arr, fmt_labels, has_istio_proxy, join_bounded, labels_of, map_selects,
     name_of, ns_of, obj, pod_is_live, s,
 };

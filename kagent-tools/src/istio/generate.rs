@@ -11,7 +11,7 @@ use super::analyze::{AnalyzeOptions, analyze};
 use super::error::{IstioError, Result};
 use super::resources::{IstioKind, MeshSnapshot};
 use crate::findings::Finding;
-use crate::kube_common::{
+use crate::kube_tool::{
     SYSTEM_NAMESPACES, arr, has_istio_proxy, join_bounded, labels_of, map_selects, name_of, ns_of,
     obj, pod_is_live, s,
 };

@@ -12,15 +12,15 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::Shared;
 use super::analyze::{analyze, host_matches, route_groups};
 use super::envoy::{self, ConfigType};
 use super::error::{IstioError, Result};
 use super::generate::{self, CanarySpec, Generated, new_findings};
 use super::proxy;
 use super::resources::{IstioKind, MeshSnapshot};
+use super::{Shared, check_name};
 use crate::findings::{Finding, count_by_level, render_findings};
-use crate::kube_common::{
+use crate::kube_tool::{
     arr, fmt_labels, has_istio_proxy, join_bounded, kube_tool, name_of, non_empty, ns_of, obj, s,
 };
 
@@ -51,7 +51,6 @@ kube_tool!(
     /// the cluster serves.
     GetResources,
     Shared,
-    IstioError,
     "istio_get_resources",
     ToolEffect::ReadOnly,
     GetResourcesArgs,
@@ -351,9 +350,10 @@ impl GetResources {
                 )
             })?],
         };
-        let ns = s.ns(&args.namespace).to_owned();
+        let ns = s.ns(&args.namespace)?.to_owned();
         let ns_opt = (!args.all_namespaces.0).then_some(ns.as_str());
         if let Some(name) = non_empty(&args.resource_name) {
+            check_name("resource_name", name)?;
             let [kind] = kinds.as_slice() else {
                 return Err(IstioError::invalid(
                     "resource_type",
@@ -444,7 +444,6 @@ kube_tool!(
     /// `istio_analyze_cluster_configuration`: `istioctl analyze`, natively, with evidence.
     AnalyzeClusterConfiguration,
     Shared,
-    IstioError,
     "istio_analyze_cluster_configuration",
     ToolEffect::ReadOnly,
     AnalyzeArgs,
@@ -458,7 +457,9 @@ kube_tool!(
 impl AnalyzeClusterConfiguration {
     async fn exec(&self, args: AnalyzeArgs, _ctx: &ToolContext) -> Result<ToolOutput> {
         let s = &self.0;
-        let scope = (!args.all_namespaces.0).then(|| s.ns(&args.namespace).to_owned());
+        let scope = (!args.all_namespaces.0)
+            .then(|| s.ns(&args.namespace).map(str::to_owned))
+            .transpose()?;
         let snap = MeshSnapshot::gather(&s.client, &s.catalog, scope.as_deref(), &s.root_namespace)
             .await?;
         let findings = analyze(&snap, &s.analyze_options(scope.as_deref()));
@@ -516,7 +517,7 @@ async fn sidecar_pod(s: &Shared, ns: &str, pod: &str) -> Result<Value> {
     if !has_istio_proxy(&p) {
         let containers: Vec<&str> = arr(&p, "/spec/containers")
             .iter()
-            .map(|c| crate::kube_common::s(c, "/name"))
+            .map(|c| crate::kube_tool::s(c, "/name"))
             .collect();
         return Err(IstioError::NoSidecar {
             namespace: ns.to_owned(),
@@ -524,12 +525,12 @@ async fn sidecar_pod(s: &Shared, ns: &str, pod: &str) -> Result<Value> {
             containers: containers.join(", "),
         });
     }
-    if crate::kube_common::s(&p, "/status/phase") != "Running" {
+    if crate::kube_tool::s(&p, "/status/phase") != "Running" {
         return Err(IstioError::Proxy {
             target: format!("pod {ns}/{pod}"),
             message: format!(
                 "the pod is {}, not Running: its proxy does not serve",
-                match crate::kube_common::s(&p, "/status/phase") {
+                match crate::kube_tool::s(&p, "/status/phase") {
                     "" => "Unknown",
                     ph => ph,
                 }
@@ -579,7 +580,6 @@ kube_tool!(
     /// `istio_proxy_config`: a sidecar's Envoy configuration, summarized.
     ProxyConfig,
     Shared,
-    IstioError,
     "istio_proxy_config",
     ToolEffect::ReadOnly,
     ProxyConfigArgs,
@@ -602,9 +602,10 @@ impl ProxyConfig {
         }
         let (pod, ns) = split_pod(
             pod_arg,
-            s.ns(&args.namespace),
+            s.ns(&args.namespace)?,
             non_empty(&args.namespace).is_some(),
         );
+        check_name("pod_name", pod)?;
         sidecar_pod(s, ns, pod).await?;
         let dump = config_dump(s, ns, pod, ty.admin_path()).await?;
         let body = envoy::summarize(&dump, ty, non_empty(&args.filter), 400);
@@ -634,7 +635,6 @@ kube_tool!(
     /// `istio_proxy_status`: xDS sync state per sidecar, from istiod and from the sidecars.
     ProxyStatus,
     Shared,
-    IstioError,
     "istio_proxy_status",
     ToolEffect::ReadOnly,
     ProxyStatusArgs,
@@ -652,7 +652,7 @@ async fn istiod_syncz(s: &Shared) -> std::result::Result<Vec<Value>, String> {
         .map_err(|e| e.to_string())?;
     let running: Vec<&Value> = pods
         .iter()
-        .filter(|p| crate::kube_common::s(p, "/status/phase") == "Running")
+        .filter(|p| crate::kube_tool::s(p, "/status/phase") == "Running")
         .take(5)
         .collect();
     if running.is_empty() {
@@ -736,7 +736,8 @@ impl ProxyStatus {
         let pod = non_empty(&args.pod_name);
         // One pod: istiod's view of it, then its own.
         if let Some(pod_arg) = pod {
-            let (pod, ns) = split_pod(pod_arg, s.ns(&args.namespace), ns_given.is_some());
+            let (pod, ns) = split_pod(pod_arg, s.ns(&args.namespace)?, ns_given.is_some());
+            check_name("pod_name", pod)?;
             sidecar_pod(s, ns, pod).await?;
             let proxy_id = format!("{pod}.{ns}");
             match istiod_syncz(s).await {
@@ -824,9 +825,7 @@ impl ProxyStatus {
             kapi::list_all(&s.client, &info, ns_given, &ListParams::default(), 20_000).await?;
         let sidecars: Vec<&Value> = pods
             .iter()
-            .filter(|p| {
-                has_istio_proxy(p) && crate::kube_common::s(p, "/status/phase") == "Running"
-            })
+            .filter(|p| has_istio_proxy(p) && crate::kube_tool::s(p, "/status/phase") == "Running")
             .collect();
         let asked: Vec<&Value> = sidecars.iter().copied().take(s.max_proxies).collect();
         let results = futures::future::join_all(asked.iter().map(|p| async move {
@@ -983,7 +982,6 @@ kube_tool!(
     /// `istio_generate_peer_authentication`: STRICT mTLS for a namespace or the mesh.
     GeneratePeerAuthentication,
     Shared,
-    IstioError,
     "istio_generate_peer_authentication",
     ToolEffect::ReadOnly,
     PeerAuthArgs,
@@ -996,11 +994,14 @@ kube_tool!(
 impl GeneratePeerAuthentication {
     async fn exec(&self, args: PeerAuthArgs, _ctx: &ToolContext) -> Result<ToolOutput> {
         let s = &self.0;
-        let ns = (!args.mesh_wide.0).then(|| s.ns(&args.namespace).to_owned());
+        let ns = (!args.mesh_wide.0)
+            .then(|| s.ns(&args.namespace).map(str::to_owned))
+            .transpose()?;
         let snap =
             MeshSnapshot::gather(&s.client, &s.catalog, ns.as_deref(), &s.root_namespace).await?;
         let mode = non_empty(&args.mode).unwrap_or("STRICT");
         let name = non_empty(&args.name).unwrap_or("default");
+        check_name("name", name)?;
         let g = generate::peer_authentication(&snap, ns.as_deref(), &s.root_namespace, mode, name)?;
         let what = format!(
             "{} mTLS in {}",
@@ -1028,7 +1029,6 @@ kube_tool!(
     /// `istio_generate_authorization_policies`: deny-by-default with explicit allows.
     GenerateAuthorizationPolicies,
     Shared,
-    IstioError,
     "istio_generate_authorization_policies",
     ToolEffect::ReadOnly,
     AuthzArgs,
@@ -1042,7 +1042,7 @@ kube_tool!(
 impl GenerateAuthorizationPolicies {
     async fn exec(&self, args: AuthzArgs, _ctx: &ToolContext) -> Result<ToolOutput> {
         let s = &self.0;
-        let ns = s.ns(&args.namespace).to_owned();
+        let ns = s.ns(&args.namespace)?.to_owned();
         let extra: Vec<String> = args
             .allow_from_namespaces
             .iter()
@@ -1108,7 +1108,6 @@ kube_tool!(
     /// `istio_generate_canary`: DestinationRule subsets and a weighted VirtualService.
     GenerateCanary,
     Shared,
-    IstioError,
     "istio_generate_canary",
     ToolEffect::ReadOnly,
     CanaryArgs,
@@ -1122,7 +1121,7 @@ kube_tool!(
 impl GenerateCanary {
     async fn exec(&self, args: CanaryArgs, _ctx: &ToolContext) -> Result<ToolOutput> {
         let s = &self.0;
-        let ns = s.ns(&args.namespace).to_owned();
+        let ns = s.ns(&args.namespace)?.to_owned();
         let weight = u8::try_from(args.canary_weight.0)
             .ok()
             .filter(|w| *w <= 100)
@@ -1141,6 +1140,7 @@ impl GenerateCanary {
                 return Err(IstioError::invalid(what, "must not be empty"));
             }
         }
+        check_name("service", args.service.trim())?;
         let snap =
             MeshSnapshot::gather(&s.client, &s.catalog, Some(&ns), &s.root_namespace).await?;
         let spec = CanarySpec {
@@ -1199,7 +1199,6 @@ kube_tool!(
     /// `istio_set_route_weights`: shift traffic between a route's destinations.
     SetRouteWeights,
     Shared,
-    IstioError,
     "istio_set_route_weights",
     ToolEffect::Mutating,
     SetWeightsArgs,
@@ -1230,8 +1229,9 @@ impl SetRouteWeights {
     async fn exec(&self, args: SetWeightsArgs, ctx: &ToolContext) -> Result<ToolOutput> {
         let s = &self.0;
         let dry = args.dry_run.0 || ctx.dry_run;
-        let ns = s.ns(&args.namespace).to_owned();
+        let ns = s.ns(&args.namespace)?.to_owned();
         let name = args.virtual_service.trim();
+        check_name("virtual_service", name)?;
         if args.weights.is_empty() {
             return Err(IstioError::invalid(
                 "weights",
@@ -1403,11 +1403,11 @@ impl SetRouteWeights {
                 let host = fqdn(d.host(), &ns);
                 let defined = drs.iter().any(|dr| {
                     host_matches(
-                        &fqdn(crate::kube_common::s(dr, "/spec/host"), ns_of(dr)),
+                        &fqdn(crate::kube_tool::s(dr, "/spec/host"), ns_of(dr)),
                         &host,
                     ) && arr(dr, "/spec/subsets")
                         .iter()
-                        .any(|ss| crate::kube_common::s(ss, "/name") == d.subset())
+                        .any(|ss| crate::kube_tool::s(ss, "/name") == d.subset())
                 });
                 if !defined {
                     return Err(IstioError::NotFound {
@@ -1447,7 +1447,7 @@ impl SetRouteWeights {
                 }
             }
         }
-        let rv = crate::kube_common::s(&before, "/metadata/resourceVersion").to_owned();
+        let rv = crate::kube_tool::s(&before, "/metadata/resourceVersion").to_owned();
         let patch = json!({
             "metadata": {"resourceVersion": rv},
             "spec": {proto.clone(): rules},

@@ -19,7 +19,7 @@ use super::model::{
     normalize_selector, np_types, selector_is_empty, strip_source, subjects,
 };
 use crate::findings::{Finding, Level, sort_findings};
-use crate::kube_common::{
+use crate::kube_tool::{
     SYSTEM_NAMESPACES, arr, fmt_selector, join_bounded, labels_of, name_of, ns_of, obj, s,
 };
 

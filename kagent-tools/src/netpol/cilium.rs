@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use super::model::{PolicyKind, cilium_rules};
 use crate::findings::{Finding, Level};
-use crate::kube_common::{arr, name_of, ns_of, s};
+use crate::kube_tool::{arr, name_of, ns_of, s};
 
 const RULE_FIELDS: &[&str] = &[
     "endpointSelector",

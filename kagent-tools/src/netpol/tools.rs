@@ -11,15 +11,13 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::Shared;
 use super::analyze::{NetpolAnalyzeOptions, analyze};
 use super::cilium::{has_dns_visibility, validate};
 use super::error::{NetworkPolicyError, Result};
 use super::model::{PolicyKind, PolicySnapshot, cilium_rules, np_types, resolve, subjects};
+use super::{Shared, check_name};
 use crate::findings::{Finding, Level, count_by_level, render_findings, sort_findings};
-use crate::kube_common::{
-    arr, fmt_selector, join_bounded, kube_tool, name_of, non_empty, ns_of, s,
-};
+use crate::kube_tool::{arr, fmt_selector, join_bounded, kube_tool, name_of, non_empty, ns_of, s};
 
 // ---------------------------------------------------------------------------------------------
 // network_policy_list
@@ -46,7 +44,6 @@ kube_tool!(
     /// `network_policy_list`: NetworkPolicies and Cilium policies as compact tables.
     ListPolicies,
     Shared,
-    NetworkPolicyError,
     "network_policy_list",
     ToolEffect::ReadOnly,
     ListArgs,
@@ -322,9 +319,10 @@ impl ListPolicies {
     async fn exec(&self, args: ListArgs, _ctx: &ToolContext) -> Result<ToolOutput> {
         let s = &self.0;
         let kinds = parse_kinds(&args.resource_type)?;
-        let ns = s.ns(&args.namespace).to_owned();
+        let ns = s.ns(&args.namespace)?.to_owned();
         let ns_opt = (!args.all_namespaces.0).then_some(ns.as_str());
         if let Some(name) = non_empty(&args.resource_name) {
+            check_name("resource_name", name)?;
             let [kind] = kinds.as_slice() else {
                 return Err(NetworkPolicyError::invalid(
                     "resource_type",
@@ -406,7 +404,6 @@ kube_tool!(
     /// `network_policy_analyze`: gaps and over-broad rules across NetworkPolicy and Cilium.
     AnalyzePolicies,
     Shared,
-    NetworkPolicyError,
     "network_policy_analyze",
     ToolEffect::ReadOnly,
     AnalyzeArgs,
@@ -419,7 +416,9 @@ kube_tool!(
 impl AnalyzePolicies {
     async fn exec(&self, args: AnalyzeArgs, _ctx: &ToolContext) -> Result<ToolOutput> {
         let s = &self.0;
-        let scope = (!args.all_namespaces.0).then(|| s.ns(&args.namespace).to_owned());
+        let scope = (!args.all_namespaces.0)
+            .then(|| s.ns(&args.namespace).map(str::to_owned))
+            .transpose()?;
         let snap = PolicySnapshot::gather(&s.client, &s.catalog, scope.as_deref()).await?;
         if let Some(ns) = &scope
             && !snap.namespaces.is_empty()
@@ -505,7 +504,6 @@ kube_tool!(
     /// `cilium_validate_cilium_network_policies`: structural checks of Cilium policies.
     ValidateCiliumPolicies,
     Shared,
-    NetworkPolicyError,
     "cilium_validate_cilium_network_policies",
     ToolEffect::ReadOnly,
     ValidateArgs,
@@ -546,7 +544,7 @@ impl ValidateCiliumPolicies {
             }
             source = format!("{} documents of the manifest", policies.len());
         } else {
-            let ns = s.ns(&args.namespace).to_owned();
+            let ns = s.ns(&args.namespace)?.to_owned();
             let ns_opt = (!args.all_namespaces.0).then_some(ns.as_str());
             let mut served = false;
             for kind in [
@@ -672,7 +670,6 @@ kube_tool!(
     /// `network_policy_create_default_deny`: a default-deny NetworkPolicy for a namespace.
     CreateDefaultDeny,
     Shared,
-    NetworkPolicyError,
     "network_policy_create_default_deny",
     ToolEffect::Mutating,
     DefaultDenyArgs,
@@ -686,7 +683,7 @@ impl CreateDefaultDeny {
     async fn exec(&self, args: DefaultDenyArgs, ctx: &ToolContext) -> Result<ToolOutput> {
         let s = &self.0;
         let dry = args.dry_run.0 || ctx.dry_run;
-        let ns = s.ns(&args.namespace).to_owned();
+        let ns = s.ns(&args.namespace)?.to_owned();
         let mut ingress = false;
         let mut egress = false;
         for t in non_empty(&args.policy_types)
@@ -726,6 +723,7 @@ impl CreateDefaultDeny {
                     (true, false) => "default-deny-ingress".to_owned(),
                     _ => "default-deny-egress".to_owned(),
                 });
+        check_name("name", &name)?;
         let mut types = Vec::new();
         if ingress {
             types.push("Ingress");
