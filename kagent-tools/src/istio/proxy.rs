@@ -149,7 +149,7 @@ async fn via_port_forward(
             target: target.to_owned(),
             message: format!(
                 "answered {status}: {}",
-                String::from_utf8_lossy(&body).trim()
+                kagent_k8s::render::one_line(&String::from_utf8_lossy(&body), 300)
             ),
             fault: status.is_server_error(),
         }),
