@@ -3,9 +3,9 @@
 mod exec;
 mod fixtures;
 mod patch;
+mod podport;
 #[cfg(test)]
 mod properties;
-mod podport;
 mod resources;
 mod selector;
 mod server;
