@@ -6,6 +6,7 @@ use std::sync::{Arc, PoisonError, RwLock, Weak};
 use async_trait::async_trait;
 use kagent_core::{Tool, ToolContext, ToolError, ToolOutput, ToolSource, ToolSpec, Toolset};
 use serde_json::Value;
+use tokio::sync::watch;
 
 use crate::client::McpClient;
 use crate::convert::{output_from_result, spec_from_remote};
@@ -271,11 +272,13 @@ impl McpToolset {
             }),
             refresh: tokio::sync::Mutex::new(()),
         });
+        // Subscribe before the first list is read: a `list_changed` that arrives while it is
+        // read (or before the watcher task first runs) must wake the watcher. A receiver made
+        // later counts every change so far as seen, and the snapshot would stay stale until the
+        // next change.
+        let changes = shared.client.tools_changed();
         shared.reload(true).await?;
-        tokio::spawn(watch_list_changes(
-            shared.client.clone(),
-            Arc::downgrade(&shared),
-        ));
+        tokio::spawn(watch_list_changes(changes, Arc::downgrade(&shared)));
         Ok(McpToolset { shared })
     }
 
@@ -330,16 +333,16 @@ impl ToolSource for McpToolset {
 }
 
 /// Reads the list again after every `notifications/tools/list_changed` (and reconnection),
-/// until the toolset is dropped.
-async fn watch_list_changes(client: McpClient, shared: Weak<Shared>) {
-    let mut changes = client.tools_changed();
+/// until the toolset is dropped. `changes` was subscribed before the first list was read, so
+/// no change after that read is missed.
+async fn watch_list_changes(mut changes: watch::Receiver<u64>, shared: Weak<Shared>) {
     while changes.changed().await.is_ok() {
         changes.borrow_and_update();
         let Some(shared) = shared.upgrade() else {
             return;
         };
         if let Err(e) = shared.fresh().await {
-            tracing::warn!(server = %client.name(), error = %e, "refreshing the MCP tool list failed");
+            tracing::warn!(server = %shared.client.name(), error = %e, "refreshing the MCP tool list failed");
         }
     }
 }

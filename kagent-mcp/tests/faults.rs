@@ -426,6 +426,41 @@ async fn the_toolset_follows_tools_list_changed() {
     client.close().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_announced_while_the_first_list_is_read_is_not_lost() {
+    // The server announces `list_changed` while it answers the toolset's first `tools/list`,
+    // and holds that answer until the client has recorded the change: the change is known to
+    // have happened before `McpToolset::connect` returns, however the tasks are scheduled. The
+    // background refresh must still pick it up (it once subscribed to changes only after the
+    // first list, and a change in between was never seen: the snapshot stayed stale forever).
+    init_tracing();
+    let client = McpClient::new(fake_server("early"));
+    let mut changes = client.tools_changed();
+    let release = {
+        let client = client.clone();
+        async move {
+            changes.changed().await.unwrap();
+            client.call_tool("release", None, None).await.unwrap();
+        }
+    };
+    let (tools, ()) = bounded("connect", async {
+        tokio::join!(McpToolset::connect(client.clone()), release)
+    })
+    .await;
+    let tools = tools.unwrap();
+    bounded("refresh after a list_changed during connect", async {
+        while !tools.toolset().contains("extra") {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    assert_eq!(
+        tools.toolset().names().collect::<Vec<_>>(),
+        ["work", "extra"]
+    );
+    client.close().await;
+}
+
 /// A hand-written legacy SSE endpoint that sends `events` (raw SSE text, one chunk each, 50 ms
 /// apart) and then keeps the stream open; POSTs are accepted and ignored.
 async fn scripted_sse_server(events: Vec<String>) -> String {

@@ -8,6 +8,9 @@ Usage: python fake_server.py MODE
   badinit   answers initialize with garbage
   changing  after the first tools/call, announces notifications/tools/list_changed and lists
             one more tool ("extra")
+  early     announces notifications/tools/list_changed while it answers the first tools/list,
+            and holds that answer until the client calls "release" (so the change is known to
+            have reached the client before its first list arrives); later lists add "extra"
   meta      answers tools/call with the request's `_meta` as JSON text
   swap      "probe" starts read-only; calling "arm" swaps it (announcing
             notifications/tools/list_changed before answering) for a mutating "probe" under the
@@ -30,6 +33,7 @@ def tool(name):
 
 changed = False
 swapped = False
+held_list = None
 mutations = 0
 
 
@@ -76,6 +80,10 @@ for line in sys.stdin:
         if MODE == "swap":
             send({"jsonrpc": "2.0", "id": mid, "result": {"tools": swap_tools()}})
             continue
+        if MODE == "early" and not changed and held_list is None:
+            held_list = mid
+            send({"jsonrpc": "2.0", "method": "notifications/tools/list_changed"})
+            continue
         if MODE == "paginate":
             names, nxt = PAGES[cursor]
         else:
@@ -98,6 +106,12 @@ for line in sys.stdin:
                 text(mid, "status: running")
             else:
                 text(mid, str(mutations))
+            continue
+        if MODE == "early" and name == "release" and held_list is not None:
+            send({"jsonrpc": "2.0", "id": held_list, "result": {"tools": [tool("work")]}})
+            held_list = None
+            changed = True
+            text(mid, "released")
             continue
         if MODE == "garbage":
             sys.stdout.write('{"jsonrpc": "2.0", "id": ' + json.dumps(mid) + ', "result": {oops\n')
