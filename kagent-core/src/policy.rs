@@ -75,6 +75,7 @@ pub enum Rule {
 ///     .require_approval(["k8s_delete_resource", "k8s_apply_manifest"]);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct StandardPolicy {
     /// Deny every tool that is not read-only.
     pub read_only: bool,
@@ -113,6 +114,12 @@ impl StandardPolicy {
             read_only: true,
             ..Default::default()
         }
+    }
+
+    /// Sets the rule for read-only tools (default [`Rule::Allow`]).
+    pub fn with_read_only_tools(mut self, rule: Rule) -> Self {
+        self.read_only_tools = rule;
+        self
     }
 
     /// Sets the rule for mutating tools.

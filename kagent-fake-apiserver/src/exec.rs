@@ -37,6 +37,7 @@ pub struct ExecRequest {
 
 /// What an exec answers.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ExecResult {
     /// Written to the stdout channel.
     pub stdout: String,

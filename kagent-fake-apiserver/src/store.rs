@@ -225,6 +225,7 @@ pub(crate) enum WatchStart {
 
 /// One request as the server saw it.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct RecordedRequest {
     /// HTTP method, e.g. `GET`.
     pub method: String,

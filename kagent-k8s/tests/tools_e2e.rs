@@ -913,6 +913,36 @@ async fn generate_resource_uses_the_injected_model() {
     assert!(e.to_string().contains("no model"), "{e}");
 }
 
+/// `.model(..)` takes what the agent builder's `.provider(..)` takes: the agent's own
+/// `Arc<dyn ModelProvider>` (shared, so both see the same provider) or a provider by value.
+#[tokio::test]
+async fn the_model_is_given_as_the_agent_builder_takes_it() {
+    let cluster = FakeCluster::start().unwrap();
+    let manifest = "```yaml\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: flags\n```\n";
+    let args = json!({"resource_type": "istio_virtual_service", "resource_description": "flags"});
+
+    let scripted = Arc::new(kagent_core::testing::ScriptedProvider::new().text(manifest));
+    let shared: Arc<dyn kagent_core::ModelProvider> = scripted.clone();
+    let tools = K8sTools::builder(cluster.client().unwrap())
+        .model(Arc::clone(&shared))
+        .build()
+        .unwrap();
+    let out = call(&tools, "k8s_generate_resource", args.clone()).await;
+    assert!(out.contains("kind: ConfigMap"), "{out}");
+    assert_eq!(
+        scripted.requests().len(),
+        1,
+        "the agent's provider was used"
+    );
+
+    let tools = K8sTools::builder(cluster.client().unwrap())
+        .model(kagent_core::testing::ScriptedProvider::new().text(manifest))
+        .build()
+        .unwrap();
+    let out = call(&tools, "k8s_generate_resource", args).await;
+    assert!(out.contains("kind: ConfigMap"), "{out}");
+}
+
 #[tokio::test]
 async fn exec_dry_run_runs_nothing_and_errors_are_reported() {
     let (_c, tools) = setup();

@@ -27,6 +27,7 @@ type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
 )]
+#[non_exhaustive]
 pub enum McpProtocol {
     /// MCP streamable HTTP (one endpoint, `POST` + optional SSE responses, `Mcp-Session-Id`).
     #[default]

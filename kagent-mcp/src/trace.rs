@@ -22,6 +22,7 @@
 
 /// A W3C trace context (<https://www.w3.org/TR/trace-context/>).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct TraceContext {
     /// The `traceparent` value: `00-<32 hex trace id>-<16 hex span id>-<2 hex flags>`.
     pub traceparent: String,

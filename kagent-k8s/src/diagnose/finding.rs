@@ -19,6 +19,7 @@ pub enum Severity {
 
 /// One problem found, with the evidence for it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Finding {
     /// Kind of the object (`Pod`, `Service`, ...).
     pub kind: String,
@@ -41,13 +42,10 @@ pub struct Finding {
 }
 
 impl Finding {
-    pub(crate) fn new(
-        kind: &str,
-        obj: &Value,
-        severity: Severity,
-        reason: &str,
-        message: String,
-    ) -> Self {
+    /// A finding about `obj` (a Kubernetes object as JSON; its name and namespace are taken
+    /// from its metadata), without workload or evidence: assign `workload` and push to
+    /// `evidence` as needed. For analyzers of your own, next to [`crate::diagnose::analyze`].
+    pub fn new(kind: &str, obj: &Value, severity: Severity, reason: &str, message: String) -> Self {
         let ns = s(obj, "/metadata/namespace");
         Finding {
             kind: kind.to_owned(),
@@ -72,6 +70,7 @@ impl Finding {
 
 /// The result of a diagnosis.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Diagnosis {
     /// Findings, critical first.
     pub findings: Vec<Finding>,

@@ -12,6 +12,7 @@ use crate::kapi;
 
 /// The objects the analyzers look at. Build it with [`Snapshot::gather`] or by hand (tests).
 #[derive(Debug, Clone, Default)]
+#[non_exhaustive]
 pub struct Snapshot {
     /// Objects by kind (`Pod`, `Deployment`, ...), with `apiVersion`/`kind` set.
     pub objects: BTreeMap<String, Vec<Value>>,

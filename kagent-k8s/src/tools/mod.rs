@@ -201,8 +201,16 @@ impl K8sToolsBuilder {
     }
 
     /// The model `k8s_generate_resource` writes manifests with (normally the agent's own).
-    pub fn model(mut self, provider: Arc<dyn ModelProvider>) -> Self {
-        self.shared.model = Some(provider);
+    ///
+    /// Takes what `LlmAgentBuilder::provider` takes: a provider value, or the
+    /// `Arc<dyn ModelProvider>` the agent already holds (kept as it is, not wrapped again), so
+    /// one provider can serve both.
+    pub fn model(mut self, provider: impl ModelProvider + 'static) -> Self {
+        let mut slot = Some(provider);
+        let shared = (&mut slot as &mut dyn std::any::Any)
+            .downcast_mut::<Option<Arc<dyn ModelProvider>>>()
+            .and_then(Option::take);
+        self.shared.model = shared.or_else(|| slot.map(|p| Arc::new(p) as Arc<dyn ModelProvider>));
         self
     }
 
