@@ -1,13 +1,18 @@
 #![doc = include_str!("../README.md")]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod argo;
+pub mod common;
 pub mod findings;
 pub mod helm;
 pub mod istio;
 mod kube_tool;
 pub mod netpol;
+pub mod prometheus;
 
 pub use argo::{ArgoError, ArgoTools, ArgoToolsBuilder};
+pub use common::{Auth, BuildError, HttpToolError};
 pub use helm::{HelmError, HelmTools, HelmToolsBuilder};
 pub use istio::{IstioError, IstioTools, IstioToolsBuilder};
 pub use netpol::{NetworkPolicyError, NetworkPolicyTools, NetworkPolicyToolsBuilder};
+pub use prometheus::{PrometheusClient, PrometheusTools, PrometheusToolsBuilder};
