@@ -16,3 +16,7 @@ pub use helm::{HelmError, HelmTools, HelmToolsBuilder};
 pub use istio::{IstioError, IstioTools, IstioToolsBuilder};
 pub use netpol::{NetworkPolicyError, NetworkPolicyTools, NetworkPolicyToolsBuilder};
 pub use prometheus::{PrometheusClient, PrometheusTools, PrometheusToolsBuilder};
+
+#[cfg(feature = "testing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
+pub mod testing;
