@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod alertmanager;
 pub mod argo;
 pub mod common;
 pub mod findings;
@@ -10,6 +11,7 @@ mod kube_tool;
 pub mod netpol;
 pub mod prometheus;
 
+pub use alertmanager::{AlertmanagerClient, AlertmanagerTools, AlertmanagerToolsBuilder};
 pub use argo::{ArgoError, ArgoTools, ArgoToolsBuilder};
 pub use common::{Auth, BuildError, HttpToolError};
 pub use helm::{HelmError, HelmTools, HelmToolsBuilder};

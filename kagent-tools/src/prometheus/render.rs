@@ -206,7 +206,8 @@ pub fn summarize(values: &[(f64, f64)]) -> SeriesSummary {
 }
 
 /// The direction of a series from a least-squares line through its points: `flat` when the
-/// fitted change is under 30% of the spread of values (noise, or a spike on a level line), else `up`/`down` with the change
+/// fitted change is under 30% of the spread of values (noise, or a spike on a level line) or
+/// under 1% of the series' level, else `up`/`down` with the change
 /// relative to the fitted start (or absolute when that is near zero).
 pub fn trend(points: &[(f64, f64)], min: f64, max: f64) -> String {
     let n = points.len();
@@ -237,7 +238,15 @@ pub fn trend(points: &[(f64, f64)], min: f64, max: f64) -> String {
     let dir = if delta > 0.0 { "up" } else { "down" };
     if start.abs() > 1e-9 * mean_v.abs().max(1e-300) && (delta / start).abs() < 100.0 {
         let pct = (delta / start.abs() * 100.0).abs();
-        format!("{dir} {}%", fmt_num(if pct >= 10.0 { pct.round() } else { pct }))
+        if pct < 1.0 {
+            // Less than 1% of its level: the series is level, whatever its wiggles.
+            return "flat".to_owned();
+        }
+        if pct >= 10.0 {
+            format!("{dir} {}%", pct.round())
+        } else {
+            format!("{dir} {:.1}%", pct)
+        }
     } else {
         format!("{dir} {}", fmt_num(delta.abs()))
     }
