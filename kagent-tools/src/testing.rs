@@ -27,7 +27,9 @@ use std::time::{Duration, Instant};
 #[non_exhaustive]
 pub enum HarnessError {
     /// A component is not installed.
-    #[error("{binary} is not installed (looked for {path}): run `bash scripts/setup/prometheus.sh`")]
+    #[error(
+        "{binary} is not installed (looked for {path}): run `bash scripts/setup/prometheus.sh`"
+    )]
     NotInstalled {
         /// The binary.
         binary: &'static str,
@@ -147,7 +149,8 @@ pub struct MetricsServer {
 impl MetricsServer {
     /// Starts serving `pods` pods' metrics.
     pub fn start(pods: usize) -> Result<Self, HarnessError> {
-        let listener = TcpListener::bind("127.0.0.1:0").map_err(io("binding the metrics server"))?;
+        let listener =
+            TcpListener::bind("127.0.0.1:0").map_err(io("binding the metrics server"))?;
         listener
             .set_nonblocking(true)
             .map_err(io("configuring the metrics listener"))?;
@@ -160,7 +163,9 @@ impl MetricsServer {
         let thread = std::thread::Builder::new()
             .name("kagent-test-metrics".into())
             .spawn(move || {
-                let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build()
+                let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
                 else {
                     return;
                 };

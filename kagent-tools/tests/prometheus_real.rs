@@ -1,5 +1,12 @@
 //! The Prometheus tools against Debian's real Prometheus 2.42 (`scripts/setup/prometheus.sh`),
 //! scraping a metrics endpoint the test serves (250 pods, 500 series).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    missing_docs
+)]
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -46,7 +53,10 @@ async fn wait_for_data(stack: &PromStack, points: f64) {
         {
             return;
         }
-        assert!(Instant::now() < deadline, "Prometheus has no data after 60 s");
+        assert!(
+            Instant::now() < deadline,
+            "Prometheus has no data after 60 s"
+        );
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
 }
@@ -54,7 +64,9 @@ async fn wait_for_data(stack: &PromStack, points: f64) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn instant_and_range_queries_render_compact_tables() {
     let stack = stack();
-    let tools = PrometheusTools::builder(stack.prometheus_url()).build().unwrap();
+    let tools = PrometheusTools::builder(stack.prometheus_url())
+        .build()
+        .unwrap();
     wait_for_data(&stack, 6.0).await;
     let instance = format!("127.0.0.1:{}", stack.metrics_port());
 
@@ -82,7 +94,10 @@ async fn instant_and_range_queries_render_compact_tables() {
         "{range}"
     );
     let first = lines.next().unwrap();
-    assert!(first.starts_with("web-249 "), "highest last value first: {first}");
+    assert!(
+        first.starts_with("web-249 "),
+        "highest last value first: {first}"
+    );
     assert_eq!(range.lines().filter(|l| l.starts_with("web-")).count(), 50);
     assert!(
         range.contains("... 200 more series not shown (last values"),
@@ -98,8 +113,19 @@ async fn instant_and_range_queries_render_compact_tables() {
     )
     .await;
     assert!(rates.contains("... 245 more series not shown"), "{rates}");
-    let fastest: f64 = rates.lines().nth(2).unwrap().split_whitespace().nth(3).unwrap().parse().unwrap();
-    assert!((0.4..=0.6).contains(&fastest), "the fastest pods use 0.5 cores: {rates}");
+    let fastest: f64 = rates
+        .lines()
+        .nth(2)
+        .unwrap()
+        .split_whitespace()
+        .nth(3)
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        (0.4..=0.6).contains(&fastest),
+        "the fastest pods use 0.5 cores: {rates}"
+    );
 
     // Instant vectors, through the tool and its alias.
     for name in ["prometheus_query_tool", "prometheus_query"] {
@@ -111,14 +137,33 @@ async fn instant_and_range_queries_render_compact_tables() {
         .await;
         let rows: Vec<&str> = top.lines().collect();
         assert!(rows[0].starts_with("vector: 3 series at "), "{top}");
-        assert_eq!(rows[1].split_whitespace().collect::<Vec<_>>(), ["pod", "VALUE"]);
+        assert_eq!(
+            rows[1].split_whitespace().collect::<Vec<_>>(),
+            ["pod", "VALUE"]
+        );
         assert!(rows[2].starts_with("web-249 "), "{top}");
         assert!(rows[2].ends_with("e8"), "rounded to 4 digits: {top}");
     }
-    let scalar = ok(&tools, "prometheus_query_tool", json!({"query": "scalar(count(up))"})).await;
-    assert!(scalar.starts_with("scalar at ") && scalar.trim_end().ends_with(": 2"), "{scalar}");
-    let nothing = ok(&tools, "prometheus_query_tool", json!({"query": "kagent_no_such_metric"})).await;
-    assert!(nothing.contains("no series match kagent_no_such_metric"), "{nothing}");
+    let scalar = ok(
+        &tools,
+        "prometheus_query_tool",
+        json!({"query": "scalar(count(up))"}),
+    )
+    .await;
+    assert!(
+        scalar.starts_with("scalar at ") && scalar.trim_end().ends_with(": 2"),
+        "{scalar}"
+    );
+    let nothing = ok(
+        &tools,
+        "prometheus_query_tool",
+        json!({"query": "kagent_no_such_metric"}),
+    )
+    .await;
+    assert!(
+        nothing.contains("no series match kagent_no_such_metric"),
+        "{nothing}"
+    );
 
     // kagent passes prometheus_url; the configured one (any spelling) is accepted.
     let same = ok(
@@ -138,7 +183,9 @@ async fn bad_queries_and_arguments_come_back_as_errors_the_model_can_fix() {
         ..StackOptions::default()
     })
     .unwrap_or_else(|e| panic!("{e}"));
-    let tools = PrometheusTools::builder(stack.prometheus_url()).build().unwrap();
+    let tools = PrometheusTools::builder(stack.prometheus_url())
+        .build()
+        .unwrap();
 
     let syntax = call(
         &tools,
@@ -147,7 +194,10 @@ async fn bad_queries_and_arguments_come_back_as_errors_the_model_can_fix() {
     )
     .await
     .unwrap_err();
-    assert!(matches!(syntax, ToolError::InvalidArguments { .. }), "{syntax:?}");
+    assert!(
+        matches!(syntax, ToolError::InvalidArguments { .. }),
+        "{syntax:?}"
+    );
     let msg = syntax.to_string();
     assert!(msg.contains("Prometheus answered 400 (bad_data)"), "{msg}");
     assert!(msg.contains("parse error"), "{msg}");
@@ -159,7 +209,10 @@ async fn bad_queries_and_arguments_come_back_as_errors_the_model_can_fix() {
     )
     .await
     .unwrap_err();
-    assert!(range_syntax.to_string().contains("(bad_data)"), "{range_syntax}");
+    assert!(
+        range_syntax.to_string().contains("(bad_data)"),
+        "{range_syntax}"
+    );
 
     let step = call(
         &tools,
@@ -169,7 +222,11 @@ async fn bad_queries_and_arguments_come_back_as_errors_the_model_can_fix() {
     .await
     .unwrap_err();
     assert!(matches!(step, ToolError::InvalidArguments { .. }));
-    assert!(step.to_string().contains("invalid step: \"fast\" is not a duration"), "{step}");
+    assert!(
+        step.to_string()
+            .contains("invalid step: \"fast\" is not a duration"),
+        "{step}"
+    );
 
     let order = call(
         &tools,
@@ -198,7 +255,10 @@ async fn bad_queries_and_arguments_come_back_as_errors_the_model_can_fix() {
     let empty = call(&tools, "prometheus_query_tool", json!({"query": "  "}))
         .await
         .unwrap_err();
-    assert!(empty.to_string().contains("the PromQL expression is empty"), "{empty}");
+    assert!(
+        empty.to_string().contains("the PromQL expression is empty"),
+        "{empty}"
+    );
 
     let label = call(
         &tools,
@@ -223,7 +283,10 @@ async fn bad_queries_and_arguments_come_back_as_errors_the_model_can_fix() {
         .unwrap_err();
         assert!(matches!(e, ToolError::InvalidArguments { .. }), "{e:?}");
         let msg = e.to_string();
-        assert!(msg.contains("is not the Prometheus server this tool is configured for"), "{msg}");
+        assert!(
+            msg.contains("is not the Prometheus server this tool is configured for"),
+            "{msg}"
+        );
         assert!(msg.contains(&stack.prometheus_url()), "{msg}");
     }
     let e = call(
@@ -253,7 +316,10 @@ async fn an_unreachable_server_is_a_transport_fault() {
         assert!(matches!(e, ToolError::Transport { .. }), "{name}: {e:?}");
         assert!(e.is_fault());
         let msg = e.to_string();
-        assert!(msg.contains(&format!("Prometheus at {url}/api/v1/")), "{msg}");
+        assert!(
+            msg.contains(&format!("Prometheus at {url}/api/v1/")),
+            "{msg}"
+        );
         assert!(msg.contains("could not be reached"), "{msg}");
     }
 }
@@ -261,7 +327,9 @@ async fn an_unreachable_server_is_a_transport_fault() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metadata_tools_describe_the_server() {
     let stack = stack();
-    let tools = PrometheusTools::builder(stack.prometheus_url()).build().unwrap();
+    let tools = PrometheusTools::builder(stack.prometheus_url())
+        .build()
+        .unwrap();
     wait_for_data(&stack, 2.0).await;
 
     let names = ok(&tools, "prometheus_label_names_tool", json!({})).await;
@@ -274,9 +342,17 @@ async fn metadata_tools_describe_the_server() {
         json!({"match": "kagent_test_queue_depth"}),
     )
     .await;
-    assert!(restricted.lines().any(|x| x == "queue") && !restricted.lines().any(|x| x == "pod"), "{restricted}");
+    assert!(
+        restricted.lines().any(|x| x == "queue") && !restricted.lines().any(|x| x == "pod"),
+        "{restricted}"
+    );
 
-    let values = ok(&tools, "prometheus_label_values_tool", json!({"label": "queue"})).await;
+    let values = ok(
+        &tools,
+        "prometheus_label_values_tool",
+        json!({"label": "queue"}),
+    )
+    .await;
     assert_eq!(values, "2 values of queue:\norders\nrefunds\n");
     let metrics = ok(
         &tools,
@@ -284,7 +360,10 @@ async fn metadata_tools_describe_the_server() {
         json!({"label": "__name__", "match": ["{job=\"shop\"}"], "limit": 2}),
     )
     .await;
-    assert!(metrics.contains("... ") && metrics.contains("more not shown"), "{metrics}");
+    assert!(
+        metrics.contains("... ") && metrics.contains("more not shown"),
+        "{metrics}"
+    );
 
     let series = ok(
         &tools,
@@ -292,10 +371,18 @@ async fn metadata_tools_describe_the_server() {
         json!({"match": ["kagent_test_queue_depth"], "start": "now-5m"}),
     )
     .await;
-    assert!(series.starts_with("2 series; labels common to all: kagent_test_queue_depth{"), "{series}");
+    assert!(
+        series.starts_with("2 series; labels common to all: kagent_test_queue_depth{"),
+        "{series}"
+    );
     assert!(series.contains("queue\norders\nrefunds\n"), "{series}");
-    let none = call(&tools, "prometheus_series_tool", json!({"match": []})).await.unwrap_err();
-    assert!(none.to_string().contains("at least one series selector"), "{none}");
+    let none = call(&tools, "prometheus_series_tool", json!({"match": []}))
+        .await
+        .unwrap_err();
+    assert!(
+        none.to_string().contains("at least one series selector"),
+        "{none}"
+    );
 
     let meta = ok(
         &tools,
@@ -308,19 +395,36 @@ async fn metadata_tools_describe_the_server() {
 
     let targets = ok(&tools, "prometheus_targets_tool", json!({})).await;
     println!("{targets}");
-    assert!(targets.starts_with("2 active targets: 1 up, 1 down, 0 unknown"), "{targets}");
+    assert!(
+        targets.starts_with("2 active targets: 1 up, 1 down, 0 unknown"),
+        "{targets}"
+    );
     let rows: Vec<&str> = targets.lines().collect();
-    assert!(rows[2].starts_with("checkout-legacy ") && rows[2].contains("down"), "down first: {targets}");
+    assert!(
+        rows[2].starts_with("checkout-legacy ") && rows[2].contains("down"),
+        "down first: {targets}"
+    );
     assert!(rows[2].contains("connection refused"), "{targets}");
     let up = ok(&tools, "prometheus_targets_tool", json!({"health": "up"})).await;
-    assert!(up.contains("shop") && !up.contains("checkout-legacy "), "{up}");
-    let bad = call(&tools, "prometheus_targets_tool", json!({"health": "sick"})).await.unwrap_err();
+    assert!(
+        up.contains("shop") && !up.contains("checkout-legacy "),
+        "{up}"
+    );
+    let bad = call(&tools, "prometheus_targets_tool", json!({"health": "sick"}))
+        .await
+        .unwrap_err();
     assert!(bad.to_string().contains("not up, down or unknown"), "{bad}");
 
     let rules = ok(&tools, "prometheus_rules_tool", json!({})).await;
     assert!(rules.starts_with("2 of 2 rules in 1 groups"), "{rules}");
-    assert!(rules.contains("KagentTestQueueBacklog") && rules.contains("kagent_test_queue_depth > 100"), "{rules}");
-    assert!(rules.contains("namespace:kagent_test_cpu_usage:rate1m"), "{rules}");
+    assert!(
+        rules.contains("KagentTestQueueBacklog") && rules.contains("kagent_test_queue_depth > 100"),
+        "{rules}"
+    );
+    assert!(
+        rules.contains("namespace:kagent_test_cpu_usage:rate1m"),
+        "{rules}"
+    );
     let alerting = ok(&tools, "prometheus_rules_tool", json!({"type": "alert"})).await;
     assert!(!alerting.contains("namespace:kagent_test"), "{alerting}");
 
@@ -336,14 +440,18 @@ async fn metadata_tools_describe_the_server() {
     };
     println!("{alerts}");
     assert!(alerts.starts_with("1 alerts (1 firing)"), "{alerts}");
-    assert!(alerts.contains("Queue orders has 150 items waiting"), "{alerts}");
+    assert!(
+        alerts.contains("Queue orders has 150 items waiting"),
+        "{alerts}"
+    );
 
     let tsdb = ok(&tools, "prometheus_tsdb_status_tool", json!({"limit": 3})).await;
     assert!(tsdb.starts_with("head: "), "{tsdb}");
     assert!(tsdb.contains("metrics with most series:"), "{tsdb}");
     assert!(
-        tsdb.lines().any(|l| l.split_whitespace().collect::<Vec<_>>()
-            == ["kagent_test_cpu_usage_seconds_total", "250"]),
+        tsdb.lines()
+            .any(|l| l.split_whitespace().collect::<Vec<_>>()
+                == ["kagent_test_cpu_usage_seconds_total", "250"]),
         "{tsdb}"
     );
 }
@@ -371,15 +479,27 @@ async fn promql_generation_is_validated_against_the_server() {
     .await;
     println!("{good}");
     assert!(good.contains("syntax: valid"), "{good}");
-    assert!(good.contains("metrics: kagent_test_cpu_usage_seconds_total (exists)"), "{good}");
+    assert!(
+        good.contains("metrics: kagent_test_cpu_usage_seconds_total (exists)"),
+        "{good}"
+    );
     assert!(good.contains("aggregations: sum by (pod)"), "{good}");
     assert!(good.contains("range windows: 1m"), "{good}");
-    assert!(good.contains("trial evaluation now: instant vector, 250 series"), "{good}");
-    assert!(good.contains("model's explanation: CPU cores per pod."), "{good}");
+    assert!(
+        good.contains("trial evaluation now: instant vector, 250 series"),
+        "{good}"
+    );
+    assert!(
+        good.contains("model's explanation: CPU cores per pod."),
+        "{good}"
+    );
     let req = &provider.requests()[0];
     assert!(req.system.as_deref().unwrap_or("").contains("PromQL"));
     let prompt = kagent_core::testing::last_user_text(req).unwrap();
-    assert!(prompt.contains("kagent_test_cpu_usage_seconds_total"), "grounded in real names: {prompt}");
+    assert!(
+        prompt.contains("kagent_test_cpu_usage_seconds_total"),
+        "grounded in real names: {prompt}"
+    );
 
     let bad = ok(
         &tools,
@@ -388,7 +508,10 @@ async fn promql_generation_is_validated_against_the_server() {
     )
     .await;
     assert!(bad.contains("syntax: NOT VALID (bad_data)"), "{bad}");
-    assert!(!bad.contains("trial evaluation"), "an invalid query is not run: {bad}");
+    assert!(
+        !bad.contains("trial evaluation"),
+        "an invalid query is not run: {bad}"
+    );
 
     let unknown = ok(
         &tools,
@@ -396,13 +519,22 @@ async fn promql_generation_is_validated_against_the_server() {
         json!({"query_description": "disk io"}),
     )
     .await;
-    assert!(unknown.contains("kagent_test_disk_io_total (NOT on this server)"), "{unknown}");
+    assert!(
+        unknown.contains("kagent_test_disk_io_total (NOT on this server)"),
+        "{unknown}"
+    );
     assert!(unknown.contains("it returns no data now"), "{unknown}");
 
-    let no_model = PrometheusTools::builder(stack.prometheus_url()).build().unwrap();
-    let e = call(&no_model, "prometheus_promql_tool", json!({"query_description": "cpu"}))
-        .await
-        .unwrap_err();
+    let no_model = PrometheusTools::builder(stack.prometheus_url())
+        .build()
+        .unwrap();
+    let e = call(
+        &no_model,
+        "prometheus_promql_tool",
+        json!({"query_description": "cpu"}),
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(e, ToolError::Failed { .. }));
     assert!(e.to_string().contains("no model is configured"), "{e}");
 }

@@ -51,7 +51,9 @@ impl Matcher {
             .find_map(|op| rest.strip_prefix(op).map(|v| (*op, v.trim())))
             .ok_or_else(|| bad("no operator"))?;
         let value = if let Some(inner) = value.strip_prefix('"') {
-            let inner = inner.strip_suffix('"').ok_or_else(|| bad("unclosed quote"))?;
+            let inner = inner
+                .strip_suffix('"')
+                .ok_or_else(|| bad("unclosed quote"))?;
             unescape(inner)
         } else {
             value.to_owned()
@@ -263,23 +265,37 @@ impl AlertmanagerClient {
         }
         let reply = self.endpoint.send(req).await?;
         if !reply.is_success() {
-            return Err(api_error(self.endpoint.service(), reply.status, &reply.bytes));
+            return Err(api_error(
+                self.endpoint.service(),
+                reply.status,
+                &reply.bytes,
+            ));
         }
         Ok(reply)
     }
 
     /// `GET /api/v2/alerts`.
     pub async fn alerts(&self, filter: &AlertFilter) -> Result<Vec<Value>, HttpToolError> {
-        self.send(Method::GET, "api/v2/alerts", &filter.query(false), None::<&()>)
-            .await?
-            .json(self.endpoint.service())
+        self.send(
+            Method::GET,
+            "api/v2/alerts",
+            &filter.query(false),
+            None::<&()>,
+        )
+        .await?
+        .json(self.endpoint.service())
     }
 
     /// `GET /api/v2/alerts/groups`.
     pub async fn alert_groups(&self, filter: &AlertFilter) -> Result<Vec<Value>, HttpToolError> {
-        self.send(Method::GET, "api/v2/alerts/groups", &filter.query(true), None::<&()>)
-            .await?
-            .json(self.endpoint.service())
+        self.send(
+            Method::GET,
+            "api/v2/alerts/groups",
+            &filter.query(true),
+            None::<&()>,
+        )
+        .await?
+        .json(self.endpoint.service())
     }
 
     /// `GET /api/v2/silences`.
@@ -292,9 +308,14 @@ impl AlertmanagerClient {
 
     /// `GET /api/v2/silence/<id>`.
     pub async fn silence(&self, id: &str) -> Result<Value, HttpToolError> {
-        self.send(Method::GET, &format!("api/v2/silence/{id}"), &[], None::<&()>)
-            .await?
-            .json(self.endpoint.service())
+        self.send(
+            Method::GET,
+            &format!("api/v2/silence/{id}"),
+            &[],
+            None::<&()>,
+        )
+        .await?
+        .json(self.endpoint.service())
     }
 
     /// `POST /api/v2/silences`; returns the new silence's id.
@@ -315,9 +336,14 @@ impl AlertmanagerClient {
 
     /// `DELETE /api/v2/silence/<id>` (expires it).
     pub async fn expire_silence(&self, id: &str) -> Result<(), HttpToolError> {
-        self.send(Method::DELETE, &format!("api/v2/silence/{id}"), &[], None::<&()>)
-            .await
-            .map(|_| ())
+        self.send(
+            Method::DELETE,
+            &format!("api/v2/silence/{id}"),
+            &[],
+            None::<&()>,
+        )
+        .await
+        .map(|_| ())
     }
 }
 
@@ -328,13 +354,20 @@ mod tests {
     #[test]
     fn matchers_parse_in_every_form() {
         let m = Matcher::parse("alertname=\"High CPU\"").unwrap();
-        assert_eq!((m.name.as_str(), m.value.as_str(), m.is_regex, m.is_equal), ("alertname", "High CPU", false, true));
+        assert_eq!(
+            (m.name.as_str(), m.value.as_str(), m.is_regex, m.is_equal),
+            ("alertname", "High CPU", false, true)
+        );
         assert_eq!(m.to_string(), "alertname=\"High CPU\"");
         let r = Matcher::parse("severity =~ crit.*").unwrap();
         assert_eq!(r.to_string(), "severity=~\"crit.*\"");
         assert_eq!(Matcher::parse("team!=\"a\\\"b\"").unwrap().value, "a\"b");
         assert_eq!(Matcher::parse("env!~dev|test").unwrap().op(), "!~");
-        let all = Matcher::parse_all(&["{alertname=\"X\", job=~\"a,b\"}".to_owned(), "team=shop".to_owned()]).unwrap();
+        let all = Matcher::parse_all(&[
+            "{alertname=\"X\", job=~\"a,b\"}".to_owned(),
+            "team=shop".to_owned(),
+        ])
+        .unwrap();
         assert_eq!(all.len(), 3);
         assert_eq!(all[1].value, "a,b");
         for bad in ["alertname", "=x", "1a=b", "a=\"open"] {
@@ -350,7 +383,12 @@ mod tests {
             "Alertmanager answered 400: bad matcher format"
         );
         assert_eq!(
-            api_error("Alertmanager", 404, b"{\"code\":404,\"message\":\"silence not found\"}").to_string(),
+            api_error(
+                "Alertmanager",
+                404,
+                b"{\"code\":404,\"message\":\"silence not found\"}"
+            )
+            .to_string(),
             "Alertmanager answered 404: silence not found"
         );
         assert_eq!(

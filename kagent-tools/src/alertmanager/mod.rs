@@ -100,7 +100,11 @@ impl AlertmanagerToolsBuilder {
     }
 
     /// HTTP basic authentication on every request.
-    pub fn basic_auth(mut self, username: impl Into<String>, password: impl Into<SecretString>) -> Self {
+    pub fn basic_auth(
+        mut self,
+        username: impl Into<String>,
+        password: impl Into<SecretString>,
+    ) -> Self {
         self.endpoint.auth(Auth::Basic {
             username: username.into(),
             password: password.into(),
@@ -190,8 +194,13 @@ mod tests {
 
     #[test]
     fn read_only_mode_leaves_the_writes_out() {
-        let all = AlertmanagerTools::builder("http://127.0.0.1:9").build().unwrap();
-        assert_eq!(all.names().collect::<Vec<_>>(), AlertmanagerTools::tool_names().collect::<Vec<_>>());
+        let all = AlertmanagerTools::builder("http://127.0.0.1:9")
+            .build()
+            .unwrap();
+        assert_eq!(
+            all.names().collect::<Vec<_>>(),
+            AlertmanagerTools::tool_names().collect::<Vec<_>>()
+        );
         for (name, effect) in TOOLS {
             assert_eq!(all.get(name).unwrap().spec().effect, *effect);
         }

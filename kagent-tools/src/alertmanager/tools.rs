@@ -45,7 +45,12 @@ fn alert_state(a: &Value) -> String {
     let ids = |k: &str| -> Vec<String> {
         a.pointer(&format!("/status/{k}"))
             .and_then(Value::as_array)
-            .map(|v| v.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+            .map(|v| {
+                v.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect()
+            })
             .unwrap_or_default()
     };
     let silenced = ids("silencedBy");
@@ -76,14 +81,24 @@ fn summary_of(a: &Value) -> String {
 }
 
 /// Alerts as a table: labels shared by all factored out (and `alertname` as its own column).
-pub(crate) fn alerts_table(alerts: &[&Value], max: usize, now: f64, skip: &BTreeMap<String, String>) -> String {
-    let sets: Vec<BTreeMap<String, String>> = alerts.iter().map(|a| labels_of(a, "labels")).collect();
+pub(crate) fn alerts_table(
+    alerts: &[&Value],
+    max: usize,
+    now: f64,
+    skip: &BTreeMap<String, String>,
+) -> String {
+    let sets: Vec<BTreeMap<String, String>> =
+        alerts.iter().map(|a| labels_of(a, "labels")).collect();
     let (mut common, mut varying) = crate::prometheus::render::factor_labels(sets.iter());
     varying.retain(|k| k != "alertname" && !skip.contains_key(k));
     common.retain(|k, _| k != "alertname" && !skip.contains_key(k));
     let mut out = String::new();
     if !common.is_empty() {
-        let what = if alerts.len() > 1 { "labels common to these alerts" } else { "labels" };
+        let what = if alerts.len() > 1 {
+            "labels common to these alerts"
+        } else {
+            "labels"
+        };
         out.push_str(&format!("{what}: {}\n", label_set(&common)));
     }
     let mut headers = vec!["ALERT".to_owned(), "STATE".to_owned(), "SINCE".to_owned()];
@@ -96,7 +111,12 @@ pub(crate) fn alerts_table(alerts: &[&Value], max: usize, now: f64, skip: &BTree
             alert_state(a),
             ago(str_at(a, "/startsAt"), now),
         ];
-        row.extend(varying.iter().map(|k| dash(&one_line(labels.get(k).map(String::as_str).unwrap_or(""), 80))));
+        row.extend(varying.iter().map(|k| {
+            dash(&one_line(
+                labels.get(k).map(String::as_str).unwrap_or(""),
+                80,
+            ))
+        }));
         row.push(summary_of(a));
         t.push(row);
     }
@@ -165,10 +185,18 @@ impl ListAlerts {
             let groups = s.client.alert_groups(&filter).await?;
             let total: usize = groups
                 .iter()
-                .map(|g| g.get("alerts").and_then(Value::as_array).map(Vec::len).unwrap_or(0))
+                .map(|g| {
+                    g.get("alerts")
+                        .and_then(Value::as_array)
+                        .map(Vec::len)
+                        .unwrap_or(0)
+                })
                 .sum();
             let suppressed = count_suppressed(groups.iter().flat_map(|g| {
-                g.get("alerts").and_then(Value::as_array).map(Vec::as_slice).unwrap_or(&[])
+                g.get("alerts")
+                    .and_then(Value::as_array)
+                    .map(Vec::as_slice)
+                    .unwrap_or(&[])
             }));
             out = format!(
                 "{total} alerts in {} groups ({} active, {suppressed} suppressed)\n",
@@ -214,7 +242,9 @@ impl ListAlerts {
 }
 
 fn count_suppressed<'a>(alerts: impl Iterator<Item = &'a Value>) -> usize {
-    alerts.filter(|a| str_at(a, "/status/state") == "suppressed").count()
+    alerts
+        .filter(|a| str_at(a, "/status/state") == "suppressed")
+        .count()
 }
 
 fn silence_matchers(s: &Value) -> String {
@@ -225,7 +255,10 @@ fn silence_matchers(s: &Value) -> String {
         .unwrap_or_default();
     format!(
         "{{{}}}",
-        ms.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+        ms.iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
     )
 }
 
@@ -284,7 +317,11 @@ impl ListSilences {
                 .cmp(&rank(str_at(b, "/status/state")))
                 .then_with(|| str_at(b, "/endsAt").cmp(str_at(a, "/endsAt")))
         });
-        let count = |st: &str| all.iter().filter(|x| str_at(x, "/status/state") == st).count();
+        let count = |st: &str| {
+            all.iter()
+                .filter(|x| str_at(x, "/status/state") == st)
+                .count()
+        };
         let mut out = format!(
             "{} silences shown ({} active, {} pending, {} expired in total)\n",
             shown.len(),
@@ -314,7 +351,9 @@ impl ListSilences {
                 shown.len() - s.max_rows
             ));
         }
-        Ok(ToolOutput::text(s.bound(out, "Filter by state or matchers.")))
+        Ok(ToolOutput::text(
+            s.bound(out, "Filter by state or matchers."),
+        ))
     }
 }
 
@@ -373,7 +412,10 @@ impl CreateSilence {
                 "give at least one matcher, like alertname=\"HighCPU\"",
             ));
         }
-        if matchers.iter().all(|m| !m.is_regex && m.is_equal && m.value.is_empty()) {
+        if matchers
+            .iter()
+            .all(|m| !m.is_regex && m.is_equal && m.value.is_empty())
+        {
             return Err(HttpToolError::invalid(
                 "matchers",
                 "every matcher matches the empty string, so the silence would match every alert; \
@@ -393,7 +435,10 @@ impl CreateSilence {
             None => s.default_duration,
         };
         if duration <= 0.0 {
-            return Err(HttpToolError::invalid("duration", "must be longer than zero, like 2h"));
+            return Err(HttpToolError::invalid(
+                "duration",
+                "must be longer than zero, like 2h",
+            ));
         }
         if duration > s.max_duration {
             return Err(HttpToolError::invalid(
@@ -424,7 +469,11 @@ impl CreateSilence {
         };
         let shown = format!(
             "{{{}}} from {} to {} ({}), created by {:?}, comment {:?}",
-            matchers.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "),
+            matchers
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", "),
             silence.starts_at,
             silence.ends_at,
             short_duration(duration),
@@ -434,7 +483,8 @@ impl CreateSilence {
         let alerts = matching_alerts(s, &matchers).await?;
         let refs: Vec<&Value> = alerts.iter().collect();
         let affected = if refs.is_empty() {
-            "It matches no alert Alertmanager holds now (it will still silence future ones).\n".to_owned()
+            "It matches no alert Alertmanager holds now (it will still silence future ones).\n"
+                .to_owned()
         } else {
             format!(
                 "It matches {} alerts now:\n{}",
@@ -443,9 +493,11 @@ impl CreateSilence {
             )
         };
         if ctx.dry_run || args.dry_run.map(|f| f.0).unwrap_or(false) {
-            let text = format!("DRY RUN: nothing created. Would create the silence {shown}.\n{affected}");
+            let text =
+                format!("DRY RUN: nothing created. Would create the silence {shown}.\n{affected}");
             let mut out = ToolOutput::text(s.bound(text, ""));
-            out.structured = Some(json!({"dry_run": true, "silence": silence, "matching_alerts": alerts.len()}));
+            out.structured =
+                Some(json!({"dry_run": true, "silence": silence, "matching_alerts": alerts.len()}));
             return Ok(out);
         }
         let id = s.client.create_silence(&silence).await?;
@@ -453,7 +505,8 @@ impl CreateSilence {
             "created silence {id}: {shown}.\n{affected}Expire it early with alertmanager_expire_silence (silence_id {id}).\n"
         );
         let mut out = ToolOutput::text(s.bound(text, ""));
-        out.structured = Some(json!({"silence_id": id, "silence": silence, "matching_alerts": alerts.len()}));
+        out.structured =
+            Some(json!({"silence_id": id, "silence": silence, "matching_alerts": alerts.len()}));
         Ok(out)
     }
 }
@@ -487,7 +540,9 @@ impl ExpireSilence {
         if !valid_id {
             return Err(HttpToolError::invalid(
                 "silence_id",
-                format!("{id:?} is not a silence id (a UUID); list them with alertmanager_list_silences"),
+                format!(
+                    "{id:?} is not a silence id (a UUID); list them with alertmanager_list_silences"
+                ),
             ));
         }
         let silence = match s.client.silence(id).await {
@@ -510,7 +565,9 @@ impl ExpireSilence {
             str_at(&silence, "/endsAt")
         );
         if state == "expired" {
-            return Ok(ToolOutput::text(format!("{what} is already expired; nothing to do.\n")));
+            return Ok(ToolOutput::text(format!(
+                "{what} is already expired; nothing to do.\n"
+            )));
         }
         let alerts = s.client.alerts(&AlertFilter::default()).await?;
         let silenced: Vec<&Value> = alerts
@@ -538,6 +595,8 @@ impl ExpireSilence {
             )));
         }
         s.client.expire_silence(id).await?;
-        Ok(ToolOutput::text(s.bound(format!("expired {what}.\n{affected}"), "")))
+        Ok(ToolOutput::text(
+            s.bound(format!("expired {what}.\n{affected}"), ""),
+        ))
     }
 }

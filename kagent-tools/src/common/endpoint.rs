@@ -63,7 +63,11 @@ impl std::fmt::Debug for Endpoint {
             .field("auth", &self.auth)
             .field(
                 "headers",
-                &self.headers.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(),
+                &self
+                    .headers
+                    .iter()
+                    .map(|(n, _)| n.as_str())
+                    .collect::<Vec<_>>(),
             )
             .field("timeout", &self.timeout)
             .finish_non_exhaustive()
@@ -89,7 +93,11 @@ impl std::fmt::Debug for EndpointBuilder {
             .field("auth", &self.auth)
             .field(
                 "headers",
-                &self.headers.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(),
+                &self
+                    .headers
+                    .iter()
+                    .map(|(n, _)| n.as_str())
+                    .collect::<Vec<_>>(),
             )
             .field("has_client", &self.client.is_some())
             .field("timeout", &self.timeout)
@@ -289,7 +297,8 @@ impl Endpoint {
         match &self.auth {
             Auth::None => {}
             Auth::Bearer(token) => {
-                if let Ok(mut v) = HeaderValue::from_str(&format!("Bearer {}", token.expose_secret()))
+                if let Ok(mut v) =
+                    HeaderValue::from_str(&format!("Bearer {}", token.expose_secret()))
                 {
                     v.set_sensitive(true);
                     req = req.header(http::header::AUTHORIZATION, v);

@@ -205,7 +205,11 @@ mod tests {
             api(404, None).into_tool_error("t"),
             ToolError::NotFound { .. }
         ));
-        assert!(api(503, Some("unavailable")).into_tool_error("t").is_fault());
+        assert!(
+            api(503, Some("unavailable"))
+                .into_tool_error("t")
+                .is_fault()
+        );
         let exec = api(500, Some("execution")).into_tool_error("t");
         assert!(matches!(exec, ToolError::Failed { .. }));
     }

@@ -86,11 +86,7 @@ impl<'de> serde::Deserialize<'de> for StringList {
         Ok(match Raw::deserialize(d)? {
             Raw::One(s) if s.trim().is_empty() => StringList(Vec::new()),
             Raw::One(s) => StringList(vec![s]),
-            Raw::Many(v) => StringList(
-                v.into_iter()
-                    .filter(|s| !s.trim().is_empty())
-                    .collect(),
-            ),
+            Raw::Many(v) => StringList(v.into_iter().filter(|s| !s.trim().is_empty()).collect()),
         })
     }
 }

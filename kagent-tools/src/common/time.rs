@@ -118,7 +118,10 @@ pub fn unix_param(secs: f64) -> String {
 /// Unix seconds as RFC 3339 in UTC, to the second.
 pub fn rfc3339(secs: f64) -> String {
     match jiff::Timestamp::from_millisecond((secs * 1000.0) as i64) {
-        Ok(ts) => ts.round(jiff::Unit::Second).map(|t| t.to_string()).unwrap_or_else(|_| ts.to_string()),
+        Ok(ts) => ts
+            .round(jiff::Unit::Second)
+            .map(|t| t.to_string())
+            .unwrap_or_else(|_| ts.to_string()),
         Err(_) => format!("{secs}"),
     }
 }
@@ -138,7 +141,11 @@ pub fn short_duration(secs: f64) -> String {
         }
         7200..=172_799 => {
             let (h, m) = (s / 3600, (s % 3600) / 60);
-            if m == 0 { format!("{h}h") } else { format!("{h}h{m}m") }
+            if m == 0 {
+                format!("{h}h")
+            } else {
+                format!("{h}h{m}m")
+            }
         }
         _ => format!("{}d", s / 86_400),
     }
@@ -171,7 +178,10 @@ mod tests {
         assert_eq!(parse_time("start", "now - 5m", now).unwrap(), now - 300.0);
         assert_eq!(parse_time("start", "now+1m", now).unwrap(), now + 60.0);
         assert_eq!(parse_time("start", "-30m", now).unwrap(), now - 1800.0);
-        assert_eq!(parse_time("start", "1699990000", now).unwrap(), 1_699_990_000.0);
+        assert_eq!(
+            parse_time("start", "1699990000", now).unwrap(),
+            1_699_990_000.0
+        );
         assert_eq!(
             parse_time("start", "2023-11-14T22:13:20Z", now).unwrap(),
             1_700_000_000.0

@@ -183,7 +183,9 @@ impl PrometheusClient {
                 service,
                 status: reply.status,
                 error_type: env.error_type,
-                message: env.error.unwrap_or_else(|| format!("status {:?}", env.status)),
+                message: env
+                    .error
+                    .unwrap_or_else(|| format!("status {:?}", env.status)),
             });
         }
         let data = env.data.ok_or_else(|| HttpToolError::Decode {
@@ -226,7 +228,11 @@ impl PrometheusClient {
         self.call("query_range", &q).await
     }
 
-    fn window(matches: &[String], start: Option<f64>, end: Option<f64>) -> Vec<(&'static str, String)> {
+    fn window(
+        matches: &[String],
+        start: Option<f64>,
+        end: Option<f64>,
+    ) -> Vec<(&'static str, String)> {
         let mut q: Vec<(&'static str, String)> =
             matches.iter().map(|m| ("match[]", m.clone())).collect();
         if let Some(s) = start {
@@ -245,7 +251,8 @@ impl PrometheusClient {
         start: Option<f64>,
         end: Option<f64>,
     ) -> Result<ApiResult<Vec<String>>, HttpToolError> {
-        self.call("labels", &Self::window(matches, start, end)).await
+        self.call("labels", &Self::window(matches, start, end))
+            .await
     }
 
     /// `GET /api/v1/label/<name>/values`.
@@ -267,7 +274,8 @@ impl PrometheusClient {
         start: Option<f64>,
         end: Option<f64>,
     ) -> Result<ApiResult<Vec<BTreeMap<String, String>>>, HttpToolError> {
-        self.call("series", &Self::window(matches, start, end)).await
+        self.call("series", &Self::window(matches, start, end))
+            .await
     }
 
     /// `GET /api/v1/metadata`.
@@ -316,7 +324,8 @@ impl PrometheusClient {
     /// `GET /api/v1/format_query`: Prometheus parses the expression and prints it back
     /// (a syntax check without evaluating anything).
     pub async fn format_query(&self, expr: &str) -> Result<ApiResult<String>, HttpToolError> {
-        self.call("format_query", &[("query", expr.to_owned())]).await
+        self.call("format_query", &[("query", expr.to_owned())])
+            .await
     }
 }
 

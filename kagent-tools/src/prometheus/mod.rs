@@ -139,7 +139,11 @@ impl PrometheusToolsBuilder {
     }
 
     /// HTTP basic authentication on every request.
-    pub fn basic_auth(mut self, username: impl Into<String>, password: impl Into<SecretString>) -> Self {
+    pub fn basic_auth(
+        mut self,
+        username: impl Into<String>,
+        password: impl Into<SecretString>,
+    ) -> Self {
         self.endpoint.auth(Auth::Basic {
             username: username.into(),
             password: password.into(),
@@ -255,7 +259,9 @@ mod tests {
 
     #[test]
     fn every_tool_is_registered_under_its_name() {
-        let set = PrometheusTools::builder("http://127.0.0.1:9").build().unwrap();
+        let set = PrometheusTools::builder("http://127.0.0.1:9")
+            .build()
+            .unwrap();
         let names: Vec<&str> = set.names().collect();
         let want: Vec<&str> = PrometheusTools::tool_names().collect();
         assert_eq!(names, want);
@@ -273,19 +279,36 @@ mod tests {
 
     #[test]
     fn kagent_argument_names_are_in_the_schemas() {
-        let set = PrometheusTools::builder("http://127.0.0.1:9").build().unwrap();
+        let set = PrometheusTools::builder("http://127.0.0.1:9")
+            .build()
+            .unwrap();
         let props = |tool: &str| set.get(tool).unwrap().spec().input_schema["properties"].clone();
         for tool in ["prometheus_query_tool", "prometheus_query"] {
             let p = props(tool);
-            assert!(p.get("query").is_some() && p.get("prometheus_url").is_some(), "{p}");
+            assert!(
+                p.get("query").is_some() && p.get("prometheus_url").is_some(),
+                "{p}"
+            );
         }
         let r = props("prometheus_query_range_tool");
         for arg in ["query", "start", "end", "step", "prometheus_url"] {
             assert!(r.get(arg).is_some(), "{arg}: {r}");
         }
-        assert!(props("prometheus_label_names_tool").get("prometheus_url").is_some());
-        assert!(props("prometheus_targets_tool").get("prometheus_url").is_some());
-        assert!(props("prometheus_promql_tool").get("query_description").is_some());
+        assert!(
+            props("prometheus_label_names_tool")
+                .get("prometheus_url")
+                .is_some()
+        );
+        assert!(
+            props("prometheus_targets_tool")
+                .get("prometheus_url")
+                .is_some()
+        );
+        assert!(
+            props("prometheus_promql_tool")
+                .get("query_description")
+                .is_some()
+        );
     }
 
     #[test]

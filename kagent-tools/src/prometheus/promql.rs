@@ -167,7 +167,9 @@ pub fn analyze_promql(expr: &str) -> PromqlAnalysis {
                 push_unique(&mut a.windows, inner.trim().to_owned());
                 i = next;
             }
-            c if c.is_ascii_digit() || (c == '.' && at(i + 1).is_some_and(|d| d.is_ascii_digit())) => {
+            c if c.is_ascii_digit()
+                || (c == '.' && at(i + 1).is_some_and(|d| d.is_ascii_digit())) =>
+            {
                 // numbers and durations (5m, 1.5, 0x1f, 1e3)
                 while at(i).is_some_and(|d| d.is_ascii_alphanumeric() || d == '.' || d == '_') {
                     i += 1;
@@ -178,13 +180,23 @@ pub fn analyze_promql(expr: &str) -> PromqlAnalysis {
                 while at(i).is_some_and(|d| d.is_ascii_alphanumeric() || d == '_' || d == ':') {
                     i += 1;
                 }
-                let word: String = chars.get(start..i).map(|s| s.iter().collect()).unwrap_or_default();
+                let word: String = chars
+                    .get(start..i)
+                    .map(|s| s.iter().collect())
+                    .unwrap_or_default();
                 let next = skip_ws(i);
                 let lower = word.to_ascii_lowercase();
-                if matches!(lower.as_str(), "by" | "without" | "on" | "ignoring" | "group_left" | "group_right") {
+                if matches!(
+                    lower.as_str(),
+                    "by" | "without" | "on" | "ignoring" | "group_left" | "group_right"
+                ) {
                     if at(next) == Some('(') {
                         let (inner, after) = read_group(next, '(', ')');
-                        let labels: Vec<&str> = inner.split(',').map(str::trim).filter(|s| !s.is_empty()).collect();
+                        let labels: Vec<&str> = inner
+                            .split(',')
+                            .map(str::trim)
+                            .filter(|s| !s.is_empty())
+                            .collect();
                         if matches!(lower.as_str(), "by" | "without")
                             && let Some(idx) = pending_agg.take()
                             && let Some(agg) = a.aggregations.get_mut(idx)
@@ -262,7 +274,10 @@ pub(crate) fn extract_promql(answer: &str) -> (String, String) {
     let t = answer.trim();
     if let Some(start) = t.find("```") {
         let after = t.get(start + 3..).unwrap_or("");
-        let body = after.split_once('\n').map(|(_, rest)| rest).unwrap_or(after);
+        let body = after
+            .split_once('\n')
+            .map(|(_, rest)| rest)
+            .unwrap_or(after);
         if let Some(end) = body.find("```") {
             let query = body.get(..end).unwrap_or(body).trim().to_owned();
             let before = t.get(..start).unwrap_or("").trim();
@@ -337,7 +352,11 @@ fn relevant_metrics(all: &[String], description: &str) -> Vec<String> {
 }
 
 impl GeneratePromql {
-    async fn exec(&self, args: PromqlArgs, _ctx: &ToolContext) -> Result<ToolOutput, HttpToolError> {
+    async fn exec(
+        &self,
+        args: PromqlArgs,
+        _ctx: &ToolContext,
+    ) -> Result<ToolOutput, HttpToolError> {
         let s = &self.0;
         let Some(model) = &s.model else {
             return Err(HttpToolError::Unsupported {
@@ -391,19 +410,29 @@ impl GeneratePromql {
             });
         }
         let analysis = analyze_promql(&query);
-        let mut out = format!("proposed PromQL (written by the model, checked against Prometheus):\n  {query}\n");
+        let mut out = format!(
+            "proposed PromQL (written by the model, checked against Prometheus):\n  {query}\n"
+        );
         // 1. syntax, by Prometheus's own parser.
         let (valid, syntax_line, formatted) = match s.client.format_query(&query).await {
             Ok(r) => {
                 let formatted = r.data;
                 let line = if formatted.trim() != query.trim() {
-                    format!("syntax: valid (Prometheus formats it as: {})", one_line(&formatted, 300))
+                    format!(
+                        "syntax: valid (Prometheus formats it as: {})",
+                        one_line(&formatted, 300)
+                    )
                 } else {
                     "syntax: valid".to_owned()
                 };
                 (Some(true), line, Some(formatted))
             }
-            Err(HttpToolError::Api { error_type, message, status, .. }) if status == 400 || error_type.as_deref() == Some("bad_data") => (
+            Err(HttpToolError::Api {
+                error_type,
+                message,
+                status,
+                ..
+            }) if status == 400 || error_type.as_deref() == Some("bad_data") => (
                 Some(false),
                 format!(
                     "syntax: NOT VALID ({}): {} - do not run it as is; fix it or call this tool again with a clearer description",
@@ -419,7 +448,9 @@ impl GeneratePromql {
         // 2. metric names against the server's.
         let mut missing = Vec::new();
         if !analysis.metrics.is_empty() {
-            let known: Option<BTreeSet<&str>> = names.as_ref().map(|n| n.iter().map(String::as_str).collect());
+            let known: Option<BTreeSet<&str>> = names
+                .as_ref()
+                .map(|n| n.iter().map(String::as_str).collect());
             let parts: Vec<String> = analysis
                 .metrics
                 .iter()
@@ -438,13 +469,19 @@ impl GeneratePromql {
             out.push_str(&format!("functions: {}\n", analysis.functions.join(", ")));
         }
         if !analysis.aggregations.is_empty() {
-            out.push_str(&format!("aggregations: {}\n", analysis.aggregations.join("; ")));
+            out.push_str(&format!(
+                "aggregations: {}\n",
+                analysis.aggregations.join("; ")
+            ));
         }
         if !analysis.windows.is_empty() {
             out.push_str(&format!("range windows: {}\n", analysis.windows.join(", ")));
         }
         if !analysis.matchers.is_empty() {
-            out.push_str(&format!("label matchers: {}\n", analysis.matchers.join(", ")));
+            out.push_str(&format!(
+                "label matchers: {}\n",
+                analysis.matchers.join(", ")
+            ));
         }
         // 3. a trial evaluation, only of a valid expression.
         let mut series_now = None;
@@ -474,7 +511,10 @@ impl GeneratePromql {
             ));
         }
         if !explanation.is_empty() {
-            out.push_str(&format!("model's explanation: {}\n", one_line(&explanation, 600)));
+            out.push_str(&format!(
+                "model's explanation: {}\n",
+                one_line(&explanation, 600)
+            ));
         }
         let structured = json!({
             "query": query,
@@ -501,7 +541,10 @@ mod tests {
         assert_eq!(a.functions, vec!["histogram_quantile", "rate"]);
         assert_eq!(a.aggregations, vec!["sum by (le, service)"]);
         assert_eq!(a.windows, vec!["5m"]);
-        assert_eq!(a.matchers, vec!["namespace=\"shop\"", "path=~\"/api/.*,x\""]);
+        assert_eq!(
+            a.matchers,
+            vec!["namespace=\"shop\"", "path=~\"/api/.*,x\""]
+        );
 
         let b = analyze_promql(
             "sum(rate(a_total[1m])) without (instance) / on (job) group_left max(b) > bool 3 and c offset 5m # comment d",
@@ -532,7 +575,10 @@ mod tests {
         let all: Vec<String> = ["node_cpu_seconds_total", "http_requests_total", "up"]
             .map(str::to_owned)
             .to_vec();
-        assert_eq!(relevant_metrics(&all, "CPU per node"), vec!["node_cpu_seconds_total"]);
+        assert_eq!(
+            relevant_metrics(&all, "CPU per node"),
+            vec!["node_cpu_seconds_total"]
+        );
         assert_eq!(relevant_metrics(&all, "xyz").len(), 3);
     }
 }

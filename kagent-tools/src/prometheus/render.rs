@@ -25,7 +25,11 @@ pub struct RenderOptions<'a> {
 }
 
 /// Renders any query result.
-pub fn render_result(result: &QueryResult, warnings: &[String], opts: &RenderOptions<'_>) -> String {
+pub fn render_result(
+    result: &QueryResult,
+    warnings: &[String],
+    opts: &RenderOptions<'_>,
+) -> String {
     let mut out = match result {
         QueryResult::Vector(samples) => render_vector(samples, opts),
         QueryResult::Matrix(series) => render_matrix(series, opts),
@@ -83,7 +87,13 @@ fn common_line(common: &BTreeMap<String, String>) -> String {
 fn header_cells(varying: &[String]) -> Vec<String> {
     varying
         .iter()
-        .map(|k| if k == "__name__" { "METRIC".to_owned() } else { k.clone() })
+        .map(|k| {
+            if k == "__name__" {
+                "METRIC".to_owned()
+            } else {
+                k.clone()
+            }
+        })
         .collect()
 }
 
@@ -122,7 +132,12 @@ pub fn render_vector(samples: &[VectorSample], opts: &RenderOptions<'_>) -> Stri
     let (common, varying) = factor_labels(samples.iter().map(|s| &s.metric));
     let at = samples
         .iter()
-        .find_map(|s| s.value.as_ref().map(|v| v.0).or(s.histogram.as_ref().map(|h| h.0)))
+        .find_map(|s| {
+            s.value
+                .as_ref()
+                .map(|v| v.0)
+                .or(s.histogram.as_ref().map(|h| h.0))
+        })
         .map(rfc3339)
         .unwrap_or_default();
     let mut rows: Vec<(f64, &VectorSample)> = samples
@@ -142,9 +157,17 @@ pub fn render_vector(samples: &[VectorSample], opts: &RenderOptions<'_>) -> Stri
         "vector: {} series at {at}{}{}\n",
         samples.len(),
         common_line(&common),
-        if samples.len() > 1 { "; highest value first" } else { "" }
+        if samples.len() > 1 {
+            "; highest value first"
+        } else {
+            ""
+        }
     );
-    let mut table = Table::new(header_cells(&varying).into_iter().chain(["VALUE".to_owned()]));
+    let mut table = Table::new(
+        header_cells(&varying)
+            .into_iter()
+            .chain(["VALUE".to_owned()]),
+    );
     for (v, s) in rows.iter().take(opts.max_rows) {
         let mut row = label_cells(&s.metric, &varying);
         row.push(match &s.histogram {
@@ -192,7 +215,11 @@ pub struct SeriesSummary {
 
 /// Summarises one series' float points.
 pub fn summarize(values: &[(f64, f64)]) -> SeriesSummary {
-    let finite: Vec<(f64, f64)> = values.iter().copied().filter(|(_, v)| v.is_finite()).collect();
+    let finite: Vec<(f64, f64)> = values
+        .iter()
+        .copied()
+        .filter(|(_, v)| v.is_finite())
+        .collect();
     let (min, max) = min_max(&finite.iter().map(|p| p.1).collect::<Vec<_>>());
     let (last_at, last) = values.last().copied().unwrap_or((0.0, f64::NAN));
     SeriesSummary {
@@ -292,15 +319,23 @@ pub fn render_matrix(series: &[RangeSeries], opts: &RenderOptions<'_>) -> String
     let expected = rows.iter().map(|r| r.0.points).max().unwrap_or(0);
     let uneven = rows.iter().any(|r| r.0.points != expected);
     let latest = rows.iter().map(|r| r.0.last_at).fold(0.0, f64::max);
-    let stale = rows.iter().any(|r| latest - r.0.last_at > opts.range.map(|r| r.2).unwrap_or(0.0));
-    let hist = series.iter().any(|s| s.values.is_empty() && !s.histograms.is_empty());
+    let stale = rows
+        .iter()
+        .any(|r| latest - r.0.last_at > opts.range.map(|r| r.2).unwrap_or(0.0));
+    let hist = series
+        .iter()
+        .any(|s| s.values.is_empty() && !s.histograms.is_empty());
     let mut out = format!(
         "matrix: {} series{span} ({} points{}){}; highest last value first{}\n",
         series.len(),
         expected,
         if uneven { " at most" } else { " each" },
         common_line(&common),
-        if hist { "; native histograms summarised by observation count" } else { "" }
+        if hist {
+            "; native histograms summarised by observation count"
+        } else {
+            ""
+        }
     );
     let mut headers = header_cells(&varying);
     headers.extend(["MIN", "MAX", "LAST", "TREND"].map(str::to_owned));
@@ -346,7 +381,9 @@ pub fn render_matrix(series: &[RangeSeries], opts: &RenderOptions<'_>) -> String
 }
 
 fn hist_count(h: &Value) -> Option<f64> {
-    h.get("count").and_then(Value::as_str).and_then(parse_sample)
+    h.get("count")
+        .and_then(Value::as_str)
+        .and_then(parse_sample)
 }
 
 fn hist_summary(h: &Value) -> String {
@@ -413,7 +450,9 @@ mod tests {
 
     #[test]
     fn trends_read_the_direction() {
-        let rising: Vec<(f64, f64)> = (0..10).map(|i| (i as f64, 100.0 + 5.0 * i as f64)).collect();
+        let rising: Vec<(f64, f64)> = (0..10)
+            .map(|i| (i as f64, 100.0 + 5.0 * i as f64))
+            .collect();
         assert_eq!(summarize(&rising).trend, "up 45%");
         let falling: Vec<(f64, f64)> = (0..10).map(|i| (i as f64, 10.0 - i as f64)).collect();
         assert_eq!(summarize(&falling).trend, "down 90%");
@@ -445,8 +484,15 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("pod     MIN  MAX  LAST  TREND"), "{text}");
-        assert!(text.contains("web-29  1    29   29    up 2800%") || text.contains("web-29  1    29   29    up 28"), "{text}");
-        assert!(text.contains("... 25 more series not shown (last values 0 to 24)"), "{text}");
+        assert!(
+            text.contains("web-29  1    29   29    up 2800%")
+                || text.contains("web-29  1    29   29    up 28"),
+            "{text}"
+        );
+        assert!(
+            text.contains("... 25 more series not shown (last values 0 to 24)"),
+            "{text}"
+        );
         assert!(text.contains("topk(10, cpu)"), "{text}");
         assert!(!text.contains("web-0 "), "{text}");
     }

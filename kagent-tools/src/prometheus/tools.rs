@@ -191,7 +191,10 @@ impl PromQueryRange {
             None => s.default_step,
         };
         if step <= 0.0 {
-            return Err(HttpToolError::invalid("step", "step must be greater than zero, like 15s"));
+            return Err(HttpToolError::invalid(
+                "step",
+                "step must be greater than zero, like 15s",
+            ));
         }
         let mut note = String::new();
         if (end - start) / step > s.max_points {
@@ -238,8 +241,12 @@ pub struct LabelNamesArgs {
 
 fn window(start: &Option<String>, end: &Option<String>) -> Result<(Option<f64>, Option<f64>)> {
     let now = now_unix();
-    let s = non_empty(start).map(|t| parse_time("start", t, now)).transpose()?;
-    let e = non_empty(end).map(|t| parse_time("end", t, now)).transpose()?;
+    let s = non_empty(start)
+        .map(|t| parse_time("start", t, now))
+        .transpose()?;
+    let e = non_empty(end)
+        .map(|t| parse_time("end", t, now))
+        .transpose()?;
     Ok((s, e))
 }
 
@@ -286,7 +293,9 @@ impl PromLabelNames {
             2_000,
             "Restrict with match (a series selector) to see fewer.",
         );
-        Ok(ToolOutput::text(s.bound(text, "Restrict with match to see fewer.")))
+        Ok(ToolOutput::text(
+            s.bound(text, "Restrict with match to see fewer."),
+        ))
     }
 }
 
@@ -327,9 +336,9 @@ http_tool!(
 fn valid_label_name(label: &str) -> Result<&str> {
     let l = label.trim();
     let ok = !l.is_empty()
-        && l.chars().enumerate().all(|(i, c)| {
-            c == '_' || c.is_ascii_alphabetic() || (i > 0 && c.is_ascii_digit())
-        });
+        && l.chars()
+            .enumerate()
+            .all(|(i, c)| c == '_' || c.is_ascii_alphabetic() || (i > 0 && c.is_ascii_digit()));
     if ok {
         Ok(l)
     } else {
@@ -351,14 +360,20 @@ impl PromLabelValues {
         let (start, end) = window(&args.start, &args.end)?;
         let matchers = args.matchers.map(|m| m.0).unwrap_or_default();
         let res = s.client.label_values(label, &matchers, start, end).await?;
-        let max = args.limit.map(|c| c.0 as usize).filter(|n| *n > 0).unwrap_or(500);
+        let max = args
+            .limit
+            .map(|c| c.0 as usize)
+            .filter(|n| *n > 0)
+            .unwrap_or(500);
         let text = list_text(
             &format!("values of {label}"),
             &res.data,
             max,
             "Restrict with match (a series selector such as up{job=\"api\"}) or raise limit.",
         );
-        Ok(ToolOutput::text(s.bound(text, "Restrict with match to see fewer.")))
+        Ok(ToolOutput::text(
+            s.bound(text, "Restrict with match to see fewer."),
+        ))
     }
 }
 
@@ -423,7 +438,11 @@ impl PromSeries {
         out.push('\n');
         if !varying.is_empty() {
             let mut t = Table::new(varying.iter().map(|k| {
-                if k == "__name__" { "METRIC".to_owned() } else { k.clone() }
+                if k == "__name__" {
+                    "METRIC".to_owned()
+                } else {
+                    k.clone()
+                }
             }));
             for set in series.iter().take(max) {
                 t.push(
@@ -588,7 +607,14 @@ impl PromTargets {
             out.push_str(&format!("; {dropped} dropped by relabelling"));
         }
         out.push('\n');
-        let mut t = Table::new(["JOB", "INSTANCE", "HEALTH", "LAST-SCRAPE", "DURATION", "ERROR"]);
+        let mut t = Table::new([
+            "JOB",
+            "INSTANCE",
+            "HEALTH",
+            "LAST-SCRAPE",
+            "DURATION",
+            "ERROR",
+        ]);
         for target in rows.iter().take(500) {
             let instance = target
                 .pointer("/labels/instance")
@@ -600,7 +626,12 @@ impl PromTargets {
                 .parse::<jiff::Timestamp>()
                 .ok()
                 .filter(|t| t.as_second() > 0)
-                .map(|t| format!("{} ago", short_duration((now.as_millisecond() - t.as_millisecond()) as f64 / 1000.0)))
+                .map(|t| {
+                    format!(
+                        "{} ago",
+                        short_duration((now.as_millisecond() - t.as_millisecond()) as f64 / 1000.0)
+                    )
+                })
                 .unwrap_or_else(|| "never".to_owned());
             let dur = target
                 .get("lastScrapeDuration")
@@ -731,10 +762,17 @@ pub(crate) fn render_prom_alerts(alerts: &[&Value], now: jiff::Timestamp) -> Str
         let ann = labels_of(a, "annotations");
         let mut row = vec![
             labels.get("alertname").cloned().unwrap_or_default(),
-            a.get("state").and_then(Value::as_str).unwrap_or("").to_owned(),
+            a.get("state")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_owned(),
             since(a.get("activeAt").and_then(Value::as_str).unwrap_or(""), now),
         ];
-        row.extend(varying.iter().map(|k| dash(labels.get(k).map(String::as_str).unwrap_or(""))));
+        row.extend(
+            varying
+                .iter()
+                .map(|k| dash(labels.get(k).map(String::as_str).unwrap_or(""))),
+        );
         row.push(
             a.get("value")
                 .and_then(Value::as_str)
@@ -813,18 +851,34 @@ impl PromRules {
         let mut total = 0usize;
         let mut shown = 0usize;
         for g in &groups {
-            let rules = g.get("rules").and_then(Value::as_array).cloned().unwrap_or_default();
-            let mut t = Table::new(["RULE", "TYPE", "STATE", "HEALTH", "FOR", "EXPR", "LAST-ERROR"]);
+            let rules = g
+                .get("rules")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            let mut t = Table::new([
+                "RULE",
+                "TYPE",
+                "STATE",
+                "HEALTH",
+                "FOR",
+                "EXPR",
+                "LAST-ERROR",
+            ]);
             for r in &rules {
                 total += 1;
                 let get = |k: &str| r.get(k).and_then(Value::as_str).unwrap_or("").to_owned();
                 let rname = get("name");
-                if name.as_deref().is_some_and(|n| !rname.to_ascii_lowercase().contains(n)) {
+                if name
+                    .as_deref()
+                    .is_some_and(|n| !rname.to_ascii_lowercase().contains(n))
+                {
                     continue;
                 }
                 let state = get("state");
                 let health = get("health");
-                if only_active && health == "ok" && !matches!(state.as_str(), "firing" | "pending") {
+                if only_active && health == "ok" && !matches!(state.as_str(), "firing" | "pending")
+                {
                     continue;
                 }
                 shown += 1;
@@ -834,7 +888,11 @@ impl PromRules {
                     .filter(|d| *d > 0.0)
                     .map(short_duration)
                     .unwrap_or_else(|| "-".to_owned());
-                let alerts = r.get("alerts").and_then(Value::as_array).map(Vec::len).unwrap_or(0);
+                let alerts = r
+                    .get("alerts")
+                    .and_then(Value::as_array)
+                    .map(Vec::len)
+                    .unwrap_or(0);
                 t.push(vec![
                     rname,
                     get("type"),
@@ -856,13 +914,19 @@ impl PromRules {
                     "group {} ({}, every {}):\n",
                     g.get("name").and_then(Value::as_str).unwrap_or(""),
                     g.get("file").and_then(Value::as_str).unwrap_or(""),
-                    g.get("interval").and_then(Value::as_f64).map(short_duration).unwrap_or_default()
+                    g.get("interval")
+                        .and_then(Value::as_f64)
+                        .map(short_duration)
+                        .unwrap_or_default()
                 ));
                 out.push_str(&t.render());
             }
         }
         let head = format!("{shown} of {total} rules in {} groups\n", groups.len());
-        Ok(ToolOutput::text(s.bound(head + &out, "Filter by type, name or only_active.")))
+        Ok(ToolOutput::text(s.bound(
+            head + &out,
+            "Filter by type, name or only_active.",
+        )))
     }
 }
 
@@ -893,11 +957,20 @@ impl PromTsdbStatus {
     async fn exec(&self, args: TsdbStatusArgs, _ctx: &ToolContext) -> Result<ToolOutput> {
         let s = &self.0;
         s.check_url(&args.prometheus_url)?;
-        let max = args.limit.map(|c| c.0 as usize).filter(|n| *n > 0).unwrap_or(10);
+        let max = args
+            .limit
+            .map(|c| c.0 as usize)
+            .filter(|n| *n > 0)
+            .unwrap_or(10);
         let res = s.client.tsdb_status().await?;
         let d = &res.data;
         let head = d.get("headStats").cloned().unwrap_or(Value::Null);
-        let num = |v: &Value, k: &str| v.get(k).and_then(Value::as_f64).map(fmt_num).unwrap_or_else(|| "-".into());
+        let num = |v: &Value, k: &str| {
+            v.get(k)
+                .and_then(Value::as_f64)
+                .map(fmt_num)
+                .unwrap_or_else(|| "-".into())
+        };
         let time = |v: &Value, k: &str| {
             v.get(k)
                 .and_then(Value::as_f64)
@@ -914,10 +987,26 @@ impl PromTsdbStatus {
             time(&head, "maxTime"),
         );
         for (key, title, col) in [
-            ("seriesCountByMetricName", "metrics with most series", "SERIES"),
-            ("labelValueCountByLabelName", "labels with most values", "VALUES"),
-            ("seriesCountByLabelValuePair", "label pairs in most series", "SERIES"),
-            ("memoryInBytesByLabelName", "labels using most memory", "BYTES"),
+            (
+                "seriesCountByMetricName",
+                "metrics with most series",
+                "SERIES",
+            ),
+            (
+                "labelValueCountByLabelName",
+                "labels with most values",
+                "VALUES",
+            ),
+            (
+                "seriesCountByLabelValuePair",
+                "label pairs in most series",
+                "SERIES",
+            ),
+            (
+                "memoryInBytesByLabelName",
+                "labels using most memory",
+                "BYTES",
+            ),
         ] {
             let Some(items) = d.get(key).and_then(Value::as_array) else {
                 continue;
@@ -926,7 +1015,10 @@ impl PromTsdbStatus {
             let mut t = Table::new(["NAME", col]);
             for item in items.iter().take(max) {
                 t.push(vec![
-                    item.get("name").and_then(Value::as_str).unwrap_or("").to_owned(),
+                    item.get("name")
+                        .and_then(Value::as_str)
+                        .unwrap_or("")
+                        .to_owned(),
                     num(item, "value"),
                 ]);
             }
