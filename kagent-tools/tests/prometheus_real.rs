@@ -538,3 +538,29 @@ async fn promql_generation_is_validated_against_the_server() {
     assert!(matches!(e, ToolError::Failed { .. }));
     assert!(e.to_string().contains("no model is configured"), "{e}");
 }
+
+#[tokio::test]
+async fn a_cancelled_call_stops_waiting_for_a_silent_server() {
+    // Accepts connections and never answers.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let hold = tokio::spawn(async move {
+        let mut open = Vec::new();
+        while let Ok((sock, _)) = listener.accept().await {
+            open.push(sock);
+        }
+    });
+    let tools = PrometheusTools::builder(&url).build().unwrap();
+    let ctx = ToolContext::detached("c");
+    let cancel = ctx.cancellation.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        cancel.cancel();
+    });
+    let e = tools
+        .call("prometheus_query_tool", json!({"query": "up"}), ctx)
+        .await
+        .unwrap_err();
+    assert!(matches!(e, ToolError::Cancelled), "{e:?}");
+    hold.abort();
+}

@@ -36,6 +36,10 @@ fn need<'a>(what: &'static str, v: &'a str, how: &str) -> Result<&'a str> {
 
 /// A path segment (a uid or name) percent-encoded, so it can never change the path.
 fn seg(s: &str) -> String {
+    if s == "." || s == ".." {
+        // Dot segments would be resolved away by URL normalisation.
+        return s.replace('.', "%2E");
+    }
     url::form_urlencoded::byte_serialize(s.as_bytes())
         .collect::<String>()
         .replace('+', "%20")
@@ -1443,6 +1447,13 @@ mod tests {
             "rate(x{namespace=\"shop\", pod=~\"${pod:regex}\", a=\"shop\"}[$__rate_interval])"
         );
         assert_eq!(missing, vec!["pod"]);
+    }
+
+    #[test]
+    fn path_segments_cannot_escape() {
+        assert_eq!(seg("../../api/admin"), "..%2F..%2Fapi%2Fadmin");
+        assert_eq!(seg(".."), "%2E%2E");
+        assert_eq!(seg("a b"), "a%20b");
     }
 
     #[test]
