@@ -111,10 +111,19 @@ fn token_report(rt: &tokio::runtime::Runtime, s: &Setup) {
         .map(|o| render_tool_content(&o.content))
         .unwrap()
     };
-    let ours = call(s.args.clone());
+    let ours = call(&s.tools, s.args.clone());
+    // Every row: a toolset whose output bound does not cut the 500 rows.
+    let unbounded = PrometheusTools::builder(&s.url)
+        .max_output_chars(1_000_000)
+        .build()
+        .unwrap();
     let mut all_args = s.args.clone();
     all_args["limit"] = json!(SERIES);
-    let ours_all = call(all_args);
+    let ours_all = call(&unbounded, all_args);
+    assert_eq!(
+        ours_all.lines().filter(|l| l.contains(" web-")).count(),
+        SERIES
+    );
 
     let (t_raw, t_pretty, t_ours, t_all) = (
         tokens(&raw),

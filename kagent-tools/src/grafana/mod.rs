@@ -106,8 +106,10 @@ impl std::fmt::Debug for GrafanaToolsBuilder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("GrafanaToolsBuilder")
             .field("endpoint", &self.endpoint)
+            .field("read_only", &self.read_only)
             .field("max_output_chars", &self.max_output_chars)
-            .finish_non_exhaustive()
+            .field("max_series", &self.max_series)
+            .finish()
     }
 }
 
