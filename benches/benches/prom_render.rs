@@ -102,8 +102,8 @@ fn token_report(rt: &tokio::runtime::Runtime, s: &Setup) {
         .sum();
     assert_eq!(result.len(), SERIES);
     let pretty = serde_json::to_string_pretty(&parsed).unwrap();
-    let call = |args: Value| {
-        rt.block_on(s.tools.call(
+    let call = |tools: &Toolset, args: Value| {
+        rt.block_on(tools.call(
             "prometheus_query_range_tool",
             args,
             ToolContext::detached("b"),
@@ -156,6 +156,8 @@ fn token_report(rt: &tokio::runtime::Runtime, s: &Setup) {
     for line in ours.lines().take(5) {
         println!("    {line}");
     }
+    println!("    ...");
+    println!("    {}", ours.lines().last().unwrap_or(""));
     assert!(
         t_ours as f64 <= 0.1 * t_raw as f64,
         "target: at most 0.1x of Prometheus's JSON"
