@@ -93,7 +93,8 @@ async fn a_firing_rule_is_silenced_and_unsilenced_through_the_tools() {
     );
     assert!(listed.contains("active"), "{listed}");
     assert!(
-        listed.contains("labels: {queue=\"orders\", severity=\"critical\", team=\"shop\"}"),
+        listed.contains("labels: {env=\"test\"")
+            && listed.contains("queue=\"orders\", severity=\"critical\", team=\"shop\"}"),
         "{listed}"
     );
     assert!(
