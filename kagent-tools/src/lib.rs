@@ -4,11 +4,11 @@
 pub mod alertmanager;
 pub mod argo;
 pub mod common;
+mod family;
 pub mod findings;
 pub mod grafana;
 pub mod helm;
 pub mod istio;
-mod kube_tool;
 pub mod netpol;
 pub mod prometheus;
 

@@ -12,7 +12,8 @@ use super::Shared;
 use super::client::{AlertFilter, Matcher, NewSilence};
 use crate::common::render::{Table, dash, label_set, one_line};
 use crate::common::time::{now_unix, parse_duration, parse_time, rfc3339, short_duration};
-use crate::common::{HttpToolError, StringList, http_tool, non_empty};
+use crate::common::{HttpToolError, StringList};
+use crate::family::{family_tool, non_empty};
 
 type Result<T, E = HttpToolError> = std::result::Result<T, E>;
 
@@ -154,7 +155,7 @@ pub struct ListAlertsArgs {
     pub grouped: Option<Flag>,
 }
 
-http_tool!(
+family_tool!(
     /// `alertmanager_list_alerts`: alerts with their silenced / inhibited state.
     ListAlerts,
     Shared,
@@ -273,7 +274,7 @@ pub struct ListSilencesArgs {
     pub state: Option<String>,
 }
 
-http_tool!(
+family_tool!(
     /// `alertmanager_list_silences`: silences and what they match.
     ListSilences,
     Shared,
@@ -380,7 +381,7 @@ pub struct CreateSilenceArgs {
     pub dry_run: Option<Flag>,
 }
 
-http_tool!(
+family_tool!(
     /// `alertmanager_create_silence`: creates a silence (dry-run preview on request).
     CreateSilence,
     Shared,
@@ -521,7 +522,7 @@ pub struct ExpireSilenceArgs {
     pub dry_run: Option<Flag>,
 }
 
-http_tool!(
+family_tool!(
     /// `alertmanager_expire_silence`: ends a silence now (dry-run preview on request).
     ExpireSilence,
     Shared,

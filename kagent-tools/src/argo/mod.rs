@@ -52,7 +52,7 @@ pub(crate) struct Shared {
 
 impl Shared {
     pub(crate) fn ns<'a>(&'a self, given: &'a Option<String>) -> &'a str {
-        crate::kube_tool::non_empty(given).unwrap_or(&self.default_namespace)
+        crate::family::non_empty(given).unwrap_or(&self.default_namespace)
     }
 
     pub(crate) fn bound(&self, text: String, how: &str) -> String {
@@ -175,7 +175,7 @@ impl ArgoToolsBuilder {
 
 /// Validates an object name (a DNS-1123 subdomain).
 pub(crate) fn check_name(argument: &'static str, name: &str) -> Result<(), ArgoError> {
-    if crate::kube_tool::is_dns_subdomain(name) {
+    if crate::family::is_dns_subdomain(name) {
         Ok(())
     } else {
         Err(ArgoError::invalid(
@@ -187,7 +187,7 @@ pub(crate) fn check_name(argument: &'static str, name: &str) -> Result<(), ArgoE
 
 /// Validates a namespace (a DNS-1123 label).
 pub(crate) fn check_namespace(ns: &str) -> Result<(), ArgoError> {
-    if crate::kube_tool::is_dns_label(ns) {
+    if crate::family::is_dns_label(ns) {
         Ok(())
     } else {
         Err(ArgoError::invalid(

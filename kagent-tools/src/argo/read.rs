@@ -16,7 +16,7 @@ use super::rollout::{
     actual_weight, current_step, describe_step, phase, set_weight, step_label, steps, strategy,
 };
 use super::{Shared, check_name, check_namespace};
-use crate::kube_tool::{kube_tool, non_empty};
+use crate::family::{family_tool, non_empty};
 
 /// Most objects one listing reads.
 const MAX_LIST: usize = 500;
@@ -66,7 +66,7 @@ pub struct ListRolloutsArgs {
     pub all_namespaces: Flag,
 }
 
-kube_tool!(
+family_tool!(
     /// `argo_rollouts_list`: rollouts (strategy, status, step, weight, replicas) or experiments.
     ListRollouts,
     Shared,
@@ -221,7 +221,7 @@ pub struct GetRolloutArgs {
     pub namespace: Option<String>,
 }
 
-kube_tool!(
+family_tool!(
     /// `argo_get_rollout`: status, step, weights, ReplicaSets and analysis runs of a rollout.
     GetRollout,
     Shared,
@@ -692,7 +692,7 @@ pub struct VerifyControllerInstallArgs {
     pub label: Option<String>,
 }
 
-kube_tool!(
+family_tool!(
     /// `argo_verify_argo_rollouts_controller_install`: controller pods running, CRDs served.
     VerifyControllerInstall,
     Shared,

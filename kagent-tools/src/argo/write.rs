@@ -19,7 +19,7 @@ use super::rollout::{
     retry_patches, set_image,
 };
 use super::{Shared, check_name, check_namespace};
-use crate::kube_tool::kube_tool;
+use crate::family::family_tool;
 
 /// Attempts of `set image` on a 409 Conflict, as the plugin makes.
 const SET_IMAGE_ATTEMPTS: usize = 5;
@@ -168,7 +168,7 @@ fn report(dry: bool, t: &Target, verb: &str, sent: &str, after: &Value) -> ToolO
     change_report(dry, &what, &diff)
 }
 
-kube_tool!(
+family_tool!(
     /// `argo_promote_rollout`: the plugin's `promote [--full]`.
     PromoteRollout,
     Shared,
@@ -196,7 +196,7 @@ impl PromoteRollout {
     }
 }
 
-kube_tool!(
+family_tool!(
     /// `argo_pause_rollout`: the plugin's `pause` (`spec.paused: true`).
     PauseRollout,
     Shared,
@@ -217,7 +217,7 @@ impl PauseRollout {
     }
 }
 
-kube_tool!(
+family_tool!(
     /// `argo_resume_rollout`: unpause without advancing a step.
     ResumeRollout,
     Shared,
@@ -255,7 +255,7 @@ impl ResumeRollout {
     }
 }
 
-kube_tool!(
+family_tool!(
     /// `argo_abort_rollout`: the plugin's `abort` (`status.abort: true`).
     AbortRollout,
     Shared,
@@ -277,7 +277,7 @@ impl AbortRollout {
     }
 }
 
-kube_tool!(
+family_tool!(
     /// `argo_retry_rollout`: the plugin's `retry rollout` (`status.abort: false`).
     RetryRollout,
     Shared,
@@ -298,7 +298,7 @@ impl RetryRollout {
     }
 }
 
-kube_tool!(
+family_tool!(
     /// `argo_set_rollout_image`: the plugin's `set image ROLLOUT CONTAINER=IMAGE`.
     SetRolloutImage,
     Shared,

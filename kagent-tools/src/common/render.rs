@@ -2,23 +2,13 @@
 
 use std::collections::BTreeMap;
 
-/// Collapses whitespace to one line and cuts to `max` characters (with `…`).
-pub fn one_line(text: &str, max: usize) -> String {
-    let mut out = String::with_capacity(text.len().min(max));
-    for (n, word) in text.split_whitespace().enumerate() {
-        if n > 0 {
-            out.push(' ');
-        }
-        out.push_str(word);
-    }
-    if out.chars().count() > max {
-        let cut: String = out.chars().take(max.saturating_sub(1)).collect();
-        return format!("{cut}…");
-    }
-    out
-}
+/// Collapses whitespace to one line and cuts to `max` characters (with `…`): the Kubernetes
+/// tools' helper, shared.
+pub use kagent_k8s::render::one_line;
 
-/// A table with aligned columns and two spaces between them.
+/// A table with aligned columns and two spaces between them, laid out as
+/// `kagent_k8s::render::Table` (which the Helm and Argo tools use); this one takes headers
+/// computed at run time (the label names that vary across a query's series).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Table {
     /// Column headers.

@@ -9,9 +9,10 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::Shared;
+use crate::common::HttpToolError;
 use crate::common::render::{Table, dash, fmt_num, label_set, one_line};
 use crate::common::time::{now_unix, parse_time, rfc3339, short_duration};
-use crate::common::{HttpToolError, http_tool, non_empty};
+use crate::family::{family_tool, non_empty};
 use crate::prometheus::PrometheusClient;
 use crate::prometheus::client::RangeSeries;
 use crate::prometheus::render::{RenderOptions, factor_labels, render_matrix, render_result};
@@ -62,7 +63,7 @@ pub struct SearchDashboardsArgs {
     pub page: Option<Count>,
 }
 
-http_tool!(
+family_tool!(
     /// `search_dashboards`.
     SearchDashboards,
     Shared,
@@ -131,7 +132,7 @@ pub struct DashboardUidArgs {
     pub uid: String,
 }
 
-http_tool!(
+family_tool!(
     /// `get_dashboard_by_uid`.
     GetDashboardByUid,
     Shared,
@@ -337,7 +338,7 @@ pub struct PanelQueriesArgs {
     pub variables: Option<BTreeMap<String, String>>,
 }
 
-http_tool!(
+family_tool!(
     /// `get_dashboard_panel_queries`.
     GetDashboardPanelQueries,
     Shared,
@@ -499,7 +500,7 @@ pub struct ListDatasourcesArgs {
     pub offset: Option<Count>,
 }
 
-http_tool!(
+family_tool!(
     /// `list_datasources`.
     ListDatasources,
     Shared,
@@ -571,7 +572,7 @@ pub struct GetDatasourceArgs {
     pub name: Option<String>,
 }
 
-http_tool!(
+family_tool!(
     /// `get_datasource`.
     GetDatasource,
     Shared,
@@ -686,7 +687,7 @@ pub struct QueryPrometheusArgs {
     pub query_type: Option<String>,
 }
 
-http_tool!(
+family_tool!(
     /// `query_prometheus`: PromQL through Grafana's datasource proxy.
     QueryPrometheus,
     Shared,
@@ -820,7 +821,7 @@ pub struct QueryLokiArgs {
     pub direction: Option<String>,
 }
 
-http_tool!(
+family_tool!(
     /// `query_loki_logs`: LogQL through Grafana's datasource proxy.
     QueryLokiLogs,
     Shared,
@@ -1064,7 +1065,7 @@ pub struct ListAlertRulesArgs {
     pub label_selectors: Option<Vec<Selector>>,
 }
 
-http_tool!(
+family_tool!(
     /// `list_alert_rules`.
     ListAlertRules,
     Shared,
@@ -1308,7 +1309,7 @@ pub struct AlertRuleUidArgs {
     pub uid: String,
 }
 
-http_tool!(
+family_tool!(
     /// `get_alert_rule_by_uid`.
     GetAlertRuleByUid,
     Shared,

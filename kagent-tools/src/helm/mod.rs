@@ -58,7 +58,7 @@ pub(crate) struct Shared {
 
 impl Shared {
     pub(crate) fn ns<'a>(&'a self, given: &'a Option<String>) -> &'a str {
-        crate::kube_tool::non_empty(given).unwrap_or(&self.default_namespace)
+        crate::family::non_empty(given).unwrap_or(&self.default_namespace)
     }
 
     pub(crate) fn bound(&self, text: String, how: &str) -> String {
@@ -242,7 +242,7 @@ impl HelmToolsBuilder {
 
 /// Validates a release name as Helm does (a DNS-1123 subdomain of at most 53 characters).
 pub(crate) fn check_release_name(name: &str) -> Result<(), HelmError> {
-    if name.len() <= 53 && crate::kube_tool::is_dns_subdomain(name) {
+    if name.len() <= 53 && crate::family::is_dns_subdomain(name) {
         Ok(())
     } else {
         Err(HelmError::invalid(
@@ -257,7 +257,7 @@ pub(crate) fn check_release_name(name: &str) -> Result<(), HelmError> {
 
 /// Validates a namespace (a DNS-1123 label).
 pub(crate) fn check_namespace(ns: &str) -> Result<(), HelmError> {
-    if crate::kube_tool::is_dns_label(ns) {
+    if crate::family::is_dns_label(ns) {
         Ok(())
     } else {
         Err(HelmError::invalid(

@@ -12,7 +12,7 @@ use serde_json::{Map, Value, json};
 use super::error::{HelmError, Result};
 use super::release::{Release, manifest_objects};
 use super::{Shared, check_namespace, check_release_name, store};
-use crate::kube_tool::{kube_tool, non_empty};
+use crate::family::{family_tool, non_empty};
 
 /// Arguments of `helm_list_releases`.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -52,7 +52,7 @@ pub struct ListReleasesArgs {
     pub output: Option<String>,
 }
 
-kube_tool!(
+family_tool!(
     /// `helm_list_releases`: releases and their latest revision, from Helm's release Secrets.
     ListReleases,
     Shared,
@@ -350,7 +350,7 @@ pub struct GetReleaseArgs {
     pub all_values: Flag,
 }
 
-kube_tool!(
+family_tool!(
     /// `helm_get_release`: a release's manifest, values, hooks or notes (`helm get`).
     GetRelease,
     Shared,
@@ -484,7 +484,7 @@ pub struct StatusArgs {
     pub revision: Option<Count>,
 }
 
-kube_tool!(
+family_tool!(
     /// `helm_status`: status, revision, chart, resources, test hooks and notes of a release.
     Status,
     Shared,
@@ -557,7 +557,7 @@ pub struct HistoryArgs {
     pub max: Option<Count>,
 }
 
-kube_tool!(
+family_tool!(
     /// `helm_history`: the revisions of a release.
     History,
     Shared,

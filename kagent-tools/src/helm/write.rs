@@ -17,7 +17,7 @@ use super::error::{HelmError, Result};
 use super::read::{redact_manifest, redact_values};
 use super::release::{Release, manifest_objects};
 use super::{Shared, check_namespace, check_release_name, store};
-use crate::kube_tool::{kube_tool, non_empty};
+use crate::family::{family_tool, non_empty};
 
 fn cli(s: &Shared) -> Result<&HelmCli> {
     // The write tools are only registered with a CLI configured; this guards direct use.
@@ -186,7 +186,7 @@ pub struct UpgradeArgs {
     pub wait: Flag,
 }
 
-kube_tool!(
+family_tool!(
     /// `helm_upgrade`: `helm upgrade [--install]`, reporting values and manifest diffs.
     Upgrade,
     Shared,
@@ -381,7 +381,7 @@ pub struct UninstallArgs {
     pub keep_history: Flag,
 }
 
-kube_tool!(
+family_tool!(
     /// `helm_uninstall`: `helm uninstall`, listing the objects it deletes.
     Uninstall,
     Shared,
@@ -459,7 +459,7 @@ pub struct RollbackArgs {
     pub wait: Flag,
 }
 
-kube_tool!(
+family_tool!(
     /// `helm_rollback`: `helm rollback` to a revision, reporting the diff.
     Rollback,
     Shared,
@@ -549,7 +549,7 @@ pub struct RepoAddArgs {
     pub dry_run: Flag,
 }
 
-kube_tool!(
+family_tool!(
     /// `helm_repo_add`: `helm repo add NAME URL` (local helm configuration).
     RepoAdd,
     Shared,
@@ -625,7 +625,7 @@ pub struct RepoUpdateArgs {
     pub dry_run: Flag,
 }
 
-kube_tool!(
+family_tool!(
     /// `helm_repo_update`: `helm repo update` (local helm repository cache).
     RepoUpdate,
     Shared,

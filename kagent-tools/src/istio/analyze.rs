@@ -22,11 +22,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::{Map, Value};
 
 use super::resources::{IstioKind, MeshSnapshot};
-use crate::findings::{Finding, Level, sort_findings};
-use crate::kube_tool::{
+use crate::family::{
     SYSTEM_NAMESPACES, arr, fmt_labels, has_istio_proxy, join_bounded, labels_of, map_selects,
     name_of, ns_of, obj, pod_is_live, s,
 };
+use crate::findings::{Finding, Level, sort_findings};
 
 /// What [`analyze`] reports on.
 #[derive(Debug, Clone, PartialEq, Eq)]

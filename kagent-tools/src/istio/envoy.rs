@@ -10,7 +10,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::error::IstioError;
-use crate::kube_tool::{arr, s};
+use crate::family::{arr, s};
 
 /// What part of the config dump to show (`istio_proxy_config`'s `config_type`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -10,11 +10,11 @@ use serde_json::{Map, Value, json};
 use super::analyze::{AnalyzeOptions, analyze};
 use super::error::{IstioError, Result};
 use super::resources::{IstioKind, MeshSnapshot};
-use crate::findings::Finding;
-use crate::kube_tool::{
+use crate::family::{
     SYSTEM_NAMESPACES, arr, has_istio_proxy, join_bounded, labels_of, map_selects, name_of, ns_of,
     obj, pod_is_live, s,
 };
+use crate::findings::Finding;
 
 /// Generated objects, with the facts they were derived from.
 #[derive(Debug, Clone, Default, PartialEq)]

@@ -19,10 +19,10 @@ use super::generate::{self, CanarySpec, Generated, new_findings};
 use super::proxy;
 use super::resources::{IstioKind, MeshSnapshot};
 use super::{Shared, check_name};
-use crate::findings::{Finding, count_by_level, render_findings};
-use crate::kube_tool::{
-    arr, fmt_labels, has_istio_proxy, join_bounded, kube_tool, name_of, non_empty, ns_of, obj, s,
+use crate::family::{
+    arr, family_tool, fmt_labels, has_istio_proxy, join_bounded, name_of, non_empty, ns_of, obj, s,
 };
+use crate::findings::{Finding, count_by_level, render_findings};
 
 // ---------------------------------------------------------------------------------------------
 // istio_get_resources
@@ -46,7 +46,7 @@ pub struct GetResourcesArgs {
     pub all_namespaces: Flag,
 }
 
-kube_tool!(
+family_tool!(
     /// `istio_get_resources`: Istio configuration as compact tables, read in whichever version
     /// the cluster serves.
     GetResources,
@@ -440,7 +440,7 @@ pub struct AnalyzeArgs {
     pub all_namespaces: Flag,
 }
 
-kube_tool!(
+family_tool!(
     /// `istio_analyze_cluster_configuration`: `istioctl analyze`, natively, with evidence.
     AnalyzeClusterConfiguration,
     Shared,
@@ -517,7 +517,7 @@ async fn sidecar_pod(s: &Shared, ns: &str, pod: &str) -> Result<Value> {
     if !has_istio_proxy(&p) {
         let containers: Vec<&str> = arr(&p, "/spec/containers")
             .iter()
-            .map(|c| crate::kube_tool::s(c, "/name"))
+            .map(|c| crate::family::s(c, "/name"))
             .collect();
         return Err(IstioError::NoSidecar {
             namespace: ns.to_owned(),
@@ -525,12 +525,12 @@ async fn sidecar_pod(s: &Shared, ns: &str, pod: &str) -> Result<Value> {
             containers: containers.join(", "),
         });
     }
-    if crate::kube_tool::s(&p, "/status/phase") != "Running" {
+    if crate::family::s(&p, "/status/phase") != "Running" {
         return Err(IstioError::Proxy {
             target: format!("pod {ns}/{pod}"),
             message: format!(
                 "the pod is {}, not Running: its proxy does not serve",
-                match crate::kube_tool::s(&p, "/status/phase") {
+                match crate::family::s(&p, "/status/phase") {
                     "" => "Unknown",
                     ph => ph,
                 }
@@ -576,7 +576,7 @@ pub struct ProxyConfigArgs {
     pub filter: Option<String>,
 }
 
-kube_tool!(
+family_tool!(
     /// `istio_proxy_config`: a sidecar's Envoy configuration, summarized.
     ProxyConfig,
     Shared,
@@ -631,7 +631,7 @@ pub struct ProxyStatusArgs {
     pub namespace: Option<String>,
 }
 
-kube_tool!(
+family_tool!(
     /// `istio_proxy_status`: xDS sync state per sidecar, from istiod and from the sidecars.
     ProxyStatus,
     Shared,
@@ -652,7 +652,7 @@ async fn istiod_syncz(s: &Shared) -> std::result::Result<Vec<Value>, String> {
         .map_err(|e| e.to_string())?;
     let running: Vec<&Value> = pods
         .iter()
-        .filter(|p| crate::kube_tool::s(p, "/status/phase") == "Running")
+        .filter(|p| crate::family::s(p, "/status/phase") == "Running")
         .take(5)
         .collect();
     if running.is_empty() {
@@ -825,7 +825,7 @@ impl ProxyStatus {
             kapi::list_all(&s.client, &info, ns_given, &ListParams::default(), 20_000).await?;
         let sidecars: Vec<&Value> = pods
             .iter()
-            .filter(|p| has_istio_proxy(p) && crate::kube_tool::s(p, "/status/phase") == "Running")
+            .filter(|p| has_istio_proxy(p) && crate::family::s(p, "/status/phase") == "Running")
             .collect();
         let asked: Vec<&Value> = sidecars.iter().copied().take(s.max_proxies).collect();
         let results = futures::future::join_all(asked.iter().map(|p| async move {
@@ -978,7 +978,7 @@ pub struct PeerAuthArgs {
     pub name: Option<String>,
 }
 
-kube_tool!(
+family_tool!(
     /// `istio_generate_peer_authentication`: STRICT mTLS for a namespace or the mesh.
     GeneratePeerAuthentication,
     Shared,
@@ -1025,7 +1025,7 @@ pub struct AuthzArgs {
     pub allow_from_namespaces: Vec<String>,
 }
 
-kube_tool!(
+family_tool!(
     /// `istio_generate_authorization_policies`: deny-by-default with explicit allows.
     GenerateAuthorizationPolicies,
     Shared,
@@ -1104,7 +1104,7 @@ pub struct CanaryArgs {
     pub hosts: Vec<String>,
 }
 
-kube_tool!(
+family_tool!(
     /// `istio_generate_canary`: DestinationRule subsets and a weighted VirtualService.
     GenerateCanary,
     Shared,
@@ -1195,7 +1195,7 @@ pub struct SetWeightsArgs {
     pub dry_run: Flag,
 }
 
-kube_tool!(
+family_tool!(
     /// `istio_set_route_weights`: shift traffic between a route's destinations.
     SetRouteWeights,
     Shared,
@@ -1402,12 +1402,10 @@ impl SetRouteWeights {
                 }
                 let host = fqdn(d.host(), &ns);
                 let defined = drs.iter().any(|dr| {
-                    host_matches(
-                        &fqdn(crate::kube_tool::s(dr, "/spec/host"), ns_of(dr)),
-                        &host,
-                    ) && arr(dr, "/spec/subsets")
-                        .iter()
-                        .any(|ss| crate::kube_tool::s(ss, "/name") == d.subset())
+                    host_matches(&fqdn(crate::family::s(dr, "/spec/host"), ns_of(dr)), &host)
+                        && arr(dr, "/spec/subsets")
+                            .iter()
+                            .any(|ss| crate::family::s(ss, "/name") == d.subset())
                 });
                 if !defined {
                     return Err(IstioError::NotFound {
@@ -1447,7 +1445,7 @@ impl SetRouteWeights {
                 }
             }
         }
-        let rv = crate::kube_tool::s(&before, "/metadata/resourceVersion").to_owned();
+        let rv = crate::family::s(&before, "/metadata/resourceVersion").to_owned();
         let patch = json!({
             "metadata": {"resourceVersion": rv},
             "spec": {proto.clone(): rules},

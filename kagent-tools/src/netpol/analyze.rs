@@ -18,10 +18,10 @@ use super::model::{
     NS_KEY, PolicyKind, PolicySnapshot, cilium_covers_namespace, cilium_rules, names_namespace,
     normalize_selector, np_types, selector_is_empty, strip_source, subjects,
 };
-use crate::findings::{Finding, Level, sort_findings};
-use crate::kube_tool::{
+use crate::family::{
     SYSTEM_NAMESPACES, arr, fmt_selector, join_bounded, labels_of, name_of, ns_of, obj, s,
 };
+use crate::findings::{Finding, Level, sort_findings};
 
 /// What [`analyze`] reports on.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

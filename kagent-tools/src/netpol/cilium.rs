@@ -9,8 +9,8 @@ use std::net::IpAddr;
 use serde_json::Value;
 
 use super::model::{PolicyKind, cilium_rules};
+use crate::family::{arr, name_of, ns_of, s};
 use crate::findings::{Finding, Level};
-use crate::kube_tool::{arr, name_of, ns_of, s};
 
 const RULE_FIELDS: &[&str] = &[
     "endpointSelector",

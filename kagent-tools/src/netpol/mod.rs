@@ -58,8 +58,8 @@ pub(crate) struct Shared {
 impl Shared {
     /// The namespace a call names, or the default one; checked to be a valid namespace.
     pub(crate) fn ns<'a>(&'a self, given: &'a Option<String>) -> Result<&'a str> {
-        let ns = crate::kube_tool::non_empty(given).unwrap_or(&self.default_namespace);
-        crate::kube_tool::check_namespace(ns)
+        let ns = crate::family::non_empty(given).unwrap_or(&self.default_namespace);
+        crate::family::check_namespace(ns)
             .map_err(|m| NetworkPolicyError::invalid("namespace", m))?;
         Ok(ns)
     }
@@ -158,7 +158,7 @@ impl NetworkPolicyToolsBuilder {
 
 /// Checks an object name argument (a DNS-1123 subdomain) before it goes into a URL.
 pub(crate) fn check_name(argument: &'static str, name: &str) -> Result<()> {
-    crate::kube_tool::check_name(name).map_err(|m| NetworkPolicyError::invalid(argument, m))
+    crate::family::check_name(name).map_err(|m| NetworkPolicyError::invalid(argument, m))
 }
 
 #[cfg(test)]

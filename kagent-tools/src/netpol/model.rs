@@ -13,7 +13,7 @@ use kube::api::ListParams;
 use serde_json::{Map, Value, json};
 
 use super::error::{NetworkPolicyError, Result};
-use crate::kube_tool::{arr, labels_of, name_of, ns_of, obj, pod_is_live, s};
+use crate::family::{arr, labels_of, name_of, ns_of, obj, pod_is_live, s};
 
 /// Most objects of one kind a snapshot reads.
 const MAX_OBJECTS: usize = 20_000;

@@ -16,8 +16,8 @@ use super::cilium::{has_dns_visibility, validate};
 use super::error::{NetworkPolicyError, Result};
 use super::model::{PolicyKind, PolicySnapshot, cilium_rules, np_types, resolve, subjects};
 use super::{Shared, check_name};
+use crate::family::{arr, family_tool, fmt_selector, join_bounded, name_of, non_empty, ns_of, s};
 use crate::findings::{Finding, Level, count_by_level, render_findings, sort_findings};
-use crate::kube_tool::{arr, fmt_selector, join_bounded, kube_tool, name_of, non_empty, ns_of, s};
 
 // ---------------------------------------------------------------------------------------------
 // network_policy_list
@@ -40,7 +40,7 @@ pub struct ListArgs {
     pub all_namespaces: Flag,
 }
 
-kube_tool!(
+family_tool!(
     /// `network_policy_list`: NetworkPolicies and Cilium policies as compact tables.
     ListPolicies,
     Shared,
@@ -400,7 +400,7 @@ pub struct AnalyzeArgs {
     pub all_namespaces: Flag,
 }
 
-kube_tool!(
+family_tool!(
     /// `network_policy_analyze`: gaps and over-broad rules across NetworkPolicy and Cilium.
     AnalyzePolicies,
     Shared,
@@ -500,7 +500,7 @@ pub struct ValidateArgs {
     pub node_name: Option<String>,
 }
 
-kube_tool!(
+family_tool!(
     /// `cilium_validate_cilium_network_policies`: structural checks of Cilium policies.
     ValidateCiliumPolicies,
     Shared,
@@ -666,7 +666,7 @@ pub struct DefaultDenyArgs {
     pub dry_run: Flag,
 }
 
-kube_tool!(
+family_tool!(
     /// `network_policy_create_default_deny`: a default-deny NetworkPolicy for a namespace.
     CreateDefaultDeny,
     Shared,

@@ -52,7 +52,7 @@ pub(crate) struct Shared {
 impl Shared {
     /// Accepts kagent's `prometheus_url` argument only when it names the configured server.
     pub(crate) fn check_url(&self, given: &Option<String>) -> Result<(), HttpToolError> {
-        match crate::common::non_empty(given) {
+        match crate::family::non_empty(given) {
             None => Ok(()),
             Some(url) if self.client.endpoint().same_url(url) => Ok(()),
             Some(url) => Err(HttpToolError::UrlMismatch {

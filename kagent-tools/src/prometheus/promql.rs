@@ -12,8 +12,9 @@ use serde_json::json;
 use super::Shared;
 use super::client::QueryResult;
 use super::tools::output;
+use crate::common::HttpToolError;
 use crate::common::render::one_line;
-use crate::common::{HttpToolError, http_tool};
+use crate::family::family_tool;
 
 /// Aggregation operators (they take `by` / `without`).
 const AGGREGATIONS: &[&str] = &[
@@ -317,7 +318,7 @@ pub struct PromqlArgs {
     pub query_description: String,
 }
 
-http_tool!(
+family_tool!(
     /// `prometheus_promql_tool`: natural language to PromQL, validated against the server.
     GeneratePromql,
     Shared,

@@ -13,7 +13,8 @@ use super::Shared;
 use super::render::{RenderOptions, render_result};
 use crate::common::render::{Table, dash, fmt_num, label_set, one_line};
 use crate::common::time::{now_unix, parse_duration, parse_time, rfc3339, short_duration};
-use crate::common::{HttpToolError, StringList, http_tool, non_empty};
+use crate::common::{HttpToolError, StringList};
+use crate::family::{family_tool, non_empty};
 
 type Result<T, E = HttpToolError> = std::result::Result<T, E>;
 
@@ -150,7 +151,7 @@ pub struct QueryRangeArgs {
     pub prometheus_url: Option<String>,
 }
 
-http_tool!(
+family_tool!(
     /// `prometheus_query_range_tool`: a range query, summarised per series.
     PromQueryRange,
     Shared,
@@ -269,7 +270,7 @@ fn list_text(what: &str, items: &[String], max: usize, hint: &str) -> String {
     out
 }
 
-http_tool!(
+family_tool!(
     /// `prometheus_label_names_tool`: label names.
     PromLabelNames,
     Shared,
@@ -322,7 +323,7 @@ pub struct LabelValuesArgs {
     pub prometheus_url: Option<String>,
 }
 
-http_tool!(
+family_tool!(
     /// `prometheus_label_values_tool`: values of one label.
     PromLabelValues,
     Shared,
@@ -398,7 +399,7 @@ pub struct SeriesArgs {
     pub prometheus_url: Option<String>,
 }
 
-http_tool!(
+family_tool!(
     /// `prometheus_series_tool`: series matching selectors.
     PromSeries,
     Shared,
@@ -479,7 +480,7 @@ pub struct MetadataArgs {
     pub prometheus_url: Option<String>,
 }
 
-http_tool!(
+family_tool!(
     /// `prometheus_metric_metadata_tool`: type, help and unit of metrics.
     PromMetricMetadata,
     Shared,
@@ -544,7 +545,7 @@ pub struct TargetsArgs {
     pub prometheus_url: Option<String>,
 }
 
-http_tool!(
+family_tool!(
     /// `prometheus_targets_tool`: scrape targets and their health.
     PromTargets,
     Shared,
@@ -670,7 +671,7 @@ pub struct AlertsArgs {
     pub prometheus_url: Option<String>,
 }
 
-http_tool!(
+family_tool!(
     /// `prometheus_alerts_tool`: active alerts of Prometheus's rules.
     PromAlerts,
     Shared,
@@ -811,7 +812,7 @@ pub struct RulesArgs {
     pub prometheus_url: Option<String>,
 }
 
-http_tool!(
+family_tool!(
     /// `prometheus_rules_tool`: alerting and recording rules.
     PromRules,
     Shared,
@@ -942,7 +943,7 @@ pub struct TsdbStatusArgs {
     pub prometheus_url: Option<String>,
 }
 
-http_tool!(
+family_tool!(
     /// `prometheus_tsdb_status_tool`: cardinality statistics.
     PromTsdbStatus,
     Shared,

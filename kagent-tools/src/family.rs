@@ -1,14 +1,18 @@
-//! Plumbing shared by the families that talk to the Kubernetes API (Helm, Argo Rollouts, Istio,
-//! NetworkPolicy / Cilium): the tool declaration (a struct holding the family's shared settings
-//! and its [`kagent_core::TypedTool`] impl with an `execute_tool` span and cancellation),
-//! argument checks, and reading plain JSON objects and label selectors.
+//! What every tool family of this crate shares, HTTP-based (Prometheus, Alertmanager, Grafana)
+//! and Kubernetes-based (Helm, Argo Rollouts, Istio, NetworkPolicy / Cilium): the tool
+//! declaration (a struct holding the family's shared settings and its
+//! [`kagent_core::TypedTool`] impl with an `execute_tool` span and cancellation), argument
+//! helpers and checks, and, for the Kubernetes families, reading plain JSON objects and label
+//! selectors.
 
 use serde_json::{Map, Value};
 
 /// Declares `$ty(Arc<$shared>)` and its `TypedTool` impl; the body is
 /// `async fn exec(&self, args, ctx: &ToolContext) -> Result<ToolOutput, E>` on the struct, where
-/// `E` has `fn into_tool_error(self, tool: &str) -> ToolError`.
-macro_rules! kube_tool {
+/// `E` has `fn into_tool_error(self, tool: &str) -> ToolError` (`HttpToolError`, `HelmError`,
+/// `ArgoError`, `IstioError`, ...). Spans carry OpenTelemetry GenAI attribute names;
+/// cancellation of the call's context stops the work and answers `ToolError::Cancelled`.
+macro_rules! family_tool {
     ($(#[$meta:meta])* $ty:ident, $shared:ty, $name:literal, $effect:expr, $args:ty, $desc:expr) => {
         $(#[$meta])*
         pub struct $ty(pub(crate) std::sync::Arc<$shared>);
@@ -54,7 +58,7 @@ macro_rules! kube_tool {
         }
     };
 }
-pub(crate) use kube_tool;
+pub(crate) use family_tool;
 
 /// Reads an optional string argument, treating an empty or blank string as absent (kagent's
 /// tools pass `""` for "not given").
@@ -102,6 +106,8 @@ pub(crate) fn check_name(name: &str) -> Result<(), String> {
         ))
     }
 }
+
+// Kubernetes objects as plain JSON (Istio, NetworkPolicy / Cilium).
 
 /// A string at a JSON pointer, `""` when absent.
 pub(crate) fn s<'a>(v: &'a Value, ptr: &str) -> &'a str {
