@@ -48,6 +48,7 @@ fn setup(rt: &tokio::runtime::Runtime) -> Setup {
         pods: 1,
         alertmanager: false,
         backfill_openmetrics: Some(history_openmetrics(SERIES, end, RANGE, STEP)),
+        ..StackOptions::default()
     })
     .unwrap_or_else(|e| panic!("{e}"));
     let url = stack.prometheus_url();

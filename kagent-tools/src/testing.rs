@@ -13,6 +13,9 @@
 //!   recording rule;
 //! - the Alertmanager groups by `alertname` and sends nowhere (a receiver without configs).
 //!
+//! - with [`StackOptions::prometheus_tls`], Prometheus serves HTTPS (its `--web.config.file`),
+//!   optionally requiring a client certificate.
+//!
 //! Dropping the stack kills both servers and stops the metrics endpoint. A missing binary is an
 //! error naming the setup script.
 
@@ -214,6 +217,28 @@ impl Drop for MetricsServer {
     }
 }
 
+/// TLS for Prometheus's web server (written into its `--web.config.file`), PEM.
+#[derive(Clone)]
+pub struct ServerTls {
+    /// The server certificate (with any intermediates).
+    pub cert_pem: String,
+    /// Its private key.
+    pub key_pem: String,
+    /// When set, clients must present a certificate signed by one of these CAs
+    /// (`client_auth_type: RequireAndVerifyClientCert`).
+    pub client_ca_pem: Option<String>,
+}
+
+impl std::fmt::Debug for ServerTls {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerTls")
+            .field("cert_pem_len", &self.cert_pem.len())
+            .field("key_pem", &"<redacted>")
+            .field("client_ca", &self.client_ca_pem.is_some())
+            .finish()
+    }
+}
+
 /// What to start.
 #[derive(Debug, Clone)]
 pub struct StackOptions {
@@ -224,6 +249,10 @@ pub struct StackOptions {
     /// OpenMetrics text to backfill into Prometheus's storage before it starts (with
     /// `promtool tsdb create-blocks-from openmetrics`), for realistic history.
     pub backfill_openmetrics: Option<String>,
+    /// Serve Prometheus over HTTPS with this certificate. Readiness is then only "the port
+    /// answers" (the plain-HTTP probe cannot ask `/-/ready`): callers retry until their first
+    /// query succeeds.
+    pub prometheus_tls: Option<ServerTls>,
 }
 
 impl Default for StackOptions {
@@ -232,6 +261,7 @@ impl Default for StackOptions {
             pods: 250,
             alertmanager: true,
             backfill_openmetrics: None,
+            prometheus_tls: None,
         }
     }
 }
@@ -242,6 +272,7 @@ pub struct PromStack {
     prometheus: Child,
     alertmanager: Option<Child>,
     prometheus_port: u16,
+    prometheus_https: bool,
     alertmanager_port: Option<u16>,
     metrics: MetricsServer,
     dir: tempfile::TempDir,
@@ -256,16 +287,21 @@ fn log_tail(path: &Path) -> String {
         .join("\n")
 }
 
+/// Waits until `/-/ready` answers 200, or, for a TLS listener (`any_answer`), until the port
+/// answers at all (Go's TLS server answers plain HTTP with 400).
 fn wait_ready(
     what: &'static str,
     port: u16,
+    any_answer: bool,
     child: &mut Child,
     log: &Path,
 ) -> Result<(), HarnessError> {
     let deadline = Instant::now() + Duration::from_secs(30);
     while Instant::now() < deadline {
-        if http_status(port, "/-/ready") == Some(200) {
-            return Ok(());
+        match http_status(port, "/-/ready") {
+            Some(200) => return Ok(()),
+            Some(_) if any_answer => return Ok(()),
+            _ => {}
         }
         if let Ok(Some(status)) = child.try_wait() {
             return Err(HarnessError::NotReady {
@@ -338,7 +374,7 @@ impl PromStack {
                 ],
                 &log,
             )?;
-            if let Err(e) = wait_ready("alertmanager", port, &mut child, &log) {
+            if let Err(e) = wait_ready("alertmanager", port, false, &mut child, &log) {
                 let _ = child.kill();
                 let _ = child.wait();
                 return Err(e);
@@ -403,19 +439,23 @@ impl PromStack {
                 ));
             }
         }
+        let mut args = vec![
+            format!("--config.file={}", config.display()),
+            format!("--storage.tsdb.path={}", data.display()),
+            format!("--web.listen-address=127.0.0.1:{prometheus_port}"),
+            "--rules.alert.resend-delay=1s".to_owned(),
+            "--log.level=warn".to_owned(),
+        ];
+        if let Some(tls) = &opts.prometheus_tls {
+            args.push(format!(
+                "--web.config.file={}",
+                write_web_config(d, tls)?.display()
+            ));
+        }
         let log = d.join("prometheus.log");
-        let mut child = spawn(
-            &prometheus_bin,
-            &[
-                format!("--config.file={}", config.display()),
-                format!("--storage.tsdb.path={}", data.display()),
-                format!("--web.listen-address=127.0.0.1:{prometheus_port}"),
-                "--rules.alert.resend-delay=1s".to_owned(),
-                "--log.level=warn".to_owned(),
-            ],
-            &log,
-        )?;
-        if let Err(e) = wait_ready("prometheus", prometheus_port, &mut child, &log) {
+        let mut child = spawn(&prometheus_bin, &args, &log)?;
+        let https = opts.prometheus_tls.is_some();
+        if let Err(e) = wait_ready("prometheus", prometheus_port, https, &mut child, &log) {
             let _ = child.kill();
             let _ = child.wait();
             if let Some(mut am) = alertmanager {
@@ -428,15 +468,22 @@ impl PromStack {
             prometheus: child,
             alertmanager,
             prometheus_port,
+            prometheus_https: https,
             alertmanager_port,
             metrics,
             dir,
         })
     }
 
-    /// `http://127.0.0.1:<port>` of Prometheus.
+    /// `http://127.0.0.1:<port>` of Prometheus (`https://` with
+    /// [`StackOptions::prometheus_tls`]).
     pub fn prometheus_url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.prometheus_port)
+        let scheme = if self.prometheus_https {
+            "https"
+        } else {
+            "http"
+        };
+        format!("{scheme}://127.0.0.1:{}", self.prometheus_port)
     }
 
     /// `http://127.0.0.1:<port>` of the Alertmanager, when one was started.
@@ -454,6 +501,30 @@ impl PromStack {
     pub fn dir(&self) -> &Path {
         self.dir.path()
     }
+}
+
+/// Writes the certificate files and Prometheus's web configuration; returns its path.
+fn write_web_config(dir: &Path, tls: &ServerTls) -> Result<PathBuf, HarnessError> {
+    let write = |name: &str, text: &str| -> Result<PathBuf, HarnessError> {
+        let path = dir.join(name);
+        std::fs::write(&path, text).map_err(io(format!("writing {name}")))?;
+        Ok(path)
+    };
+    let cert = write("server.crt", &tls.cert_pem)?;
+    let key = write("server.key", &tls.key_pem)?;
+    let mut yaml = format!(
+        "tls_server_config:\n  cert_file: {}\n  key_file: {}\n",
+        cert.display(),
+        key.display()
+    );
+    if let Some(ca) = &tls.client_ca_pem {
+        let ca = write("client-ca.crt", ca)?;
+        yaml.push_str(&format!(
+            "  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: {}\n",
+            ca.display()
+        ));
+    }
+    write("web.yml", &yaml)
 }
 
 impl Drop for PromStack {

@@ -7,7 +7,7 @@ mod tools;
 use std::sync::Arc;
 use std::time::Duration;
 
-use kagent_core::{IntoTool, ToolEffect, Toolset};
+use kagent_core::{IntoTool, TlsOptions, ToolEffect, Toolset};
 use secrecy::SecretString;
 
 use crate::common::{Auth, BuildError, EndpointBuilder};
@@ -86,10 +86,20 @@ impl std::fmt::Debug for AlertmanagerToolsBuilder {
 }
 
 impl AlertmanagerToolsBuilder {
-    /// The HTTP client (TLS, proxy, pooling are the embedder's). Default: a new
-    /// `reqwest::Client`.
+    /// The embedder's HTTP client (its TLS configuration, proxy and pooling are used as they
+    /// are). Default: a client built from [`tls`](Self::tls), or a new `reqwest::Client`
+    /// (rustls with aws-lc-rs, the platform's roots) when no TLS options are given.
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.endpoint.client(client);
+        self
+    }
+
+    /// TLS for the client the builder makes: extra CA certificates (`with_ca_cert_pem`),
+    /// trusting only them (`with_disable_system_cas`), a client certificate for mutual TLS
+    /// (`with_client_identity_pem`). Built by [`kagent_core::http::client_builder`]; not
+    /// combinable with [`http_client`](Self::http_client) (a [`BuildError::TlsWithClient`]).
+    pub fn tls(mut self, tls: TlsOptions) -> Self {
+        self.endpoint.tls(tls);
         self
     }
 

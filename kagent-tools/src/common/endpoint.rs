@@ -1,10 +1,13 @@
-//! One HTTP service the tools talk to: base URL, authentication, extra headers, timeout and the
-//! embedder's `reqwest::Client`. Secrets are `secrecy` types: they never appear in `Debug`
+//! One HTTP service the tools talk to: base URL, authentication, extra headers, timeout, and
+//! the HTTP client: the embedder's `reqwest::Client`, or one built from [`TlsOptions`] by
+//! [`kagent_core::http::client_builder`] (the workspace's one place that turns TLS settings into
+//! a client). Secrets are `secrecy` types: they never appear in `Debug`
 //! output, logs or errors, and are marked sensitive on the wire (`HeaderValue::set_sensitive`).
 
 use std::time::Duration;
 
 use http::{HeaderName, HeaderValue};
+use kagent_core::TlsOptions;
 use reqwest::{Method, RequestBuilder, Response};
 use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
@@ -80,6 +83,7 @@ pub struct EndpointBuilder {
     service: &'static str,
     url: String,
     client: Option<reqwest::Client>,
+    tls: Option<TlsOptions>,
     auth: Auth,
     headers: Vec<(String, SecretString)>,
     timeout: Duration,
@@ -100,6 +104,7 @@ impl std::fmt::Debug for EndpointBuilder {
                     .collect::<Vec<_>>(),
             )
             .field("has_client", &self.client.is_some())
+            .field("tls", &self.tls)
             .field("timeout", &self.timeout)
             .finish()
     }
@@ -112,6 +117,7 @@ impl EndpointBuilder {
             service,
             url: url.into(),
             client: None,
+            tls: None,
             auth: Auth::None,
             headers: Vec::new(),
             timeout: Duration::from_secs(30),
@@ -119,9 +125,18 @@ impl EndpointBuilder {
     }
 
     /// The HTTP client (TLS roots, client certificates, proxies and pooling are the
-    /// embedder's). Default: a new `reqwest::Client` with rustls and the platform's roots.
+    /// embedder's). Default: a client built from [`tls`](Self::tls) (rustls with aws-lc-rs and
+    /// the platform's roots when no TLS options are given).
     pub fn client(&mut self, client: reqwest::Client) {
         self.client = Some(client);
+    }
+
+    /// TLS settings (extra CA certificates, trusting only them, a client certificate for mutual
+    /// TLS, skipping verification) for the client the builder makes. Setting both this and
+    /// [`client`](Self::client) is a [`BuildError::TlsWithClient`]: an injected client already
+    /// carries its own TLS configuration.
+    pub fn tls(&mut self, tls: TlsOptions) {
+        self.tls = Some(tls);
     }
 
     /// Authentication.
@@ -191,11 +206,23 @@ impl EndpointBuilder {
             v.set_sensitive(true);
             headers.push((header, v));
         }
-        let client = match self.client {
-            Some(c) => c,
-            None => reqwest::Client::builder()
+        let client = match (self.client, self.tls) {
+            (Some(_), Some(_)) => {
+                return Err(BuildError::TlsWithClient {
+                    service: self.service,
+                });
+            }
+            (Some(c), None) => c,
+            (None, tls) => kagent_core::http::client_builder(&tls.unwrap_or_default())
+                .map_err(|source| BuildError::HttpClient {
+                    service: self.service,
+                    source,
+                })?
                 .build()
-                .map_err(BuildError::HttpClient)?,
+                .map_err(|source| BuildError::HttpClient {
+                    service: self.service,
+                    source: kagent_core::http::HttpClientError::Build { source },
+                })?,
         };
         Ok(Endpoint {
             service: self.service,
@@ -482,6 +509,35 @@ mod tests {
         let mut b = EndpointBuilder::new("Prometheus", "http://prom");
         b.header("bad header", "v");
         assert!(matches!(b.build(), Err(BuildError::InvalidHeader { .. })));
+    }
+
+    #[test]
+    fn tls_options_build_the_client_and_conflict_with_an_injected_one() {
+        let mut ok = EndpointBuilder::new("Prometheus", "https://prom");
+        ok.tls(TlsOptions::default().with_insecure_skip_verify(true));
+        assert!(ok.build().is_ok());
+
+        let mut bad = EndpointBuilder::new("Prometheus", "https://prom");
+        bad.tls(TlsOptions::default().with_ca_cert_pem("not a certificate"));
+        let e = bad.build().unwrap_err();
+        assert!(matches!(e, BuildError::HttpClient { .. }), "{e:?}");
+        assert!(e.to_string().contains("Prometheus"), "{e}");
+
+        let mut no_roots = EndpointBuilder::new("Alertmanager", "https://am");
+        no_roots.tls(TlsOptions::default().with_disable_system_cas(true));
+        let e = no_roots.build().unwrap_err();
+        assert!(
+            std::error::Error::source(&e)
+                .is_some_and(|s| s.to_string().contains("disable_system_cas")),
+            "{e:?}"
+        );
+
+        let mut both = EndpointBuilder::new("Grafana", "https://g");
+        both.client(reqwest::Client::new());
+        both.tls(TlsOptions::default());
+        let e = both.build().unwrap_err();
+        assert!(matches!(e, BuildError::TlsWithClient { .. }), "{e:?}");
+        assert!(e.to_string().contains("injected"), "{e}");
     }
 
     #[tokio::test]

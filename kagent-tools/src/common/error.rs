@@ -48,8 +48,10 @@ pub enum HttpToolError {
         /// What was not found, and how to find what exists.
         message: String,
     },
-    /// The server could not be reached or the connection failed.
-    #[error("{service} at {url} could not be reached: {source}")]
+    /// The server could not be reached or the connection failed. The message carries the
+    /// causes reqwest wraps (connection refused, a certificate the client does not trust, a
+    /// refused client certificate), which reqwest's own message leaves out.
+    #[error("{service} at {url} could not be reached: {}", causes(source))]
     Transport {
         /// The service.
         service: &'static str,
@@ -75,6 +77,21 @@ pub enum HttpToolError {
         /// Why, and what to configure.
         message: String,
     },
+}
+
+/// An error's message followed by its sources' (`a: b: c`), each said once.
+fn causes(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut next = e.source();
+    while let Some(cause) = next {
+        let text = cause.to_string();
+        if !text.is_empty() && !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        next = cause.source();
+    }
+    out
 }
 
 impl HttpToolError {
@@ -165,9 +182,26 @@ pub enum BuildError {
         /// What is wrong.
         message: String,
     },
-    /// The default HTTP client could not be built.
-    #[error("building the HTTP client: {0}")]
-    HttpClient(#[source] reqwest::Error),
+    /// The HTTP client could not be built from the TLS options (a CA bundle that is not PEM,
+    /// a bad client identity, no trusted roots) or reqwest refused the settings.
+    #[error("building the {service} HTTP client: {source}")]
+    HttpClient {
+        /// The service.
+        service: &'static str,
+        /// What went wrong (kagent-core's TLS client builder error).
+        #[source]
+        source: kagent_core::http::HttpClientError,
+    },
+    /// Both TLS options and an injected HTTP client were given: TLS options only configure
+    /// the client the builder makes.
+    #[error(
+        "{service}: tls(...) and http_client(...) were both given; an injected client carries \
+         its own TLS configuration, so configure TLS on that client or drop http_client"
+    )]
+    TlsWithClient {
+        /// The service.
+        service: &'static str,
+    },
     /// A tool could not be registered.
     #[error(transparent)]
     Toolset(#[from] ToolsetError),

@@ -8,7 +8,7 @@ mod tools;
 use std::sync::Arc;
 use std::time::Duration;
 
-use kagent_core::{IntoTool, ModelProvider, ToolEffect, Toolset};
+use kagent_core::{IntoTool, ModelProvider, TlsOptions, ToolEffect, Toolset};
 use secrecy::SecretString;
 
 use crate::common::{Auth, BuildError, EndpointBuilder, HttpToolError};
@@ -125,10 +125,20 @@ impl std::fmt::Debug for PrometheusToolsBuilder {
 }
 
 impl PrometheusToolsBuilder {
-    /// The HTTP client (TLS roots, client certificates, proxy, pooling are the embedder's).
-    /// Default: a new `reqwest::Client` (rustls, platform roots).
+    /// The embedder's HTTP client (its TLS configuration, proxy and pooling are used as they
+    /// are). Default: a client built from [`tls`](Self::tls), or a new `reqwest::Client`
+    /// (rustls with aws-lc-rs, the platform's roots) when no TLS options are given.
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.endpoint.client(client);
+        self
+    }
+
+    /// TLS for the client the builder makes: extra CA certificates (`with_ca_cert_pem`),
+    /// trusting only them (`with_disable_system_cas`), a client certificate for mutual TLS
+    /// (`with_client_identity_pem`). Built by [`kagent_core::http::client_builder`]; not
+    /// combinable with [`http_client`](Self::http_client) (a [`BuildError::TlsWithClient`]).
+    pub fn tls(mut self, tls: TlsOptions) -> Self {
+        self.endpoint.tls(tls);
         self
     }
 
