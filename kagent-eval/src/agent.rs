@@ -292,7 +292,7 @@ impl EvalAgent for PlaybookAgent {
                 env.scenario.spec.namespace.clone(),
                 captured.clone(),
             ))
-            .tools(tools.clone())
+            .toolset(tools.clone())
             .build()
             .map_err(|e| agent_err("playbook", e))?;
         let mut answer = run_llm_agent(agent, &tools, &env.scenario.spec.task, None)

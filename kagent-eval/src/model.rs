@@ -140,7 +140,7 @@ impl EvalAgent for ModelAgent {
             .system_prompt(MODEL_AGENT_PROMPT)
             .provider(self.model.provider.clone())
             .planner(ReactPlanner::new())
-            .tools(tools.clone())
+            .toolset(tools.clone())
             .build()
             .map_err(|e| agent_err(&name, e))?;
         let mut answer = run_llm_agent(agent, &tools, &env.scenario.spec.task, Some(self.timeout))
