@@ -671,8 +671,14 @@ class Cluster:
                 st = self.cs_running(c, 2 * DAY, restarts=1, last=last)
             else:
                 st = self.cs_running(c, pa)
-            pods.append({"node": node, "phase": "Running", "age": pa, "statuses": [st],
-                         "conditions": self.conds_ready(pa, ready_at=pa - (1.5 if incident == "probe-startup" else 0.3)),
+            conds = self.conds_ready(pa, ready_at=pa - (1.5 if incident == "probe-startup" else 0.3))
+            if incident == "scheduled-late" and i == replicas - 1:
+                # created 40 minutes ago, scheduled once the new node joined (35.5 minutes ago)
+                st = self.cs_running(c, 35.2)
+                conds = [self.cond("PodReadyToStartContainers", "True", 35.3), self.cond("Initialized", "True", 35.5),
+                         self.cond("Ready", "True", 35.0), self.cond("ContainersReady", "True", 35.0),
+                         self.cond("PodScheduled", "True", 35.5)]
+            pods.append({"node": node, "phase": "Running", "age": pa, "statuses": [st], "conditions": conds,
                          "sfx": suffix(f"{ns}/{name}/{i}")})
         names = self.deployment(name, [c], replicas, pods, rs_hash=rs_hash, labels=labels, age=age, ns=ns,
                                 revision="2" if recent else "1", generation=2 if recent else 1,
