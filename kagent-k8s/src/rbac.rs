@@ -166,6 +166,8 @@ impl RbacRequest {
                         ("", "pods"),
                         ("", "services"),
                         ("", "persistentvolumeclaims"),
+                        ("", "persistentvolumes"),
+                        ("", "configmaps"),
                         ("", "nodes"),
                         ("", "events"),
                         ("apps", "deployments"),
@@ -180,6 +182,8 @@ impl RbacRequest {
                         ("storage.k8s.io", "storageclasses"),
                         ("autoscaling", "horizontalpodautoscalers"),
                         ("policy", "poddisruptionbudgets"),
+                        ("rbac.authorization.k8s.io", "rolebindings"),
+                        ("rbac.authorization.k8s.io", "clusterrolebindings"),
                     ] {
                         add(&mut r, g, res, &["list"]);
                     }

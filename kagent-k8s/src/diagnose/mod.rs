@@ -7,7 +7,10 @@
 //!
 //! Layout: `snapshot` (what is listed), `analyzers` (one file per concern: pods and containers,
 //! workloads, services and ingresses, storage, nodes, autoscaling, policy, events), `finding`
-//! (findings, evidence, the report), `logs` (failing containers' logs as evidence).
+//! (findings, evidence, the report), `logs` (failing containers' and failed jobs' logs as
+//! evidence, their decisive line in the finding's message), `causes` (that line, and the objects
+//! it points at: the Service behind a host and port, the ConfigMap behind a variable, the
+//! RoleBinding behind a 403).
 
 use kube::Client;
 
@@ -15,12 +18,14 @@ use crate::catalog::ResourceCatalog;
 use crate::error::Result;
 
 mod analyzers;
+mod causes;
 mod finding;
 mod logs;
 mod snapshot;
 
 pub use crate::labels::selector_matches;
 pub use analyzers::analyze;
+pub use causes::cause_line;
 pub use finding::{Diagnosis, Finding, Severity};
 use logs::add_log_evidence;
 pub use logs::telling_log_lines;

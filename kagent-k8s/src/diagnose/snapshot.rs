@@ -33,6 +33,8 @@ const KINDS: &[(&str, &str)] = &[
     ("ingresses.networking.k8s.io", "Ingress"),
     ("ingressclasses.networking.k8s.io", "IngressClass"),
     ("persistentvolumeclaims", "PersistentVolumeClaim"),
+    ("persistentvolumes", "PersistentVolume"),
+    ("configmaps", "ConfigMap"),
     ("storageclasses.storage.k8s.io", "StorageClass"),
     ("nodes", "Node"),
     (
@@ -41,6 +43,11 @@ const KINDS: &[(&str, &str)] = &[
     ),
     ("poddisruptionbudgets.policy", "PodDisruptionBudget"),
     ("networkpolicies.networking.k8s.io", "NetworkPolicy"),
+    ("rolebindings.rbac.authorization.k8s.io", "RoleBinding"),
+    (
+        "clusterrolebindings.rbac.authorization.k8s.io",
+        "ClusterRoleBinding",
+    ),
     ("events", "Event"),
 ];
 

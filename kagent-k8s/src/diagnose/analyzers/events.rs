@@ -67,6 +67,30 @@ pub(super) fn attach_events(snap: &Snapshot, out: &mut [Finding]) {
     }
 }
 
+/// Whether the pod `ns/name` is ready now and `e` last happened no later than it became ready.
+fn happened_before_ready(snap: &Snapshot, e: &Value, ns: &str, name: &str) -> bool {
+    let Some(pod) = snap
+        .of("Pod")
+        .iter()
+        .find(|p| s(p, "/metadata/name") == name && s(p, "/metadata/namespace") == ns)
+    else {
+        return false;
+    };
+    let Some(ready) = crate::render::arr(pod, "/status/conditions")
+        .iter()
+        .find(|c| s(c, "/type") == "Ready" && s(c, "/status") == "True")
+    else {
+        return false;
+    };
+    let (Ok(since), Ok(at)) = (
+        s(ready, "/lastTransitionTime").parse::<jiff::Timestamp>(),
+        crate::render::table::event_time(e).parse::<jiff::Timestamp>(),
+    ) else {
+        return false;
+    };
+    at <= since
+}
+
 /// (kind, namespace, name, reason)
 type EventKey = (String, String, String, String);
 
@@ -102,6 +126,15 @@ pub(super) fn analyze_events(snap: &Snapshot, out: &mut Vec<Finding>) {
                 .iter()
                 .any(|p| s(p, "/metadata/name") == name && s(p, "/metadata/namespace") == ns)
         {
+            continue;
+        }
+        // Events from before a pod became ready (probe failures while starting, a wait for
+        // capacity, a retried pull) are history once it is ready.
+        if kind == "Pod" && happened_before_ready(snap, e, &ns, &name) {
+            continue;
+        }
+        // A failed Job (and its pods) that a later run of its CronJob superseded.
+        if super::workloads::is_superseded_job_object(snap, &kind, &ns, &name) {
             continue;
         }
         let entry = groups

@@ -280,4 +280,214 @@ mod tests {
         .render();
         assert!(text.contains("Not analyzed: Ingress: forbidden"), "{text}");
     }
+
+    #[test]
+    fn history_is_not_reported_as_a_current_problem() {
+        let old_oom = json!({"phase": "Running",
+            "conditions": [{"type": "Ready", "status": "True", "lastTransitionTime": "2026-01-08T12:00:00Z"}],
+            "containerStatuses": [{"name": "app", "ready": true, "restartCount": 1,
+                "state": {"running": {"startedAt": "2026-01-08T12:00:00Z"}},
+                "lastState": {"terminated": {"reason": "OOMKilled", "exitCode": 137, "finishedAt": "2026-01-08T11:59:58Z"}}}]});
+        let recent_oom = json!({"phase": "Running",
+            "conditions": [{"type": "Ready", "status": "True", "lastTransitionTime": "2026-01-10T11:56:00Z"}],
+            "containerStatuses": [{"name": "app", "ready": true, "restartCount": 6,
+                "state": {"running": {"startedAt": "2026-01-10T11:56:00Z"}},
+                "lastState": {"terminated": {"reason": "OOMKilled", "exitCode": 137, "finishedAt": "2026-01-10T11:55:58Z"}}}]});
+        let s = snap(vec![
+            pod("old", json!({"app": "a"}), old_oom),
+            pod("flapping", json!({"app": "b"}), recent_oom.clone()),
+            pod("probed", json!({"app": "c"}), recent_oom),
+            // a readiness failure while the pod started, before it became ready
+            json!({"apiVersion": "v1", "kind": "Event", "metadata": {"namespace": "shop"}, "type": "Warning", "reason": "Unhealthy",
+                "lastTimestamp": "2026-01-10T11:55:30Z", "involvedObject": {"kind": "Pod", "name": "probed", "namespace": "shop"},
+                "message": "Readiness probe failed: connection refused"}),
+            // a CronJob whose failed run of two days ago was followed by successful ones
+            json!({"apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": "warm", "namespace": "shop"},
+                "spec": {"schedule": "0 * * * *"}, "status": {"lastSuccessfulTime": "2026-01-10T11:00:00Z"}}),
+            json!({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "warm-1", "namespace": "shop",
+                "ownerReferences": [{"apiVersion": "batch/v1", "kind": "CronJob", "name": "warm", "controller": true}]},
+                "status": {"failed": 3, "conditions": [{"type": "Failed", "status": "True", "reason": "BackoffLimitExceeded",
+                    "lastTransitionTime": "2026-01-08T10:00:00Z", "message": "Job has reached the specified backoff limit"}]}}),
+            json!({"apiVersion": "v1", "kind": "Event", "metadata": {"namespace": "shop"}, "type": "Warning", "reason": "BackoffLimitExceeded",
+                "lastTimestamp": "2026-01-08T10:00:00Z", "involvedObject": {"kind": "Job", "name": "warm-1", "namespace": "shop"},
+                "message": "Job has reached the specified backoff limit"}),
+            json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "warm-1-x", "namespace": "shop",
+                "ownerReferences": [{"apiVersion": "batch/v1", "kind": "Job", "name": "warm-1", "controller": true}]},
+                "spec": {"containers": [{"name": "w", "image": "w"}]},
+                "status": {"phase": "Failed", "containerStatuses": [{"name": "w", "state": {"terminated": {"exitCode": 1, "reason": "Error"}}}]}}),
+        ]);
+        let f = analyze(&s, now());
+        let names: Vec<&str> = f.iter().map(|x| x.name.as_str()).collect();
+        assert_eq!(names, ["flapping", "probed"], "{f:#?}");
+    }
+
+    #[test]
+    fn ports_paused_rollouts_and_failed_jobs() {
+        let mut web = pod(
+            "web-1",
+            json!({"app": "web"}),
+            json!({"phase": "Running",
+            "conditions": [{"type": "Ready", "status": "True"}],
+            "containerStatuses": [{"name": "app", "ready": true, "restartCount": 0, "state": {"running": {}}}]}),
+        );
+        web["spec"]["containers"][0]["ports"] = json!([{"name": "http", "containerPort": 3000}]);
+        let s = snap(vec![
+            web,
+            json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web", "namespace": "shop"},
+                "spec": {"selector": {"app": "web"}, "ports": [{"name": "http", "port": 80, "targetPort": 8080}]}}),
+            json!({"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": {"name": "web", "namespace": "shop"},
+                "spec": {"rules": [{"http": {"paths": [{"backend": {"service": {"name": "web", "port": {"number": 8080}}}}]}}]}}),
+            json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "recs", "namespace": "shop"},
+                "spec": {"replicas": 2, "paused": true, "selector": {"matchLabels": {"app": "recs"}},
+                    "template": {"spec": {"containers": [{"name": "r", "image": "recs:1.8"}]}}},
+                "status": {"replicas": 2, "updatedReplicas": 0, "readyReplicas": 2,
+                    "conditions": [{"type": "Progressing", "status": "Unknown", "reason": "DeploymentPaused"}]}}),
+            json!({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "report", "namespace": "shop"},
+                "status": {"failed": 3, "conditions": [{"type": "Failed", "status": "True", "reason": "BackoffLimitExceeded",
+                    "message": "Job has reached the specified backoff limit"}]}}),
+            json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "report-x", "namespace": "shop",
+                "ownerReferences": [{"apiVersion": "batch/v1", "kind": "Job", "name": "report", "controller": true}]},
+                "spec": {"containers": [{"name": "r", "image": "r"}]},
+                "status": {"phase": "Failed", "containerStatuses": [{"name": "r", "state": {"terminated": {"exitCode": 2, "reason": "Error"}}}]}}),
+            json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "lonely", "namespace": "shop"},
+                "spec": {"containers": [{"name": "l", "image": "l"}]},
+                "status": {"phase": "Failed", "containerStatuses": [{"name": "l", "state": {"terminated": {"exitCode": 137, "reason": "Error"}}}]}}),
+        ]);
+        let f = analyze(&s, now());
+        let by = |n: &str, r: &str| {
+            f.iter()
+                .find(|x| x.name == n && x.reason == r)
+                .unwrap_or_else(|| panic!("{n} {r}: {f:#?}"))
+        };
+        assert!(
+            by("web", "TargetPortNotExposed")
+                .message
+                .contains("targetPort 8080, but the selected pods listen on http:3000")
+        );
+        assert!(
+            by("web", "BackendPortNotFound")
+                .message
+                .contains("no port 8080 (its ports: http:80)")
+        );
+        assert!(by("recs", "RolloutPaused").message.contains("0/2"));
+        by("report", "BackoffLimitExceeded");
+        // the Job's attempt is not a finding of its own; a standalone failed pod says why
+        assert!(!f.iter().any(|x| x.name == "report-x"), "{f:#?}");
+        assert!(
+            by("lonely", "Failed")
+                .message
+                .contains("container l exited with Error (code 137)")
+        );
+    }
+
+    #[test]
+    fn scheduler_messages_are_made_concrete() {
+        let node = |name: &str, cordoned: bool, zone: &str| {
+            json!({"apiVersion": "v1", "kind": "Node",
+            "metadata": {"name": name, "labels": {"topology.kubernetes.io/zone": zone, "disktype": "hdd"}},
+            "spec": {"unschedulable": cordoned}, "status": {"allocatable": {"cpu": "3920m"}}})
+        };
+        let mut big = pod(
+            "big",
+            json!({"app": "big"}),
+            json!({"phase": "Pending", "conditions": [{"type": "PodScheduled",
+            "status": "False", "message": "0/2 nodes are available: 2 Insufficient cpu."}]}),
+        );
+        big["spec"]["containers"][0]["resources"]["requests"] = json!({"cpu": "6"});
+        let mut picky = pod(
+            "picky",
+            json!({"app": "p"}),
+            json!({"phase": "Pending", "conditions": [{"type": "PodScheduled",
+            "status": "False", "message": "0/2 nodes are available: 2 node(s) didn't match Pod's node affinity/selector."}]}),
+        );
+        picky["spec"]["nodeSelector"] = json!({"disktype": "ssd"});
+        let s = snap(vec![
+            node("n1", false, "a"),
+            node("n2", true, "b"),
+            big,
+            picky,
+            pod(
+                "stuck",
+                json!({"app": "s"}),
+                json!({"phase": "Pending", "conditions": [{"type": "PodScheduled",
+                "status": "False", "message": "0/2 nodes are available: 1 node(s) were unschedulable."}]}),
+            ),
+        ]);
+        let f = analyze(&s, now());
+        let msg = |n: &str| f.iter().find(|x| x.name == n).unwrap().message.clone();
+        assert!(
+            msg("big").contains(
+                "app requests cpu 6 — more than any node can offer (largest allocatable cpu: 3920m)"
+            ),
+            "{}",
+            msg("big")
+        );
+        assert!(
+            msg("picky")
+                .contains("nodeSelector disktype=ssd matches no node (nodes have disktype=hdd)"),
+            "{}",
+            msg("picky")
+        );
+        assert!(
+            msg("stuck").contains("cordoned (unschedulable): n2"),
+            "{}",
+            msg("stuck")
+        );
+    }
+
+    #[test]
+    fn liveness_kills_and_readiness_failures_name_the_probe() {
+        let mut p = pod(
+            "slow",
+            json!({"app": "s"}),
+            json!({"phase": "Running", "containerStatuses": [{"name": "app", "ready": false,
+            "restartCount": 4, "state": {"waiting": {"reason": "CrashLoopBackOff"}},
+            "lastState": {"terminated": {"reason": "Error", "exitCode": 143}}}]}),
+        );
+        p["spec"]["containers"][0]["livenessProbe"] = json!({"httpGet": {"path": "/health", "port": 8080}, "initialDelaySeconds": 10, "periodSeconds": 5, "failureThreshold": 2});
+        let ev = |pod: &str, reason: &str, msg: &str| {
+            json!({"apiVersion": "v1", "kind": "Event", "metadata": {"namespace": "shop"},
+            "type": "Warning", "reason": reason, "lastTimestamp": "2026-01-10T11:59:00Z",
+            "involvedObject": {"kind": "Pod", "name": pod, "namespace": "shop"}, "message": msg})
+        };
+        let s = snap(vec![
+            p,
+            ev(
+                "slow",
+                "Killing",
+                "Container app failed liveness probe, will be restarted",
+            ),
+            ev(
+                "slow",
+                "Unhealthy",
+                "Liveness probe failed: connection refused",
+            ),
+            pod(
+                "unready",
+                json!({"app": "u"}),
+                json!({"phase": "Running", "conditions": [{"type": "Ready", "status": "False"}],
+                "containerStatuses": [{"name": "app", "ready": false, "restartCount": 0, "state": {"running": {}}}]}),
+            ),
+            ev(
+                "unready",
+                "Unhealthy",
+                "Readiness probe failed: HTTP probe failed with statuscode: 404",
+            ),
+        ]);
+        let f = analyze(&s, now());
+        let msg = |n: &str| f.iter().find(|x| x.name == n).unwrap().message.clone();
+        let slow = msg("slow");
+        assert!(
+            slow.contains("restarted by its liveness probe")
+                && slow.contains("within about 20 s")
+                && slow.contains("no startupProbe"),
+            "{slow}"
+        );
+        assert!(
+            msg("unready").contains("(http-get HTTP:8080/ready) fails")
+                && msg("unready").contains("statuscode: 404"),
+            "{}",
+            msg("unready")
+        );
+    }
 }

@@ -33,6 +33,11 @@ pub(super) fn analyze_pods(snap: &Snapshot, now: jiff::Timestamp, out: &mut Vec<
                     one_line(s(c, "/message"), 400)
                 ),
             );
+            let why = scheduling_causes(snap, pod, s(c, "/message"));
+            if !why.is_empty() {
+                f.message.push_str(" — ");
+                f.message.push_str(&why.join("; "));
+            }
             let req = requests(pod);
             if !req.is_empty() {
                 f.evidence.push(format!("requests: {req}"));
@@ -61,6 +66,11 @@ pub(super) fn analyze_pods(snap: &Snapshot, now: jiff::Timestamp, out: &mut Vec<
             continue;
         }
         if phase == "Failed" {
+            // A Job's failed pods are its attempts: the Job's finding reports them (with the
+            // last attempt's log), not one finding per attempt.
+            if owner_kind(pod) == Some("Job") {
+                continue;
+            }
             out.push(Finding::new(
                 "Pod",
                 pod,
@@ -69,7 +79,7 @@ pub(super) fn analyze_pods(snap: &Snapshot, now: jiff::Timestamp, out: &mut Vec<
                     "" => "Failed",
                     r => r,
                 },
-                format!("pod failed: {}", one_line(s(pod, "/status/message"), 300)),
+                format!("pod failed: {}", failed_pod_cause(pod)),
             ));
             continue;
         }
@@ -94,6 +104,10 @@ pub(super) fn analyze_pods(snap: &Snapshot, now: jiff::Timestamp, out: &mut Vec<
                 .unwrap_or_default();
             let oom =
                 last_reason == "OOMKilled" || term.is_some_and(|t| s(t, "/reason") == "OOMKilled");
+            if recovered(c, now) {
+                // Terminated long ago, running and ready since: history, not a current problem.
+                continue;
+            }
             if oom {
                 let mut f = Finding::new(
                     "Pod",
@@ -133,6 +147,12 @@ pub(super) fn analyze_pods(snap: &Snapshot, now: jiff::Timestamp, out: &mut Vec<
                     "ImagePullBackOff",
                     format!("container {cname} cannot pull image {image:?}: {waiting}"),
                 );
+                if let Some(e) = latest_event(snap, pod, |e| {
+                    s(e, "/message").starts_with("Failed to pull image")
+                }) {
+                    f.message
+                        .push_str(&format!(" — {}", pull_failure(s(e, "/message"))));
+                }
                 if !wmsg.is_empty() {
                     f.evidence.push(format!("waiting: {wmsg}"));
                 }
@@ -156,11 +176,19 @@ pub(super) fn analyze_pods(snap: &Snapshot, now: jiff::Timestamp, out: &mut Vec<
                         format_args!(" (code {last_code})")
                     ),
                 );
+                if let Some(kill) = liveness_kill(snap, pod, cname) {
+                    f.message = format!("container {cname} {kill} (restarted {restarts} times)");
+                }
                 if let Some(t) = last {
                     let msg = s(t, "/message");
                     if !msg.is_empty() {
                         f.evidence
                             .push(format!("termination message: {}", one_line(msg, 300)));
+                        f.message.push_str(&format!(
+                            ": {}",
+                            crate::diagnose::causes::cause_line(msg)
+                                .unwrap_or_else(|| one_line(msg, 300))
+                        ));
                     }
                     let fin = s(t, "/finishedAt");
                     if !fin.is_empty() {
@@ -194,9 +222,13 @@ pub(super) fn analyze_pods(snap: &Snapshot, now: jiff::Timestamp, out: &mut Vec<
                     Severity::Critical,
                     "ContainerFailed",
                     format!(
-                        "container {cname} exited with {} (code {})",
+                        "container {cname} exited with {} (code {}){}",
                         s(t, "/reason"),
-                        i(t, "/exitCode")
+                        i(t, "/exitCode"),
+                        match s(t, "/message") {
+                            "" => String::new(),
+                            m => format!(": {}", one_line(m, 300)),
+                        }
                     ),
                 ));
                 found = true;
@@ -224,11 +256,372 @@ pub(super) fn analyze_pods(snap: &Snapshot, now: jiff::Timestamp, out: &mut Vec<
                 {
                     f.evidence
                         .push(format!("readinessProbe: {}", probe_action(p)));
+                    f.message = format!(
+                        "container {cname} runs but its readiness probe ({}) fails, so it receives no Service traffic",
+                        probe_action(p)
+                    );
+                }
+                if let Some(e) = latest_event(snap, pod, |e| {
+                    s(e, "/message").starts_with("Readiness probe failed")
+                }) {
+                    f.message
+                        .push_str(&format!(": {}", one_line(s(e, "/message"), 300)));
                 }
                 out.push(f);
             }
         }
     }
+}
+
+/// A container that is running and ready now, whose last termination ended more than an hour
+/// ago: the termination is history.
+fn recovered(c: &Value, now: jiff::Timestamp) -> bool {
+    let running_ready = c.pointer("/state/running").is_some()
+        && c.get("ready").and_then(Value::as_bool) == Some(true);
+    let finished = c
+        .pointer("/lastState/terminated/finishedAt")
+        .and_then(Value::as_str)
+        .and_then(|t| t.parse::<jiff::Timestamp>().ok());
+    running_ready
+        && finished.is_some_and(|t| now.as_second().saturating_sub(t.as_second()) > HISTORY_SECONDS)
+}
+
+/// How old a termination of a container that runs and is ready since must be to be history.
+const HISTORY_SECONDS: i64 = 3600;
+
+fn owner_kind(obj: &Value) -> Option<&str> {
+    arr(obj, "/metadata/ownerReferences")
+        .iter()
+        .find(|o| o.get("controller").and_then(Value::as_bool) != Some(false))
+        .map(|o| s(o, "/kind"))
+}
+
+/// Why a pod failed: its status message, else its containers' terminations.
+fn failed_pod_cause(pod: &Value) -> String {
+    let msg = s(pod, "/status/message");
+    if !msg.is_empty() {
+        return one_line(msg, 300);
+    }
+    let terms: Vec<String> = arr(pod, "/status/containerStatuses")
+        .iter()
+        .filter_map(|c| {
+            let t = c.pointer("/state/terminated")?;
+            (i(t, "/exitCode") != 0).then(|| {
+                format!(
+                    "container {} exited with {} (code {}){}",
+                    s(c, "/name"),
+                    either(s(t, "/reason"), "Error"),
+                    i(t, "/exitCode"),
+                    match s(t, "/message") {
+                        "" => String::new(),
+                        m => format!(": {}", one_line(m, 200)),
+                    }
+                )
+            })
+        })
+        .collect();
+    if terms.is_empty() {
+        either(s(pod, "/status/reason"), "no reason recorded").to_owned()
+    } else {
+        terms.join("; ")
+    }
+}
+
+fn either<'a>(a: &'a str, b: &'a str) -> &'a str {
+    if a.is_empty() { b } else { a }
+}
+
+/// The latest event about `pod` that `pred` accepts.
+fn latest_event<'a>(
+    snap: &'a Snapshot,
+    pod: &Value,
+    pred: impl Fn(&Value) -> bool,
+) -> Option<&'a Value> {
+    let (ns, name) = (s(pod, "/metadata/namespace"), s(pod, "/metadata/name"));
+    snap.of("Event")
+        .iter()
+        .filter(|e| {
+            s(e, "/involvedObject/kind") == "Pod"
+                && s(e, "/involvedObject/name") == name
+                && (s(e, "/involvedObject/namespace") == ns || s(e, "/metadata/namespace") == ns)
+                && pred(e)
+        })
+        .max_by(|a, b| crate::render::table::event_time(a).cmp(crate::render::table::event_time(b)))
+}
+
+/// The registry's answer in a `Failed to pull image` event, without the repeated image name.
+fn pull_failure(message: &str) -> String {
+    let low = message.to_ascii_lowercase();
+    for (needle, say) in [
+        (
+            "401 unauthorized",
+            "the registry answers 401 Unauthorized: the pull credentials (imagePullSecrets) are missing, wrong or expired",
+        ),
+        (
+            "403 forbidden",
+            "the registry answers 403 Forbidden: the pull credentials may not read this repository",
+        ),
+        (
+            "manifest unknown",
+            "the registry has no such image or tag (manifest unknown)",
+        ),
+        (
+            ": not found",
+            "the registry has no such image or tag (not found)",
+        ),
+        (
+            "notfound",
+            "the registry has no such image or tag (not found)",
+        ),
+        (
+            "no such host",
+            "the registry's host name does not resolve (no such host)",
+        ),
+        (
+            "toomanyrequests",
+            "the registry rate-limits pulls (toomanyrequests)",
+        ),
+    ] {
+        if low.contains(needle) {
+            return format!("{say}; {}", one_line(message, 300));
+        }
+    }
+    one_line(message, 300)
+}
+
+/// `is restarted by its liveness probe ...` when the kubelet kills `container` for failing its
+/// liveness probe, with the probe's timing (how long the app has to start) and the latest
+/// failure.
+fn liveness_kill(snap: &Snapshot, pod: &Value, container: &str) -> Option<String> {
+    let kill = format!("Container {container} failed liveness probe");
+    latest_event(snap, pod, |e| {
+        s(e, "/reason") == "Killing" && s(e, "/message").starts_with(&kill)
+    })?;
+    let spec = container_spec(pod, container)?;
+    let probe = spec.get("livenessProbe")?;
+    let delay = probe
+        .get("initialDelaySeconds")
+        .and_then(Value::as_i64)
+        .unwrap_or(0);
+    let period = probe
+        .get("periodSeconds")
+        .and_then(Value::as_i64)
+        .unwrap_or(10);
+    let failures = probe
+        .get("failureThreshold")
+        .and_then(Value::as_i64)
+        .unwrap_or(3);
+    let window = delay + period * failures;
+    let mut out = format!(
+        "is restarted by its liveness probe ({}, initialDelaySeconds {delay}, periodSeconds {period}, failureThreshold {failures}): it is killed unless it answers within about {window} s of starting",
+        probe_action(probe)
+    );
+    if spec.get("startupProbe").is_none() {
+        out.push_str(", and it has no startupProbe to give a slow start more time");
+    }
+    if let Some(e) = latest_event(snap, pod, |e| {
+        s(e, "/message").starts_with("Liveness probe failed")
+    }) {
+        out.push_str(&format!("; latest: {}", one_line(s(e, "/message"), 200)));
+    }
+    Some(out)
+}
+
+/// Quantities as numbers in base units (cores for cpu, bytes for memory).
+fn quantity(q: &str) -> Option<f64> {
+    let q = q.trim();
+    let split = q
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(q.len());
+    let (num, unit) = q.split_at(split);
+    let n: f64 = num.parse().ok()?;
+    let mult = match unit {
+        "" => 1.0,
+        "m" => 0.001,
+        "k" => 1e3,
+        "M" => 1e6,
+        "G" => 1e9,
+        "T" => 1e12,
+        "Ki" => 1024.0,
+        "Mi" => 1024.0 * 1024.0,
+        "Gi" => 1024.0 * 1024.0 * 1024.0,
+        "Ti" => 1024.0_f64.powi(4),
+        _ => return None,
+    };
+    Some(n * mult)
+}
+
+/// What the scheduler's message points at, made concrete: the request against the largest
+/// node, the node selector no node carries, the cordoned nodes.
+fn scheduling_causes(snap: &Snapshot, pod: &Value, message: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let nodes = snap.of("Node");
+    let mut rest = message;
+    while let Some(at) = rest.find("Insufficient ") {
+        let after = rest.get(at + "Insufficient ".len()..).unwrap_or("");
+        let res: String = after
+            .chars()
+            .take_while(|c| !matches!(c, ',' | '.' | ' '))
+            .collect();
+        rest = after;
+        let requested: f64 = arr(pod, "/spec/containers")
+            .iter()
+            .filter_map(|c| c.pointer(&format!("/resources/requests/{}", res.replace('/', "~1"))))
+            .filter_map(Value::as_str)
+            .filter_map(quantity)
+            .sum();
+        let largest = nodes
+            .iter()
+            .filter_map(|n| {
+                let q = n
+                    .pointer(&format!("/status/allocatable/{}", res.replace('/', "~1")))
+                    .and_then(Value::as_str)?;
+                Some((quantity(q)?, q.to_owned()))
+            })
+            .max_by(|a, b| a.0.total_cmp(&b.0));
+        let req_text: Vec<String> = arr(pod, "/spec/containers")
+            .iter()
+            .filter_map(|c| {
+                c.pointer(&format!("/resources/requests/{}", res.replace('/', "~1")))
+                    .and_then(Value::as_str)
+                    .map(|q| format!("{} requests {res} {q}", s(c, "/name")))
+            })
+            .collect();
+        match largest {
+            Some((cap, text)) if requested > cap => out.push(format!(
+                "{} — more than any node can offer (largest allocatable {res}: {text})",
+                req_text.join(", ")
+            )),
+            Some((_, text)) if !req_text.is_empty() => out.push(format!(
+                "{} (largest node allocatable {res}: {text}; the others are used by running pods)",
+                req_text.join(", ")
+            )),
+            _ => {}
+        }
+    }
+    if message.contains("didn't match Pod's node affinity/selector")
+        && let Some(sel) = pod.pointer("/spec/nodeSelector").and_then(Value::as_object)
+    {
+        for (k, v) in sel {
+            let want = v.as_str().unwrap_or("");
+            let matching = nodes.iter().any(|n| {
+                n.pointer("/metadata/labels")
+                    .and_then(|l| l.get(k))
+                    .and_then(Value::as_str)
+                    == Some(want)
+            });
+            if !matching && !nodes.is_empty() {
+                let have: std::collections::BTreeSet<&str> = nodes
+                    .iter()
+                    .filter_map(|n| {
+                        n.pointer("/metadata/labels")
+                            .and_then(|l| l.get(k))
+                            .and_then(Value::as_str)
+                    })
+                    .collect();
+                out.push(format!(
+                    "nodeSelector {k}={want} matches no node{}",
+                    if have.is_empty() {
+                        format!(" (no node has the label {k})")
+                    } else {
+                        format!(
+                            " (nodes have {k}={})",
+                            have.into_iter().collect::<Vec<_>>().join(", ")
+                        )
+                    }
+                ));
+            }
+        }
+    }
+    if message.contains("were unschedulable")
+        || message.contains("node.kubernetes.io/unschedulable")
+    {
+        let cordoned: Vec<&str> = nodes
+            .iter()
+            .filter(|n| n.pointer("/spec/unschedulable").and_then(Value::as_bool) == Some(true))
+            .map(|n| s(n, "/metadata/name"))
+            .collect();
+        if !cordoned.is_empty() {
+            out.push(format!("cordoned (unschedulable): {}", cordoned.join(", ")));
+        }
+    }
+    if message.contains("volume node affinity conflict") {
+        for zone in volume_zones(snap, pod) {
+            let in_zone: Vec<&Value> = nodes
+                .iter()
+                .filter(|n| {
+                    n.pointer("/metadata/labels")
+                        .and_then(|l| l.get("topology.kubernetes.io/zone"))
+                        .and_then(Value::as_str)
+                        == Some(zone.1.as_str())
+                })
+                .collect();
+            let names: Vec<String> = in_zone
+                .iter()
+                .map(|n| {
+                    let cordoned =
+                        n.pointer("/spec/unschedulable").and_then(Value::as_bool) == Some(true);
+                    format!(
+                        "{}{}",
+                        s(n, "/metadata/name"),
+                        if cordoned { " (cordoned)" } else { "" }
+                    )
+                })
+                .collect();
+            out.push(format!(
+                "claim {} is bound to a volume in zone {}, where the nodes are: {}",
+                zone.0,
+                zone.1,
+                if names.is_empty() {
+                    "none".to_owned()
+                } else {
+                    names.join(", ")
+                }
+            ));
+        }
+    }
+    out
+}
+
+/// (claim, zone) of the pod's bound volumes that are pinned to a zone.
+fn volume_zones(snap: &Snapshot, pod: &Value) -> Vec<(String, String)> {
+    let ns = s(pod, "/metadata/namespace");
+    let mut out = Vec::new();
+    for v in arr(pod, "/spec/volumes") {
+        let Some(claim) = v
+            .pointer("/persistentVolumeClaim/claimName")
+            .and_then(Value::as_str)
+        else {
+            continue;
+        };
+        let Some(pv_name) = snap
+            .of("PersistentVolumeClaim")
+            .iter()
+            .find(|p| s(p, "/metadata/name") == claim && s(p, "/metadata/namespace") == ns)
+            .map(|p| s(p, "/spec/volumeName"))
+        else {
+            continue;
+        };
+        let Some(pv) = snap
+            .of("PersistentVolume")
+            .iter()
+            .find(|p| s(p, "/metadata/name") == pv_name)
+        else {
+            continue;
+        };
+        for term in arr(pv, "/spec/nodeAffinity/required/nodeSelectorTerms") {
+            for e in arr(term, "/matchExpressions") {
+                if s(e, "/key") == "topology.kubernetes.io/zone"
+                    || s(e, "/key") == "topology.ebs.csi.aws.com/zone"
+                {
+                    for z in arr(e, "/values").iter().filter_map(Value::as_str) {
+                        out.push((claim.to_owned(), z.to_owned()));
+                    }
+                }
+            }
+        }
+    }
+    out
 }
 
 fn container_spec<'a>(pod: &'a Value, name: &str) -> Option<&'a Value> {

@@ -7,7 +7,7 @@ use serde_json::Value;
 use super::{cond, names_missing_object, pod_problem_summary, pods_selected, same_ns};
 use crate::diagnose::{Finding, Severity, Snapshot};
 use crate::labels::{labels_of, map_selector};
-use crate::render::{arr, s};
+use crate::render::{arr, i, s};
 
 pub(super) fn analyze_services(snap: &Snapshot, out: &mut Vec<Finding>) {
     for svc in snap.of("Service") {
@@ -110,6 +110,28 @@ pub(super) fn analyze_services(snap: &Snapshot, out: &mut Vec<Finding>) {
                 }
             }
         }
+        // Numeric target ports (and ports without a targetPort) must be ports the selected
+        // pods declare, when they declare their ports: otherwise connections are refused while
+        // the endpoints look healthy.
+        for (port, target, declared) in crate::diagnose::causes::unexposed_target_ports(snap, svc) {
+            if target.parse::<i64>().is_err() {
+                continue;
+            }
+            let mut f = Finding::new(
+                "Service",
+                svc,
+                Severity::Critical,
+                "TargetPortNotExposed",
+                format!(
+                    "port {port} forwards to targetPort {target}, but the selected pods listen on {declared}: connections to the Service are refused"
+                ),
+            );
+            f.evidence.push(format!(
+                "selector {sel_text} selects {} pod(s)",
+                matching.len()
+            ));
+            out.push(f);
+        }
     }
 }
 
@@ -125,32 +147,67 @@ pub(super) fn analyze_ingresses(snap: &Snapshot, out: &mut Vec<Finding>) {
                 format!("ingressClassName {class:?} does not exist, so no controller serves it"),
             ));
         }
-        let mut backends: Vec<&str> = Vec::new();
-        if let Some(b) = ing
-            .pointer("/spec/defaultBackend/service/name")
-            .and_then(Value::as_str)
-        {
+        let mut backends: Vec<&Value> = Vec::new();
+        if let Some(b) = ing.pointer("/spec/defaultBackend/service") {
             backends.push(b);
         }
         for r in arr(ing, "/spec/rules") {
             for p in arr(r, "/http/paths") {
-                if let Some(b) = p.pointer("/backend/service/name").and_then(Value::as_str) {
+                if let Some(b) = p.pointer("/backend/service") {
                     backends.push(b);
                 }
             }
         }
         for b in backends {
-            if !snap
+            let name = s(b, "/name");
+            let Some(svc) = snap
                 .of("Service")
                 .iter()
-                .any(|svc| s(svc, "/metadata/name") == b && same_ns(svc, ing))
-            {
+                .find(|svc| s(svc, "/metadata/name") == name && same_ns(svc, ing))
+            else {
                 out.push(Finding::new(
                     "Ingress",
                     ing,
                     Severity::Critical,
                     "BackendServiceNotFound",
-                    format!("backend Service {b:?} does not exist"),
+                    format!("backend Service {name:?} does not exist"),
+                ));
+                continue;
+            };
+            // The backend's port must be a port of the Service (by number or name).
+            let ports = arr(svc, "/spec/ports");
+            let wanted = b
+                .pointer("/port/number")
+                .and_then(Value::as_i64)
+                .map(|n| {
+                    (
+                        n.to_string(),
+                        ports
+                            .iter()
+                            .any(|p| p.get("port").and_then(Value::as_i64) == Some(n)),
+                    )
+                })
+                .or_else(|| {
+                    let n = b.pointer("/port/name").and_then(Value::as_str)?;
+                    Some((format!("{n:?}"), ports.iter().any(|p| s(p, "/name") == n)))
+                });
+            if let Some((port, false)) = wanted {
+                let have: Vec<String> = ports
+                    .iter()
+                    .map(|p| match s(p, "/name") {
+                        "" => i(p, "/port").to_string(),
+                        n => format!("{n}:{}", i(p, "/port")),
+                    })
+                    .collect();
+                out.push(Finding::new(
+                    "Ingress",
+                    ing,
+                    Severity::Critical,
+                    "BackendPortNotFound",
+                    format!(
+                        "backend Service {name:?} has no port {port} (its ports: {}), so the ingress controller has no endpoints for it",
+                        have.join(", ")
+                    ),
                 ));
             }
         }

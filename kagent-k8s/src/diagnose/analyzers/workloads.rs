@@ -50,6 +50,28 @@ pub(super) fn analyze_deployments(snap: &Snapshot, out: &mut Vec<Finding>) {
             }
             out.push(f);
         }
+        let paused = d.pointer("/spec/paused").and_then(Value::as_bool) == Some(true);
+        let replicas = i(d, "/status/replicas");
+        let progressing_paused =
+            cond(d, "Progressing").is_some_and(|c| s(c, "/reason") == "DeploymentPaused");
+        if paused && (updated < replicas || progressing_paused) {
+            let mut f = Finding::new(
+                "Deployment",
+                d,
+                Severity::Warning,
+                "RolloutPaused",
+                format!(
+                    "the deployment is paused (spec.paused): changes to its pod template are not rolled out ({updated}/{replicas} replicas run the current template)"
+                ),
+            );
+            let images: Vec<&str> = arr(d, "/spec/template/spec/containers")
+                .iter()
+                .map(|c| s(c, "/image"))
+                .collect();
+            f.evidence
+                .push(format!("template images: {}", images.join(", ")));
+            out.push(f);
+        }
     }
 }
 
@@ -128,9 +150,63 @@ pub(super) fn analyze_daemonsets(snap: &Snapshot, out: &mut Vec<Finding>) {
     }
 }
 
+/// Whether a failed Job is history: its CronJob has succeeded since it failed.
+fn superseded(snap: &Snapshot, job: &Value, failed_at: &str) -> bool {
+    let Some(owner) = arr(job, "/metadata/ownerReferences")
+        .iter()
+        .find(|o| s(o, "/kind") == "CronJob")
+    else {
+        return false;
+    };
+    let Some(cron) = snap.of("CronJob").iter().find(|c| {
+        s(c, "/metadata/name") == s(owner, "/name")
+            && s(c, "/metadata/namespace") == s(job, "/metadata/namespace")
+    }) else {
+        return false;
+    };
+    let (Ok(success), Ok(failed)) = (
+        s(cron, "/status/lastSuccessfulTime").parse::<jiff::Timestamp>(),
+        failed_at.parse::<jiff::Timestamp>(),
+    ) else {
+        return false;
+    };
+    success > failed
+}
+
+/// Whether `kind`/`name` in `ns` is a failed Job (or a pod of one) that a later run of its
+/// CronJob has superseded: history, not a current problem.
+pub(super) fn is_superseded_job_object(snap: &Snapshot, kind: &str, ns: &str, name: &str) -> bool {
+    let job_name = match kind {
+        "Job" => Some(name.to_owned()),
+        "Pod" => snap
+            .of("Pod")
+            .iter()
+            .find(|p| s(p, "/metadata/name") == name && s(p, "/metadata/namespace") == ns)
+            .and_then(|p| {
+                arr(p, "/metadata/ownerReferences")
+                    .iter()
+                    .find(|o| s(o, "/kind") == "Job")
+                    .map(|o| s(o, "/name").to_owned())
+            }),
+        _ => None,
+    };
+    let Some(job_name) = job_name else {
+        return false;
+    };
+    snap.of("Job").iter().any(|j| {
+        s(j, "/metadata/name") == job_name
+            && s(j, "/metadata/namespace") == ns
+            && cond(j, "Failed")
+                .filter(|c| s(c, "/status") == "True")
+                .is_some_and(|c| superseded(snap, j, s(c, "/lastTransitionTime")))
+    })
+}
+
 pub(super) fn analyze_jobs(snap: &Snapshot, out: &mut Vec<Finding>) {
     for j in snap.of("Job") {
-        if let Some(c) = cond(j, "Failed").filter(|c| s(c, "/status") == "True") {
+        if let Some(c) = cond(j, "Failed").filter(|c| s(c, "/status") == "True")
+            && !superseded(snap, j, s(c, "/lastTransitionTime"))
+        {
             let mut f = Finding::new(
                 "Job",
                 j,
