@@ -853,10 +853,10 @@ pub(crate) fn follow(
             out.extend(claim_mounts(snap, p, c));
         }
     }
-    if low.contains("forbidden") || low.contains("cannot ") && low.contains("serviceaccount") {
-        if let Some(note) = follow_forbidden(snap, cause) {
-            out.push(note);
-        }
+    if (low.contains("forbidden") || low.contains("cannot ") && low.contains("serviceaccount"))
+        && let Some(note) = follow_forbidden(snap, cause)
+    {
+        out.push(note);
     }
     out.dedup();
     out
