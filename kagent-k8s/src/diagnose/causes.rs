@@ -467,29 +467,25 @@ fn service_refs(snap: &Snapshot, text: &str) -> Vec<ServiceRef> {
     out
 }
 
-/// The container ports (`name:number`) the pods a Service selects declare.
+/// The pods a Service selects (none when it has no selector, or an empty or invalid one).
 fn selected_pods<'a>(snap: &'a Snapshot, svc: &Value) -> Vec<&'a Value> {
-    let Some(sel) = svc.pointer("/spec/selector").and_then(Value::as_object) else {
+    use crate::labels::{map_selector, selects};
+    let Some(sel) = svc
+        .pointer("/spec/selector")
+        .and_then(Value::as_object)
+        .filter(|m| !m.is_empty())
+        .and_then(|m| map_selector(m).ok())
+    else {
         return Vec::new();
     };
-    if sel.is_empty() {
-        return Vec::new();
-    }
     let ns = s(svc, "/metadata/namespace");
     snap.of("Pod")
         .iter()
-        .filter(|p| {
-            s(p, "/metadata/namespace") == ns
-                && sel.iter().all(|(k, v)| {
-                    p.pointer("/metadata/labels")
-                        .and_then(|l| l.get(k))
-                        .and_then(Value::as_str)
-                        == v.as_str()
-                })
-        })
+        .filter(|p| s(p, "/metadata/namespace") == ns && selects(&sel, p))
         .collect()
 }
 
+/// The container ports (`name:number`) a pod declares.
 fn declared_ports(pod: &Value) -> Vec<(String, i64)> {
     arr(pod, "/spec/containers")
         .iter()
