@@ -139,8 +139,10 @@ impl EvalAgent for AnalyzersAgent {
 
     async fn answer(&self, env: &ScenarioEnv<'_>) -> Result<AgentAnswer> {
         let catalog = ResourceCatalog::new(env.client.clone());
-        let mut options = self.options.clone();
-        options.namespace = env.scenario.spec.namespace.clone();
+        let options = self
+            .options
+            .clone()
+            .namespace(env.scenario.spec.namespace.clone());
         let d = kagent_k8s::diagnose(&env.client, &catalog, &options)
             .await
             .map_err(|e| EvalError::Agent {

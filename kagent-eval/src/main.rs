@@ -175,6 +175,11 @@ fn select(all: Vec<Scenario>, args: &RunArgs) -> Vec<Scenario> {
 
 async fn run(args: RunArgs) -> Result<ExitCode> {
     let suite = args.suite.clone().unwrap_or_else(builtin_suite_dir);
+    // the built-in suite is named, not its absolute path on this machine
+    let suite_label = match &args.suite {
+        Some(p) => p.display().to_string(),
+        None => "built-in (kagent-eval/scenarios)".to_owned(),
+    };
     let scenarios = select(load_suite(&suite)?, &args);
     if scenarios.is_empty() {
         bail!("no scenario in {} matches the filters", suite.display());
@@ -227,7 +232,7 @@ async fn run(args: RunArgs) -> Result<ExitCode> {
     let report = run_suite(
         agent.as_ref(),
         &scenarios,
-        &suite.display().to_string(),
+        &suite_label,
         &options,
         |p| match p {
             Progress::Started { scenario, .. } => bar.set_message(scenario.name.clone()),
@@ -264,6 +269,12 @@ async fn run(args: RunArgs) -> Result<ExitCode> {
     }
     for (cat, s) in report.by_category() {
         print_summary(&format!("  {cat}"), &s);
+    }
+    if report.held_out().scenarios > 0 && report.tuning().scenarios > 0 {
+        println!("held-out set per category:");
+        for (cat, s) in report.by_category_of(Some(true)) {
+            print_summary(&format!("  {cat}"), &s);
+        }
     }
     write_reports(&report, &args.out)?;
 

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use kagent_core::{LlmAgent, ModelProvider, ReactPlanner};
 use kagent_k8s::K8sTools;
-use kagent_llm::config::{ModelConfig, ProviderKind};
+use kagent_llm::{ModelConfig, ProviderKind};
 
 use crate::agent::{AgentAnswer, Claim, EvalAgent, ScenarioEnv, agent_err, run_llm_agent};
 use crate::error::{EvalError, Result, io_err};
@@ -54,26 +54,43 @@ impl Model {
         })
     }
 
-    /// Like [`Model::from_config_file`] on the text of a spec; `env` looks up variables.
+    /// Like [`Model::from_config_file`] on the text of a spec, or of a whole `ModelConfig`
+    /// resource (`apiVersion: kagent.dev/v1alpha2`, `kind: ModelConfig`, its `spec` is used);
+    /// `env` looks up variables.
     pub fn from_config_text(
         origin: &str,
         text: &str,
         env: impl Fn(&str) -> Option<String>,
     ) -> Result<Model> {
-        let mut config: ModelConfig =
-            serde_yaml::from_str(text).map_err(|e| EvalError::ModelConfig {
-                path: origin.to_owned(),
-                message: e.to_string(),
-            })?;
+        let bad_yaml = |e: serde_yaml::Error| EvalError::ModelConfig {
+            path: origin.to_owned(),
+            message: e.to_string(),
+        };
+        let mut doc: serde_yaml::Value = serde_yaml::from_str(text).map_err(bad_yaml)?;
+        if doc.get("kind").and_then(serde_yaml::Value::as_str) == Some("ModelConfig") {
+            doc = doc
+                .get("spec")
+                .cloned()
+                .ok_or_else(|| EvalError::ModelConfig {
+                    path: origin.to_owned(),
+                    message: "the ModelConfig resource has no spec".to_owned(),
+                })?;
+        }
+        let mut config: ModelConfig = serde_yaml::from_value(doc).map_err(bad_yaml)?;
         if config.api_key().is_none() {
             let var = provider_key_env(config.provider);
             let key = env(KEY_ENV).or_else(|| var.and_then(&env));
             match key {
                 Some(k) => config = config.with_api_key(k),
                 None if var.is_some() && config.base_url.is_none() => {
+                    let secret = config
+                        .api_key_secret
+                        .as_deref()
+                        .map(|s| format!(" (its apiKeySecret {s} is a Kubernetes Secret, which the runner does not read)"))
+                        .unwrap_or_default();
                     return Err(EvalError::ModelNotConfigured {
                         message: format!(
-                            "{origin} sets provider {} without apiKey; set {KEY_ENV} or {} (or apiKey in the file) to run the model agent",
+                            "{origin} sets provider {} without apiKey{secret}; set {KEY_ENV} or {} (or apiKey in the file) to run the model agent",
                             config.provider,
                             var.unwrap_or(KEY_ENV)
                         ),
@@ -88,11 +105,8 @@ impl Model {
             message: e.to_string(),
         };
         let http = config.build_client().map_err(bad)?;
-        let provider = kagent_llm::config::build_provider(&config, http).map_err(bad)?;
-        Ok(Model {
-            provider: Arc::from(provider),
-            label,
-        })
+        let provider = kagent_llm::build_provider(&config, http).map_err(bad)?;
+        Ok(Model { provider, label })
     }
 }
 
@@ -241,6 +255,23 @@ mod tests {
             |_| None,
         )
         .unwrap();
+
+        // a whole resource, as kagent's users keep it, is read through its spec
+        let resource = "apiVersion: kagent.dev/v1alpha2\nkind: ModelConfig\nmetadata: {name: claude, namespace: kagent}\nspec:\n  provider: Anthropic\n  model: claude-sonnet-4-20250514\n  apiKeySecret: anthropic-key\n  apiKeySecretKey: key\n";
+        let e = Model::from_config_text("r.yaml", resource, |_| None).unwrap_err();
+        assert!(e.to_string().contains("ANTHROPIC_API_KEY"), "{e}");
+        assert!(e.to_string().contains("apiKeySecret anthropic-key"), "{e}");
+        let ok = Model::from_config_text("r.yaml", resource, |k| {
+            (k == KEY_ENV).then(|| "sk-ant".to_owned())
+        })
+        .unwrap();
+        assert_eq!(ok.label, "Anthropic/claude-sonnet-4-20250514");
+        let e =
+            Model::from_config_text("r.yaml", "kind: ModelConfig\nmetadata: {name: x}\n", |_| {
+                None
+            })
+            .unwrap_err();
+        assert!(e.to_string().contains("no spec"), "{e}");
 
         let e = Model::from_config_text("m.yaml", "provider: [", |_| None).unwrap_err();
         assert!(matches!(e, EvalError::ModelConfig { .. }), "{e}");

@@ -174,10 +174,20 @@ impl Report {
         Summary::of(self.results.iter().filter(|r| r.held_out))
     }
 
-    /// Totals per category.
+    /// Totals per category, over every scenario.
     pub fn by_category(&self) -> BTreeMap<String, Summary> {
+        self.by_category_of(None)
+    }
+
+    /// Totals per category over the tuning set (`Some(false)`), the held-out set
+    /// (`Some(true)`) or every scenario (`None`).
+    pub fn by_category_of(&self, held_out: Option<bool>) -> BTreeMap<String, Summary> {
         let mut cats: BTreeMap<String, Vec<&ScenarioResult>> = BTreeMap::new();
-        for r in &self.results {
+        for r in self
+            .results
+            .iter()
+            .filter(|r| held_out.is_none_or(|h| r.held_out == h))
+        {
             cats.entry(r.category.clone()).or_default().push(r);
         }
         cats.into_iter().map(|(k, v)| (k, Summary::of(v))).collect()
@@ -224,10 +234,17 @@ impl Report {
         for (name, s) in &rows {
             out.push_str(&summary_row(name, s));
         }
-        out.push_str("\n## Per category\n\n");
-        out.push_str(SUMMARY_HEADER);
-        for (name, s) in self.by_category() {
-            out.push_str(&summary_row(&name, &s));
+        let mut tables = vec![("Per category".to_owned(), None)];
+        if self.held_out().scenarios > 0 && self.tuning().scenarios > 0 {
+            tables.push(("Per category, tuning set".to_owned(), Some(false)));
+            tables.push(("Per category, held-out set".to_owned(), Some(true)));
+        }
+        for (title, set) in tables {
+            let _ = writeln!(out, "\n## {title}\n");
+            out.push_str(SUMMARY_HEADER);
+            for (name, s) in self.by_category_of(set) {
+                out.push_str(&summary_row(&name, &s));
+            }
         }
         if let Some(j) = &self.judge {
             let _ = writeln!(
@@ -538,8 +555,23 @@ mod tests {
         assert_eq!(r.held_out().scenarios, 1);
         assert_eq!(r.tuning().scenarios, 3);
         assert_eq!(r.by_category().get("jobs").map(|s| s.found), Some(1));
+        assert_eq!(r.by_category().get("rbac").map(|s| s.scenarios), Some(2));
+        let held = r.by_category_of(Some(true));
+        assert_eq!(held.keys().collect::<Vec<_>>(), ["rbac"]);
+        assert_eq!(held.get("rbac").map(|s| s.missed), Some(1));
+        assert_eq!(
+            r.by_category_of(Some(false)).get("rbac").map(|s| s.errors),
+            Some(1)
+        );
         let md = r.markdown();
         assert!(md.contains("| held-out set | 1 |"), "{md}");
+        let held_table = md
+            .split("## Per category, held-out set")
+            .nth(1)
+            .and_then(|rest| rest.split("## ").next())
+            .unwrap_or_else(|| panic!("{md}"));
+        assert!(held_table.contains("| rbac | 1 | 0 | 0 | 1 |"), "{md}");
+        assert!(!held_table.contains("| jobs |"), "{md}");
         assert!(md.contains("| c (held out) | rbac"), "{md}");
         assert!(md.contains("1 (Deployment/x0)"), "{md}");
 
