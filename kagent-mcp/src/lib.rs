@@ -18,10 +18,15 @@ pub use config::{
 };
 pub use error::McpError;
 pub use http::{TlsOptions, http_client, http_client_builder};
-pub use server::{HttpServeOptions, ToolsetServer, router, serve_http};
+pub use server::{
+    HttpServeOptions, ServerLimits, SessionLimits, ToolsetServer, router, serve_http,
+};
 pub use toolset::{McpTool, McpToolset};
 pub use trace::{TraceContext, TraceContextSource};
 
+/// The bounded-serving crate the MCP server uses (`ServerLimits`, `Rejection`, the serve loop),
+/// for embedders who mount [`router`] themselves.
+pub use kagent_http_limits as http_limits;
 /// The rmcp crate this crate builds on, for embedders who need its model types
 /// (`CallToolResult`, `Prompt`, `Resource`, ...).
 pub use rmcp;

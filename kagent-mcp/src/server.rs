@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::{Query, Request, State};
@@ -11,8 +11,9 @@ use axum::middleware::{self, Next};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use futures::{SinkExt, Stream, StreamExt};
+use futures::{SinkExt, StreamExt};
 use kagent_core::{ToolContext, Toolset};
+use kagent_http_limits::{ClientKey, KeyedLimiter, KeyedPermit};
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, ClientJsonRpcMessage, ErrorData, Implementation,
     ListToolsResult, PaginatedRequestParams, ServerCapabilities, ServerConfig,
@@ -21,7 +22,6 @@ use rmcp::model::{
 use rmcp::service::{RequestContext, RoleServer};
 use rmcp::transport::StreamableHttpServerConfig;
 use rmcp::transport::StreamableHttpService;
-use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::{ServerHandler, ServiceExt};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
@@ -30,6 +30,12 @@ use crate::convert::{annotations_from_spec, result_from_outcome};
 use crate::error::McpError;
 
 mod direct;
+mod limits;
+
+pub use kagent_http_limits::ServerLimits;
+pub use limits::SessionLimits;
+
+use limits::{BoundedSessions, JsonRpcRejections};
 
 /// An MCP server handler for a [`Toolset`]: `tools/list` publishes each tool's schema and
 /// effect (as MCP annotations), `tools/call` validates arguments against the schema and runs
@@ -206,6 +212,12 @@ pub struct HttpServeOptions {
     /// calls from the HTTP task with an `application/json` response (see the crate README,
     /// "Performance"). Off by default; the direct path changes only latency.
     pub disable_direct_tool_calls: bool,
+    /// Bounds on connections, requests in flight per client, request bodies and headers, and
+    /// the read and write timeouts (see [`ServerLimits`] for each default and why). Connection
+    /// caps, header limits and timeouts need [`serve_http`]; [`router`] applies the rest.
+    pub limits: ServerLimits,
+    /// Bounds on MCP sessions: how many in total and per client, and when an idle one expires.
+    pub sessions: SessionLimits,
     /// Stops the server (sessions end, new requests are refused).
     pub cancellation: CancellationToken,
 }
@@ -244,6 +256,19 @@ impl HttpServeOptions {
         self
     }
 
+    /// Sets the bounds on connections, requests in flight per client, bodies, headers and
+    /// timeouts (start from `ServerLimits::default()` and change what the deployment needs).
+    pub fn limits(mut self, limits: ServerLimits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Sets the bounds on MCP sessions (caps in total and per client, idle expiry).
+    pub fn sessions(mut self, sessions: SessionLimits) -> Self {
+        self.sessions = sessions;
+        self
+    }
+
     /// Stops the server when `token` is cancelled.
     pub fn cancellation(mut self, token: CancellationToken) -> Self {
         self.cancellation = token;
@@ -261,6 +286,8 @@ impl std::fmt::Debug for HttpServeOptions {
             .field("allowed_hosts", &self.allowed_hosts)
             .field("stateless_json", &self.stateless_json)
             .field("disable_direct_tool_calls", &self.disable_direct_tool_calls)
+            .field("limits", &self.limits)
+            .field("sessions", &self.sessions)
             .finish()
     }
 }
@@ -271,10 +298,17 @@ impl std::fmt::Debug for HttpServeOptions {
 /// - `GET /sse` + `POST /message?sessionId=…`: the legacy HTTP+SSE transport,
 /// - `GET /healthz`: `{"status":"ok","tools":N}` (never behind the bearer check).
 ///
-/// Serve it with `axum::serve`, or nest it into a larger router.
+/// Every route is bounded by the request-level limits of `options.limits` (requests in flight
+/// per client, body size and deadline) and sessions by `options.sessions`; limit answers are
+/// JSON-RPC errors. Per-client caps key on axum's `ConnectInfo<SocketAddr>`: [`serve_http`]
+/// provides it; with `axum::serve`, serve
+/// `router.into_make_service_with_connect_info::<SocketAddr>()` (without it every client shares
+/// one bucket). Connection caps, header limits and timeouts need [`serve_http`].
 pub fn router(server: ToolsetServer, options: HttpServeOptions) -> Router {
+    let limits = Arc::new(options.limits.clone());
     let mut config = StreamableHttpServerConfig::default()
-        .with_cancellation_token(options.cancellation.child_token());
+        .with_cancellation_token(options.cancellation.child_token())
+        .with_max_request_body_bytes(limits.max_request_body_bytes);
     if let Some(hosts) = &options.allowed_hosts {
         config = config.with_allowed_hosts(hosts.clone());
     }
@@ -284,12 +318,15 @@ pub fn router(server: ToolsetServer, options: HttpServeOptions) -> Router {
             .with_json_response(true);
     }
     let factory = server.clone();
-    let sessions = Arc::new(LocalSessionManager::default());
+    let sessions = Arc::new(BoundedSessions::new(&options.sessions));
     let streamable =
         StreamableHttpService::new(move || Ok(factory.clone()), Arc::clone(&sessions), config);
     let legacy = LegacySse {
         server: server.clone(),
         sessions: Arc::new(Mutex::new(HashMap::new())),
+        slots: sessions.limiter().clone(),
+        idle_timeout: options.sessions.idle_timeout,
+        limits: Arc::clone(&limits),
         cancellation: options.cancellation.clone(),
     };
     // rmcp checks `Host` on /mcp; the legacy endpoints get the same DNS-rebinding check.
@@ -298,14 +335,15 @@ pub fn router(server: ToolsetServer, options: HttpServeOptions) -> Router {
         .clone()
         .unwrap_or_else(|| vec!["localhost".into(), "127.0.0.1".into(), "::1".into()])
         .into();
-    let mcp_service = direct::DirectToolCalls {
-        enabled: !options.disable_direct_tool_calls,
+    let mcp_service = direct::McpEndpoint {
+        direct_calls: !options.disable_direct_tool_calls,
         inner: streamable,
         server: server.clone(),
         sessions: (!options.stateless_json).then_some(sessions),
         allowed_hosts: Arc::clone(&hosts),
+        limits: Arc::clone(&limits),
+        touch_interval: direct::touch_interval(options.sessions.idle_timeout),
         cancellation: options.cancellation.child_token(),
-        touched: Arc::default(),
         in_flight: Arc::default(),
     };
     let legacy_routes = Router::new()
@@ -325,28 +363,29 @@ pub fn router(server: ToolsetServer, options: HttpServeOptions) -> Router {
         "/healthz",
         get(move || async move { axum::Json(serde_json::json!({"status": "ok", "tools": tools})) }),
     )
+    // Outermost, so unauthenticated and malformed requests are bounded too.
+    .layer(kagent_http_limits::LimitsLayer::new(&limits).with_format(Arc::new(JsonRpcRejections)))
 }
 
-/// Serves [`router`] on `listener` until `options.cancellation` fires, with `TCP_NODELAY` on
-/// every accepted connection.
+/// Serves [`router`] on `listener` until `options.cancellation` fires, with every limit of
+/// `options.limits`: connection caps (in total and per client), header size and count,
+/// header read timeout (slowloris), write timeout, and `TCP_NODELAY` on every connection
+/// (see [`kagent_http_limits::serve`]). HTTP/1.1 only.
 ///
-/// Use this rather than a bare `axum::serve(listener, router(..))`: MCP responses are written
-/// in several small pieces (headers, then SSE events), and with Nagle's algorithm on, each call
-/// can stall about 40 ms waiting for the client's delayed ACK.
+/// Use this rather than a bare `axum::serve(listener, router(..))`: besides the limits, MCP
+/// responses are written in several small pieces (headers, then SSE events), and with
+/// Nagle's algorithm on, each call can stall about 40 ms waiting for the client's delayed ACK.
 pub async fn serve_http(
     listener: tokio::net::TcpListener,
     server: ToolsetServer,
     options: HttpServeOptions,
 ) -> std::io::Result<()> {
-    use axum::serve::ListenerExt;
     let stop = options.cancellation.clone();
-    let listener = listener.tap_io(|tcp| {
-        if let Err(e) = tcp.set_nodelay(true) {
-            tracing::debug!(error = %e, "could not set TCP_NODELAY");
-        }
-    });
-    axum::serve(listener, router(server, options))
-        .with_graceful_shutdown(async move { stop.cancelled().await })
+    let limits = options.limits.clone();
+    kagent_http_limits::serve(listener, router(server, options))
+        .limits(limits)
+        .rejection_format(Arc::new(JsonRpcRejections))
+        .shutdown_on(stop)
         .await
 }
 
@@ -412,20 +451,33 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-type SessionMap = Arc<Mutex<HashMap<String, futures::channel::mpsc::Sender<ClientJsonRpcMessage>>>>;
+/// A legacy SSE session: where its client's messages go, and when it last saw traffic.
+struct LegacySession {
+    sender: futures::channel::mpsc::Sender<ClientJsonRpcMessage>,
+    activity: Arc<Mutex<Instant>>,
+}
+
+type SessionMap = Arc<Mutex<HashMap<String, LegacySession>>>;
 
 #[derive(Clone)]
 struct LegacySse {
     server: ToolsetServer,
     sessions: SessionMap,
+    /// Session slots, shared with streamable HTTP sessions.
+    slots: KeyedLimiter,
+    idle_timeout: Duration,
+    limits: Arc<ServerLimits>,
     cancellation: CancellationToken,
 }
 
-/// Removes a legacy session when its event stream is dropped (client went away), which ends
-/// the session's inbound stream and so its MCP service.
+/// Ends a legacy session when its event stream is dropped (client went away, or the session
+/// expired): removes it from the map, stops its MCP service and idle watchdog, and frees its
+/// slot.
 struct SessionGuard {
     id: String,
     sessions: SessionMap,
+    stop: CancellationToken,
+    _slot: KeyedPermit,
 }
 
 impl Drop for SessionGuard {
@@ -434,26 +486,63 @@ impl Drop for SessionGuard {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .remove(&self.id);
+        self.stop.cancel();
     }
 }
 
-async fn sse_connect(
-    State(state): State<LegacySse>,
-) -> Sse<impl Stream<Item = Result<Event, std::convert::Infallible>>> {
+fn touch(activity: &Mutex<Instant>) {
+    *activity.lock().unwrap_or_else(PoisonError::into_inner) = Instant::now();
+}
+
+/// Stops a legacy session (`stop`) once it has seen no traffic for `idle`.
+async fn expire_when_idle(activity: Arc<Mutex<Instant>>, idle: Duration, stop: CancellationToken) {
+    loop {
+        let last = *activity.lock().unwrap_or_else(PoisonError::into_inner);
+        tokio::select! {
+            () = stop.cancelled() => return,
+            () = tokio::time::sleep_until((last + idle).into()) => {
+                let quiet = activity.lock().unwrap_or_else(PoisonError::into_inner).elapsed();
+                if quiet >= idle {
+                    tracing::debug!(?quiet, "legacy SSE session expired");
+                    stop.cancel();
+                    return;
+                }
+            }
+        }
+    }
+}
+
+async fn sse_connect(State(state): State<LegacySse>, request: Request) -> Response {
+    let client = ClientKey::of(&request);
+    let slot = match limits::reserve(&state.slots, client) {
+        Ok(slot) => slot,
+        Err(rejection) => {
+            tracing::debug!(%client, %rejection, "legacy SSE session refused");
+            return limits::rejection_response(&rejection, None, state.limits.retry_after);
+        }
+    };
     let id = uuid::Uuid::new_v4().simple().to_string();
     let (to_server, from_client) = futures::channel::mpsc::channel::<ClientJsonRpcMessage>(64);
     let (to_client, from_server) = futures::channel::mpsc::channel::<ServerJsonRpcMessage>(64);
+    let activity = Arc::new(Mutex::new(Instant::now()));
     state
         .sessions
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
-        .insert(id.clone(), to_server);
+        .insert(
+            id.clone(),
+            LegacySession {
+                sender: to_server,
+                activity: Arc::clone(&activity),
+            },
+        );
     let server = state.server.clone();
-    let cancellation = state.cancellation.child_token();
+    let stop = state.cancellation.child_token();
     let session = id.clone();
+    let service_stop = stop.clone();
     tokio::spawn(async move {
         match server
-            .serve_with_ct((to_client, from_client), cancellation)
+            .serve_with_ct((to_client, from_client), service_stop)
             .await
         {
             Ok(running) => {
@@ -464,9 +553,16 @@ async fn sse_connect(
             }
         }
     });
+    tokio::spawn(expire_when_idle(
+        Arc::clone(&activity),
+        state.idle_timeout,
+        stop.clone(),
+    ));
     let guard = SessionGuard {
         id: id.clone(),
         sessions: Arc::clone(&state.sessions),
+        stop,
+        _slot: slot,
     };
     // Relative to the /sse URL, so the router can be nested under a prefix.
     let endpoint = Event::default()
@@ -474,11 +570,14 @@ async fn sse_connect(
         .data(format!("message?sessionId={id}"));
     let messages = from_server.map(move |msg| {
         let _keep = &guard;
+        touch(&activity);
         let data = serde_json::to_string(&msg).unwrap_or_default();
-        Ok(Event::default().event("message").data(data))
+        Ok::<_, std::convert::Infallible>(Event::default().event("message").data(data))
     });
     let stream = futures::stream::once(async move { Ok(endpoint) }).chain(messages);
-    Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+    Sse::new(stream)
+        .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+        .into_response()
 }
 
 #[derive(serde::Deserialize)]
@@ -491,7 +590,7 @@ async fn sse_message(
     State(state): State<LegacySse>,
     Query(query): Query<SessionQuery>,
     headers: HeaderMap,
-    body: axum::body::Bytes,
+    body: axum::body::Body,
 ) -> Response {
     let json = headers
         .get(header::CONTENT_TYPE)
@@ -504,25 +603,24 @@ async fn sse_message(
         )
             .into_response();
     }
-    let message: ClientJsonRpcMessage = match serde_json::from_slice(&body) {
-        Ok(m) => m,
-        Err(e) => {
-            return (
-                StatusCode::BAD_REQUEST,
-                format!("invalid JSON-RPC message: {e}"),
-            )
-                .into_response();
-        }
+    let bytes = match limits::read_body(body, &state.limits).await {
+        Ok(bytes) => bytes,
+        Err(response) => return response,
     };
-    let sender = state
+    let message = match limits::parse_message(&bytes) {
+        Ok(message) => message,
+        Err(response) => return response,
+    };
+    let session = state
         .sessions
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
         .get(&query.session_id)
-        .cloned();
-    let Some(mut sender) = sender else {
+        .map(|s| (s.sender.clone(), Arc::clone(&s.activity)));
+    let Some((mut sender, activity)) = session else {
         return (StatusCode::NOT_FOUND, "unknown session").into_response();
     };
+    touch(&activity);
     match sender.send(message).await {
         Ok(()) => StatusCode::ACCEPTED.into_response(),
         Err(_) => (StatusCode::GONE, "session closed").into_response(),

@@ -1,5 +1,16 @@
-//! A direct path for `tools/call` in front of rmcp's streamable HTTP service.
+//! The `/mcp` endpoint in front of rmcp's streamable HTTP service: bounded body reading,
+//! JSON-RPC parse errors, session caps, and a direct path for `tools/call`.
 //!
+//! **Bounds.** A POST that rmcp would parse (JSON content type, both media types accepted, an
+//! allowed `Host`) is read here first, within the body size and deadline of the limits layer,
+//! and parsed: a body too large is `413`, too slow `408`, not JSON `400` with JSON-RPC `-32700`,
+//! JSON that is no JSON-RPC message `400` with `-32600` (rmcp answers all of these `415` or
+//! `500` with plain text). An `initialize` that would open a session first reserves a slot in
+//! [`BoundedSessions`]; when the caps are full it is answered `503` / `429` with a JSON-RPC
+//! error carrying its id. Everything else reaches rmcp unchanged (the parsed body is passed
+//! on as bytes).
+//!
+//! **Direct path.**
 //! rmcp routes every POST through its session machinery: the HTTP task asks the session
 //! worker for a request-wise channel, pushes the message to the worker, which hands it to the
 //! service loop, which spawns a handler task, whose answer goes back through the service loop,
@@ -21,28 +32,34 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use kagent_http_limits::{ClientKey, ServerLimits};
 use rmcp::model::{
     ClientJsonRpcMessage, ClientNotification, ClientRequest, GetMeta, ProtocolVersion, RequestId,
     ServerJsonRpcMessage, ServerResult,
 };
-use rmcp::transport::streamable_http_server::SessionManager;
-use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use tokio_util::sync::CancellationToken;
 use tower::{Service, ServiceExt};
 
+use super::limits::{
+    BoundedSessions, parse_message, read_body, rejection_response, with_reserved_session,
+};
 use super::{ToolsetServer, host_allowed};
 
-/// Bodies larger than this (or without `Content-Length`) always go to rmcp.
-const MAX_DIRECT_BODY: u64 = 64 * 1024;
-
-/// A session's own traffic resets rmcp's idle timer (`keep_alive`, 5 minutes); calls answered
-/// here do not reach the session, so at least one call per this interval goes through rmcp.
+/// A session's own traffic resets rmcp's idle timer ([`super::SessionLimits::idle_timeout`]);
+/// calls answered here do not reach the session, so at least one call per this interval (or
+/// per a quarter of the idle timeout, when that is shorter) goes through rmcp.
 const SESSION_TOUCH_INTERVAL: Duration = Duration::from_secs(30);
+
+/// How often a session's direct calls go through rmcp: [`SESSION_TOUCH_INTERVAL`], or a
+/// quarter of the idle timeout when that is shorter.
+pub(crate) fn touch_interval(idle_timeout: Duration) -> Duration {
+    SESSION_TOUCH_INTERVAL.min(idle_timeout / 4)
+}
 
 const HEADER_SESSION_ID: &str = "mcp-session-id";
 const HEADER_PROTOCOL_VERSION: &str = "mcp-protocol-version";
@@ -52,24 +69,25 @@ type Boxed<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 /// Calls in flight on the direct path, so `notifications/cancelled` can reach them.
 type InFlight = Arc<Mutex<HashMap<(Arc<str>, RequestId), CancellationToken>>>;
 
-/// Wraps rmcp's streamable HTTP service (`inner`) and answers plain `tools/call` requests
-/// itself.
+/// Wraps rmcp's streamable HTTP service (`inner`): reads and checks POST bodies, enforces the
+/// session caps, and answers plain `tools/call` requests itself.
 #[derive(Clone)]
-pub(crate) struct DirectToolCalls<S> {
-    /// Off: every request goes to `inner`.
-    pub(crate) enabled: bool,
+pub(crate) struct McpEndpoint<S> {
+    /// Off: every well-formed request goes to `inner`.
+    pub(crate) direct_calls: bool,
     pub(crate) inner: S,
     pub(crate) server: ToolsetServer,
-    /// `Some` in session mode: calls must name a live session.
-    pub(crate) sessions: Option<Arc<LocalSessionManager>>,
+    /// `Some` in session mode: calls must name a live session, `initialize` takes a slot.
+    pub(crate) sessions: Option<Arc<BoundedSessions>>,
     /// The `Host` allow-list rmcp enforces (empty: any host).
     pub(crate) allowed_hosts: Arc<[String]>,
+    pub(crate) limits: Arc<ServerLimits>,
+    pub(crate) touch_interval: Duration,
     pub(crate) cancellation: CancellationToken,
-    pub(crate) touched: Arc<Mutex<HashMap<Arc<str>, Instant>>>,
     pub(crate) in_flight: InFlight,
 }
 
-impl<S> Service<Request<Body>> for DirectToolCalls<S>
+impl<S> Service<Request<Body>> for McpEndpoint<S>
 where
     S: Service<Request<Body>, Error = Infallible> + Clone + Send + Sync + 'static,
     S::Response: IntoResponse,
@@ -89,7 +107,7 @@ where
     }
 }
 
-impl<S> DirectToolCalls<S>
+impl<S> McpEndpoint<S>
 where
     S: Service<Request<Body>, Error = Infallible> + Clone + Send + Sync + 'static,
     S::Response: IntoResponse,
@@ -103,36 +121,77 @@ where
     }
 
     async fn handle(&self, request: Request<Body>) -> Response {
-        let Some(length) = self.candidate(&request) else {
+        if !self.reads_body(&request) {
             return self.delegate(request).await;
-        };
+        }
+        let client = ClientKey::of(&request);
         let (parts, body) = request.into_parts();
-        let bytes = match axum::body::to_bytes(body, length).await {
+        let bytes = match read_body(body, &self.limits).await {
             Ok(bytes) => bytes,
-            Err(_) => {
-                return (StatusCode::BAD_REQUEST, "Bad Request: unreadable body").into_response();
-            }
+            Err(response) => return response,
         };
-        let message = serde_json::from_slice::<ClientJsonRpcMessage>(&bytes).ok();
+        let message = match parse_message(&bytes) {
+            Ok(message) => message,
+            Err(response) => return response,
+        };
         let session = parts
             .headers
             .get(HEADER_SESSION_ID)
             .and_then(|v| v.to_str().ok())
             .map(Arc::<str>::from);
-        let call = match message {
-            Some(ClientJsonRpcMessage::Request(request))
-                if matches!(request.request, ClientRequest::CallToolRequest(_))
-                    && request.request.get_meta().protocol_version().is_none() =>
+        let rebuilt = |parts, bytes| Request::from_parts(parts, Body::from(bytes));
+        match message {
+            ClientJsonRpcMessage::Request(request)
+                if matches!(request.request, ClientRequest::InitializeRequest(_))
+                    && session.is_none() =>
             {
-                Some(request)
+                let Some(sessions) = &self.sessions else {
+                    return self.delegate(rebuilt(parts, bytes)).await;
+                };
+                match sessions.reserve(client) {
+                    Ok(permit) => {
+                        with_reserved_session(permit, self.delegate(rebuilt(parts, bytes))).await
+                    }
+                    Err(rejection) => {
+                        tracing::debug!(%client, %rejection, "initialize refused");
+                        rejection_response(&rejection, Some(&request.id), self.limits.retry_after)
+                    }
+                }
             }
-            Some(ClientJsonRpcMessage::Notification(notification)) => {
+            ClientJsonRpcMessage::Request(request)
+                if self.direct_calls
+                    && matches!(request.request, ClientRequest::CallToolRequest(_))
+                    && request.request.get_meta().protocol_version().is_none()
+                    && self.direct_headers(&parts.headers) =>
+            {
+                let session_key = match (&self.sessions, session) {
+                    (Some(sessions), Some(id)) => {
+                        let sid = id.as_ref().to_owned().into();
+                        let live =
+                            rmcp::transport::streamable_http_server::SessionManager::has_session(
+                                sessions.as_ref(),
+                                &sid,
+                            )
+                            .await
+                            .unwrap_or(false);
+                        if !live || sessions.needs_touch(&sid, self.touch_interval) {
+                            return self.delegate(rebuilt(parts, bytes)).await;
+                        }
+                        id
+                    }
+                    // Session mode without a session id: rmcp answers with the right error.
+                    (Some(_), None) => return self.delegate(rebuilt(parts, bytes)).await,
+                    (None, _) => Arc::from(""),
+                };
+                self.call_directly(request, session_key).await
+            }
+            ClientJsonRpcMessage::Notification(notification) => {
                 // Let a cancellation reach a call running here; rmcp still gets the message.
                 if let ClientNotification::CancelledNotification(cancelled) =
                     &notification.notification
                     && let Some(id) = &cancelled.params.request_id
                 {
-                    let key = (session.clone().unwrap_or_else(|| Arc::from("")), id.clone());
+                    let key = (session.unwrap_or_else(|| Arc::from("")), id.clone());
                     if let Some(ct) = self
                         .in_flight
                         .lock()
@@ -142,40 +201,21 @@ where
                         ct.cancel();
                     }
                 }
-                None
+                self.delegate(rebuilt(parts, bytes)).await
             }
-            _ => None,
-        };
-        let Some(call) = call else {
-            return self
-                .delegate(Request::from_parts(parts, Body::from(bytes)))
-                .await;
-        };
-        let session_key = match (&self.sessions, session) {
-            (Some(sessions), Some(id)) => {
-                let live = sessions
-                    .has_session(&id.as_ref().to_owned().into())
-                    .await
-                    .unwrap_or(false);
-                if !live || self.needs_touch(&id) {
-                    return self
-                        .delegate(Request::from_parts(parts, Body::from(bytes)))
-                        .await;
-                }
-                id
-            }
-            // Session mode without a session id: rmcp answers with the right error.
-            (Some(_), None) => {
-                return self
-                    .delegate(Request::from_parts(parts, Body::from(bytes)))
-                    .await;
-            }
-            (None, _) => Arc::from(""),
-        };
+            _ => self.delegate(rebuilt(parts, bytes)).await,
+        }
+    }
+
+    /// Runs a `tools/call` here and answers with one JSON-RPC response.
+    async fn call_directly(
+        &self,
+        call: rmcp::model::JsonRpcRequest<ClientRequest>,
+        session_key: Arc<str>,
+    ) -> Response {
         let ClientRequest::CallToolRequest(tool_call) = call.request else {
-            return self
-                .delegate(Request::from_parts(parts, Body::from(bytes)))
-                .await;
+            // Checked by the caller.
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
         };
         let id = call.id;
         let traceparent = tool_call
@@ -221,61 +261,41 @@ where
         }
     }
 
-    /// Whether the request may be a direct `tools/call` (checked before reading the body);
-    /// returns the body length.
-    fn candidate(&self, request: &Request<Body>) -> Option<usize> {
-        if !self.enabled || request.method() != Method::POST {
-            return None;
+    /// Whether rmcp would read this request's body: a POST with a JSON content type, both media
+    /// types accepted and an allowed `Host` (otherwise rmcp answers `403` / `406` / `415`
+    /// without reading it, and keeps doing so).
+    fn reads_body(&self, request: &Request<Body>) -> bool {
+        if request.method() != Method::POST {
+            return false;
         }
         let headers = request.headers();
-        if headers.contains_key(header::ORIGIN) {
-            return None;
-        }
-        let length = headers
-            .get(header::CONTENT_LENGTH)?
-            .to_str()
-            .ok()?
-            .parse::<u64>()
-            .ok()
-            .filter(|n| *n <= MAX_DIRECT_BODY)?;
-        // rmcp's own check (malformed or missing Host is its 400) runs on the delegated path.
-        let host = headers.get(header::HOST)?.to_str().ok()?;
-        if host.parse::<axum::http::uri::Authority>().is_err()
-            || !host_allowed(host, &self.allowed_hosts)
-        {
-            return None;
-        }
-        if !content_type_is_json(headers) || !accepts_json_and_sse(headers) {
-            return None;
-        }
-        if let Some(version) = headers.get(HEADER_PROTOCOL_VERSION) {
-            let version = version.to_str().ok()?;
-            let known = ProtocolVersion::KNOWN_VERSIONS
-                .iter()
-                .find(|v| v.as_str() == version)?;
-            // Revisions without `initialize` carry per-request metadata and SEP-2243 headers
-            // that rmcp validates.
-            if !known.has_initialize() {
-                return None;
-            }
-        }
-        usize::try_from(length).ok()
+        let host_ok = headers
+            .get(header::HOST)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|host| {
+                host.parse::<axum::http::uri::Authority>().is_ok()
+                    && host_allowed(host, &self.allowed_hosts)
+            });
+        host_ok && content_type_is_json(headers) && lists_json_and_sse(headers)
     }
 
-    /// Whether this session's call should go through rmcp to keep the session alive.
-    fn needs_touch(&self, session: &Arc<str>) -> bool {
-        let now = Instant::now();
-        let mut touched = self.touched.lock().unwrap_or_else(PoisonError::into_inner);
-        match touched.get(session) {
-            Some(last) if now.duration_since(*last) < SESSION_TOUCH_INTERVAL => false,
-            _ => {
-                // Forget sessions that have been quiet for long (they have expired in rmcp).
-                if touched.len() >= 64 {
-                    touched
-                        .retain(|_, last| now.duration_since(*last) < 20 * SESSION_TOUCH_INTERVAL);
-                }
-                touched.insert(Arc::clone(session), now);
-                true
+    /// Whether a `tools/call` with these headers may be answered here.
+    fn direct_headers(&self, headers: &HeaderMap) -> bool {
+        if headers.contains_key(header::ORIGIN) || !accepts_json_and_sse(headers) {
+            return false;
+        }
+        match headers.get(HEADER_PROTOCOL_VERSION) {
+            None => true,
+            Some(version) => {
+                let Ok(version) = version.to_str() else {
+                    return false;
+                };
+                // Revisions without `initialize` carry per-request metadata and SEP-2243
+                // headers that rmcp validates.
+                ProtocolVersion::KNOWN_VERSIONS
+                    .iter()
+                    .find(|v| v.as_str() == version)
+                    .is_some_and(|known| known.has_initialize())
             }
         }
     }
@@ -322,6 +342,23 @@ fn accepts_json_and_sse(headers: &HeaderMap) -> bool {
             let item = item.trim();
             json |= item.eq_ignore_ascii_case("application/json");
             sse |= item.eq_ignore_ascii_case("text/event-stream");
+        }
+    }
+    json && sse
+}
+
+/// `Accept` names both media types (with or without parameters): rmcp will read the body.
+fn lists_json_and_sse(headers: &HeaderMap) -> bool {
+    let mut json = false;
+    let mut sse = false;
+    for value in headers.get_all(header::ACCEPT) {
+        let Ok(value) = value.to_str() else {
+            continue;
+        };
+        for item in value.split(',') {
+            let essence = item.split(';').next().unwrap_or("").trim();
+            json |= essence.eq_ignore_ascii_case("application/json");
+            sse |= essence.eq_ignore_ascii_case("text/event-stream");
         }
     }
     json && sse
