@@ -19,6 +19,8 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
+pub use kagent_http_limits::ServerLimits;
+
 pub use exec::{ExecRequest, ExecResult};
 pub use fixtures::{SCENARIO_NOW, SCENARIO_YAML};
 pub use podport::{PodPortRequest, PodPortResponse, PodPortVia};
@@ -93,6 +95,7 @@ pub struct FakeClusterBuilder {
     bookmark_interval: Duration,
     history_limit: usize,
     namespaces: Vec<String>,
+    limits: ServerLimits,
 }
 
 impl Default for FakeClusterBuilder {
@@ -104,6 +107,7 @@ impl Default for FakeClusterBuilder {
                 .into_iter()
                 .map(str::to_string)
                 .collect(),
+            limits: FakeClusterBuilder::default_limits(),
         }
     }
 }
@@ -135,6 +139,21 @@ impl FakeClusterBuilder {
     {
         self.namespaces = names.into_iter().map(Into::into).collect();
         self
+    }
+
+    /// Bounds on what clients can make the server hold (connections, requests in flight per
+    /// client, body and header sizes, read and write timeouts); see
+    /// [`ServerLimits`](kagent_http_limits::ServerLimits). The default is
+    /// `ServerLimits::default()` with a 3 MiB body limit (kube-apiserver's); limit answers are
+    /// Kubernetes `Status` objects (`429 TooManyRequests`, `413 RequestEntityTooLarge`, ...).
+    #[must_use]
+    pub fn limits(mut self, limits: ServerLimits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    fn default_limits() -> ServerLimits {
+        ServerLimits::default().with_max_request_body_bytes(3 * 1024 * 1024)
     }
 
     /// Binds `127.0.0.1:0` and starts serving on a dedicated thread.
@@ -174,6 +193,7 @@ impl FakeClusterBuilder {
             addr: addr.to_string(),
             exec_handler: Mutex::new(None),
             pod_port_handler: Mutex::new(None),
+            limits: self.limits.clone(),
         });
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -186,6 +206,7 @@ impl FakeClusterBuilder {
             })?;
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let router = server::router(shared.clone());
+        let limits = self.limits;
         let thread = std::thread::Builder::new()
             .name(format!("kagent-fake-apiserver-{}", addr.port()))
             .spawn(move || {
@@ -198,7 +219,9 @@ impl FakeClusterBuilder {
                         }
                     };
                     tokio::select! {
-                        r = axum::serve(listener, router) => {
+                        r = kagent_http_limits::serve(listener, router)
+                            .limits(limits)
+                            .rejection_format(Arc::new(server::KubeStatusRejections)) => {
                             if let Err(e) = r {
                                 tracing::error!(error = %e, "fake API server stopped");
                             }

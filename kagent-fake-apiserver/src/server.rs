@@ -28,6 +28,7 @@ pub(crate) struct Shared {
     pub(crate) addr: String,
     pub(crate) exec_handler: Mutex<Option<super::exec::ExecHandler>>,
     pub(crate) pod_port_handler: Mutex<Option<super::podport::PodPortHandler>>,
+    pub(crate) limits: kagent_http_limits::ServerLimits,
 }
 
 impl Shared {
@@ -37,7 +38,46 @@ impl Shared {
 }
 
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
-    Router::new().fallback(handle).with_state(shared)
+    let limits = kagent_http_limits::LimitsLayer::new(&shared.limits)
+        .with_format(Arc::new(KubeStatusRejections));
+    Router::new()
+        .fallback(handle)
+        .with_state(shared)
+        .layer(limits)
+}
+
+/// Limit answers as the Kubernetes API server words them: a `Status` object with the reason
+/// kube-apiserver uses for the code (`TooManyRequests`, `RequestEntityTooLarge`, `Timeout`,
+/// `ServiceUnavailable`), which kube clients and kubectl understand.
+pub(crate) struct KubeStatusRejections;
+
+impl kagent_http_limits::RejectionFormat for KubeStatusRejections {
+    fn render(
+        &self,
+        rejection: &kagent_http_limits::Rejection,
+    ) -> kagent_http_limits::RejectionBody {
+        kagent_http_limits::RejectionBody::json(&limit_status(rejection))
+    }
+}
+
+fn limit_status(rejection: &kagent_http_limits::Rejection) -> Value {
+    let code = rejection.status().as_u16();
+    let reason = match code {
+        429 => "TooManyRequests",
+        413 => "RequestEntityTooLarge",
+        408 => "Timeout",
+        _ => "ServiceUnavailable",
+    };
+    json!({
+        "kind": "Status",
+        "apiVersion": "v1",
+        "metadata": {},
+        "status": "Failure",
+        "message": rejection.to_string(),
+        "reason": reason,
+        "details": {"causes": [{"reason": rejection.reason(), "message": format!("limit {}", rejection.limit())}]},
+        "code": code,
+    })
 }
 
 const AGGREGATED_CT: &str = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
@@ -249,9 +289,12 @@ fn discovery_response(body: &Value, content_type: &'static str) -> Response {
 async fn handle(AxState(sh): AxState<Arc<Shared>>, req: Request) -> Response {
     let (mut parts, body) = req.into_parts();
     let upgrade = parts.extensions.remove::<hyper::upgrade::OnUpgrade>();
-    let body = match axum::body::to_bytes(body, 64 * 1024 * 1024).await {
+    let body = match axum::body::to_bytes(body, sh.limits.max_request_body_bytes).await {
         Ok(b) => b,
         Err(e) => {
+            if let Some(rejection) = kagent_http_limits::body_rejection(&e, &sh.limits) {
+                return json_response(rejection.status().as_u16(), &limit_status(&rejection));
+            }
             return error_response(&ApiError::bad_request(format!(
                 "failed to read the request body: {e}"
             )));

@@ -642,3 +642,63 @@ async fn table_watch_and_followed_logs() {
         .await;
     assert_eq!(code, 405);
 }
+
+/// The server is bounded like every server of the workspace, and says so in `Status` objects.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn limits_answer_with_kubernetes_status_objects() {
+    use kagent_fake_apiserver::ServerLimits;
+    let fake = FakeCluster::builder()
+        .limits(
+            ServerLimits::default()
+                .with_max_requests_per_client(2)
+                .with_max_request_body_bytes(1024),
+        )
+        .start()
+        .unwrap();
+    let http = Http::new(fake);
+    // Too large a body: 413 RequestEntityTooLarge, before anything is stored.
+    let cm = json!({"apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": "big"}, "data": {"x": "y".repeat(4096)}});
+    let (code, _, status) = http
+        .send(
+            http.client
+                .post(http.url("/api/v1/namespaces/default/configmaps"))
+                .json(&cm),
+        )
+        .await;
+    assert_eq!(code, 413);
+    assert_eq!(status["kind"], "Status");
+    assert_eq!(status["reason"], "RequestEntityTooLarge");
+    assert_eq!(status["code"], 413);
+    // Two open watches fill this client's request slots: the next request is 429.
+    let mut watches = Vec::new();
+    for _ in 0..2 {
+        let resp = http
+            .client
+            .get(http.url("/api/v1/namespaces/default/configmaps?watch=true"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200);
+        watches.push(resp);
+    }
+    let (code, _, status) = http
+        .send(http.client.get(http.url("/api/v1/namespaces")))
+        .await;
+    assert_eq!(code, 429, "{status}");
+    assert_eq!(status["reason"], "TooManyRequests");
+    // Ending a watch frees its slot.
+    drop(watches.pop());
+    let mut served = false;
+    for _ in 0..100 {
+        let (code, _, _) = http
+            .send(http.client.get(http.url("/api/v1/namespaces")))
+            .await;
+        if code == 200 {
+            served = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(served, "the ended watch kept its slot");
+}
