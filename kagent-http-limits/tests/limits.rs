@@ -1,4 +1,11 @@
 //! Each limit against a real TCP server: the right answer, and other clients still served.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    missing_docs
+)]
 
 use std::net::SocketAddr;
 use std::sync::Arc;

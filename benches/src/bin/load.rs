@@ -22,7 +22,6 @@
 //! back to the OS, so RSS after the rest shows what is still held.
 
 #[path = "../../../kagent-mcp/tests/support/demo_tools.rs"]
-#[allow(dead_code)]
 mod demo_tools;
 
 use std::sync::Arc;
@@ -151,10 +150,7 @@ impl Tally {
 async fn start_kagent_server(tools: ToolsetServer, stop: CancellationToken) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let options = HttpServeOptions {
-        cancellation: stop,
-        ..Default::default()
-    };
+    let options = HttpServeOptions::new().cancellation(stop);
     tokio::spawn(async move { serve_http(listener, tools, options).await });
     format!("http://{addr}/mcp")
 }
