@@ -37,8 +37,9 @@ pub(crate) const LIMIT_ERROR: i64 = -32000;
 /// Bounds on MCP sessions (streamable HTTP and legacy SSE together). Part of
 /// [`HttpServeOptions`](crate::HttpServeOptions).
 ///
-/// Each live session costs about 50 KB (measured: 10,000 sessions held 515 MB), so the
-/// defaults bound sessions at about 50 MB.
+/// Each live session costs about 50–65 KB (measured with the `tool_server` example: 10,000
+/// sessions raised its RSS by about 610 MiB with jemalloc; `benches`, `session_flood`), so the
+/// defaults bound sessions at about 65 MB.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct SessionLimits {
