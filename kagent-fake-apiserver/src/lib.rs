@@ -142,10 +142,9 @@ impl FakeClusterBuilder {
     }
 
     /// Bounds on what clients can make the server hold (connections, requests in flight per
-    /// client, body and header sizes, read and write timeouts); see
-    /// [`ServerLimits`](kagent_http_limits::ServerLimits). The default is
-    /// `ServerLimits::default()` with a 3 MiB body limit (kube-apiserver's); limit answers are
-    /// Kubernetes `Status` objects (`429 TooManyRequests`, `413 RequestEntityTooLarge`, ...).
+    /// client, body and header sizes, read and write timeouts); see [`ServerLimits`]. The
+    /// default is `ServerLimits::default()` with a 3 MiB body limit (kube-apiserver's); limit
+    /// answers are Kubernetes `Status` objects (`429 TooManyRequests`, `413 RequestEntityTooLarge`, ...).
     #[must_use]
     pub fn limits(mut self, limits: ServerLimits) -> Self {
         self.limits = limits;
