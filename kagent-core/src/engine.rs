@@ -303,6 +303,7 @@ impl Run<'_> {
                 "gen_ai.request.model" = %info.model,
                 "gen_ai.usage.input_tokens" = tracing::field::Empty,
                 "gen_ai.usage.output_tokens" = tracing::field::Empty,
+                "kagent.usage.estimated" = tracing::field::Empty,
                 "gen_ai.response.finish_reasons" = tracing::field::Empty,
             );
             let (result, delivered) = self
@@ -314,6 +315,7 @@ impl Run<'_> {
                     if let Some(u) = response.usage {
                         span.record("gen_ai.usage.input_tokens", u.input_tokens);
                         span.record("gen_ai.usage.output_tokens", u.output_tokens);
+                        span.record("kagent.usage.estimated", u.estimated);
                     }
                     span.record(
                         "gen_ai.response.finish_reasons",
@@ -386,6 +388,9 @@ impl Run<'_> {
         (assembler.finish(&provider_name), delivered)
     }
 
+    /// Adds a call's usage to the run's total and enforces the token budget. Estimated usage
+    /// (counted locally because the server reported none) counts like reported usage, so a
+    /// budget also stops runs against servers that report nothing.
     async fn account(&mut self, usage: Option<Usage>) -> Result<(), AgentError> {
         let Some(usage) = usage else { return Ok(()) };
         self.usage.accumulate(&usage);

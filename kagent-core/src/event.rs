@@ -105,7 +105,9 @@ pub enum AgentEvent {
         /// The error that caused the retry.
         error: String,
     },
-    /// Token usage of one model call, and the run's total so far.
+    /// Token usage of one model call, and the run's total so far. [`Usage::estimated`] says
+    /// the counts were estimated locally because the provider reported none (the total is
+    /// estimated when any call's usage was).
     Usage {
         /// This call.
         usage: Usage,

@@ -430,7 +430,23 @@ pub fn render_tool_content(content: &[ToolContent]) -> String {
 
 /// Token usage of one model call. Providers that report cumulative usage while streaming report
 /// the last value, not the sum.
+///
+/// When the server reports no usage (many OpenAI-compatible servers send none in streamed
+/// responses), a provider may count the tokens itself and mark the value
+/// [`estimated`](Usage::estimated); budgets count estimated usage like reported usage.
+///
+/// ```
+/// use kagent_core::Usage;
+/// let reported = Usage::new(120, 30).with_cached_input_tokens(100);
+/// let counted = Usage::new(90, 12).with_estimated(true);
+/// let mut total = Usage::default();
+/// total.accumulate(&reported);
+/// total.accumulate(&counted);
+/// assert_eq!(total.total(), 252);
+/// assert!(total.estimated); // part of the total was counted locally
+/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Usage {
     /// Prompt tokens (including cached ones).
     pub input_tokens: u64,
@@ -445,9 +461,50 @@ pub struct Usage {
     /// Reasoning tokens, when reported separately.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reasoning_tokens: Option<u64>,
+    /// The counts were estimated locally (the provider reported none) rather than reported by
+    /// the provider. In a sum, set when any part was estimated.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub estimated: bool,
 }
 
 impl Usage {
+    /// Reported usage: `input_tokens` prompt tokens and `output_tokens` completion tokens.
+    pub fn new(input_tokens: u64, output_tokens: u64) -> Self {
+        Usage {
+            input_tokens,
+            output_tokens,
+            ..Default::default()
+        }
+    }
+
+    /// Sets the prompt tokens served from a cache.
+    #[must_use]
+    pub fn with_cached_input_tokens(mut self, tokens: u64) -> Self {
+        self.cached_input_tokens = Some(tokens);
+        self
+    }
+
+    /// Sets the prompt tokens written to a cache.
+    #[must_use]
+    pub fn with_cache_creation_input_tokens(mut self, tokens: u64) -> Self {
+        self.cache_creation_input_tokens = Some(tokens);
+        self
+    }
+
+    /// Sets the reasoning tokens.
+    #[must_use]
+    pub fn with_reasoning_tokens(mut self, tokens: u64) -> Self {
+        self.reasoning_tokens = Some(tokens);
+        self
+    }
+
+    /// Marks the counts as estimated locally (`true`) or reported by the provider (`false`).
+    #[must_use]
+    pub fn with_estimated(mut self, estimated: bool) -> Self {
+        self.estimated = estimated;
+        self
+    }
+
     /// Input plus output tokens.
     pub fn total(&self) -> u64 {
         self.input_tokens.saturating_add(self.output_tokens)
@@ -468,6 +525,7 @@ impl Usage {
             other.cache_creation_input_tokens,
         );
         add(&mut self.reasoning_tokens, other.reasoning_tokens);
+        self.estimated |= other.estimated;
     }
 }
 
@@ -628,6 +686,28 @@ mod tests {
         });
         assert_eq!(a.total(), 18);
         assert_eq!(a.cached_input_tokens, Some(4));
+        assert!(!a.estimated);
+        a.accumulate(&Usage::new(3, 1).with_estimated(true));
+        assert_eq!(a.total(), 22);
+        assert!(a.estimated, "a sum with an estimated part is estimated");
+    }
+
+    #[test]
+    fn usage_marks_estimates_on_the_wire_only_when_set() {
+        let reported = Usage::new(10, 5).with_reasoning_tokens(2);
+        let v = serde_json::to_value(reported).unwrap();
+        assert_eq!(
+            v,
+            json!({"input_tokens": 10, "output_tokens": 5, "reasoning_tokens": 2})
+        );
+        let estimated = Usage::new(10, 5).with_estimated(true);
+        let v = serde_json::to_value(estimated).unwrap();
+        assert_eq!(v["estimated"], true);
+        assert_eq!(serde_json::from_value::<Usage>(v).unwrap(), estimated);
+        // Older records without the field read as reported usage.
+        let old: Usage =
+            serde_json::from_value(json!({"input_tokens": 1, "output_tokens": 2})).unwrap();
+        assert!(!old.estimated);
     }
 
     #[test]

@@ -263,11 +263,9 @@ impl ScriptedProvider {
                     .iter()
                     .map(|c| c.arguments.to_json_string().len())
                     .sum::<usize>();
-            response.usage = Some(Usage {
-                input_tokens: (input / 4) as u64,
-                output_tokens: (output / 4).max(1) as u64,
-                ..Default::default()
-            });
+            // A characters-per-token estimate, marked as one.
+            response.usage =
+                Some(Usage::new((input / 4) as u64, (output / 4).max(1) as u64).with_estimated(true));
         }
         response
     }

@@ -383,11 +383,7 @@ async fn tool_call_and_token_limits_stop_a_run() {
     );
 
     let provider = ScriptedProvider::new().response(ChatResponse {
-        usage: Some(Usage {
-            input_tokens: 900,
-            output_tokens: 200,
-            ..Default::default()
-        }),
+        usage: Some(Usage::new(900, 200)),
         ..ChatResponse::text("expensive")
     });
     let limits = Limits::default().with_max_tokens(Some(1000));
@@ -404,6 +400,57 @@ async fn tool_call_and_token_limits_stop_a_run() {
             used: 1100
         })
     ));
+}
+
+#[tokio::test]
+async fn token_budget_counts_estimated_usage_and_events_mark_it() {
+    // A server that reports no usage: the provider counted the tokens itself. The first call
+    // stays under the budget, the second goes over it.
+    let (tool, runs) = counting("probe", ToolEffect::ReadOnly, "ok");
+    let mut call = ChatResponse::text("");
+    call.message = AssistantMessage {
+        content: vec![],
+        reasoning: vec![],
+        tool_calls: vec![ToolCall::new("c1", "probe", json!({}))],
+    };
+    call.finish_reason = FinishReason::ToolCalls;
+    call.usage = Some(Usage::new(400, 100).with_estimated(true));
+    let provider = ScriptedProvider::new()
+        .response(call)
+        .response(ChatResponse {
+            usage: Some(Usage::new(450, 80).with_estimated(true)),
+            ..ChatResponse::text("done")
+        });
+    let agent = agent_with(provider, Toolset::new().with(tool).unwrap())
+        .limits(Limits::default().with_max_tokens(Some(1000)))
+        .build()
+        .unwrap();
+    let (result, events) = run_collect(agent, "x").await;
+    assert!(
+        matches!(
+            result,
+            Err(AgentError::LimitExceeded {
+                limit: LimitKind::Tokens,
+                max: 1000,
+                used: 1030
+            })
+        ),
+        "{result:?}"
+    );
+    let usages: Vec<(Usage, Usage)> = events
+        .iter()
+        .filter_map(|e| match e {
+            AgentEvent::Usage { usage, total } => Some((*usage, *total)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(runs.load(Ordering::SeqCst), 1);
+    assert_eq!(usages.len(), 2);
+    assert!(usages.iter().all(|(u, t)| u.estimated && t.estimated));
+    assert_eq!(usages[1].1.total(), 1030);
+    // The mark reaches the serialized event stream (what the agent server forwards).
+    let json = serde_json::to_value(&events).unwrap();
+    assert!(json.to_string().contains("\"estimated\":true"));
 }
 
 #[tokio::test]
