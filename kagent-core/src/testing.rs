@@ -264,8 +264,9 @@ impl ScriptedProvider {
                     .map(|c| c.arguments.to_json_string().len())
                     .sum::<usize>();
             // A characters-per-token estimate, marked as one.
-            response.usage =
-                Some(Usage::new((input / 4) as u64, (output / 4).max(1) as u64).with_estimated(true));
+            response.usage = Some(
+                Usage::new((input / 4) as u64, (output / 4).max(1) as u64).with_estimated(true),
+            );
         }
         response
     }

@@ -6,6 +6,7 @@ pub mod bedrock;
 pub mod config;
 mod driver;
 mod error;
+mod estimate;
 mod framing;
 pub mod gemini;
 mod http;

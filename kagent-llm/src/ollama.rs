@@ -338,11 +338,10 @@ fn usage_of(c: &WireChunk<'_>) -> Option<Usage> {
     if c.prompt_eval_count.is_none() && c.eval_count.is_none() {
         return None;
     }
-    Some(Usage {
-        input_tokens: c.prompt_eval_count.unwrap_or(0),
-        output_tokens: c.eval_count.unwrap_or(0),
-        ..Default::default()
-    })
+    Some(Usage::new(
+        c.prompt_eval_count.unwrap_or(0),
+        c.eval_count.unwrap_or(0),
+    ))
 }
 
 /// The Ollama NDJSON state machine.

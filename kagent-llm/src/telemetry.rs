@@ -3,7 +3,8 @@
 //! Every model call runs in a span named `chat {model}` (or `list_models`) with
 //! `gen_ai.operation.name`, `gen_ai.provider.name`, `gen_ai.request.model`, and, once known,
 //! `gen_ai.response.model`, `gen_ai.response.id`, `gen_ai.usage.input_tokens`,
-//! `gen_ai.usage.output_tokens`, `gen_ai.response.finish_reasons` and `error.type`.
+//! `gen_ai.usage.output_tokens`, `kagent.usage.estimated` (the counts were made locally
+//! because the server reported none), `gen_ai.response.finish_reasons` and `error.type`.
 //! Prompts and completions are never recorded.
 
 use kagent_core::{ChatEvent, ChatResponse, FinishReason, ModelInfo, ProviderError, Usage};
@@ -21,6 +22,7 @@ pub(crate) fn chat_span(info: &ModelInfo, streaming: bool) -> tracing::Span {
         gen_ai.response.id = tracing::field::Empty,
         gen_ai.usage.input_tokens = tracing::field::Empty,
         gen_ai.usage.output_tokens = tracing::field::Empty,
+        kagent.usage.estimated = tracing::field::Empty,
         gen_ai.response.finish_reasons = tracing::field::Empty,
         error.type = tracing::field::Empty,
     )
@@ -39,6 +41,7 @@ pub(crate) fn list_span(info: &ModelInfo) -> tracing::Span {
 fn record_usage(span: &tracing::Span, usage: &Usage) {
     span.record("gen_ai.usage.input_tokens", usage.input_tokens);
     span.record("gen_ai.usage.output_tokens", usage.output_tokens);
+    span.record("kagent.usage.estimated", usage.estimated);
 }
 
 /// The OTel spelling of a finish reason.

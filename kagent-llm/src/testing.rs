@@ -189,6 +189,7 @@ pub struct Scenario {
     body_exact: Option<Value>,
     body_includes: Vec<Value>,
     body_absent: Vec<String>,
+    rejections: Vec<(String, Value, Reply)>,
     reply: Reply,
 }
 
@@ -204,6 +205,7 @@ impl Scenario {
             body_exact: None,
             body_includes: Vec::new(),
             body_absent: Vec::new(),
+            rejections: Vec::new(),
             reply: Reply::status(200),
         }
     }
@@ -274,6 +276,24 @@ impl Scenario {
     pub fn reply(mut self, reply: Reply) -> Self {
         self.reply = reply;
         self
+    }
+
+    /// A validation rule of the server being reproduced: when the JSON body has `value` at the
+    /// JSON `pointer` (e.g. `/messages/2/content` and `null`), answer `reply` instead of the
+    /// scenario's reply. A rejected request is recorded like any other and is not a mismatch.
+    pub fn reject_if(mut self, pointer: &str, value: Value, reply: Reply) -> Self {
+        self.rejections.push((pointer.into(), value, reply));
+        self
+    }
+
+    fn reply_for(self, req: &RecordedRequest) -> Reply {
+        let body = req.json();
+        for (pointer, value, reply) in self.rejections {
+            if body.as_ref().and_then(|b| b.pointer(&pointer)) == Some(&value) {
+                return reply;
+            }
+        }
+        self.reply
     }
 
     fn routes(&self, req: &RecordedRequest) -> bool {
@@ -606,7 +626,7 @@ async fn serve_connection(mut sock: TcpStream, shared: Arc<Shared>) {
             Some(s) => {
                 let problems = s.check(&req);
                 lock(&shared.mismatches).extend(problems);
-                s.reply
+                s.reply_for(&req)
             }
             None => {
                 let msg = format!(

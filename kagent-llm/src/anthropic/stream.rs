@@ -279,17 +279,16 @@ fn overwrite(slot: &mut Option<u64>, value: Option<u64>) {
 pub(crate) fn to_usage(u: &WireUsage) -> Usage {
     let read = u.cache_read_input_tokens;
     let created = u.cache_creation_input_tokens;
-    Usage {
-        input_tokens: u
-            .input_tokens
+    let mut usage = Usage::new(
+        u.input_tokens
             .unwrap_or(0)
             .saturating_add(read.unwrap_or(0))
             .saturating_add(created.unwrap_or(0)),
-        output_tokens: u.output_tokens.unwrap_or(0),
-        cached_input_tokens: read,
-        cache_creation_input_tokens: created,
-        reasoning_tokens: None,
-    }
+        u.output_tokens.unwrap_or(0),
+    );
+    usage.cached_input_tokens = read;
+    usage.cache_creation_input_tokens = created;
+    usage
 }
 
 fn close_block(block: Block, cut_off: Option<&str>) -> Vec<ChatEvent> {

@@ -369,16 +369,16 @@ pub(crate) fn usage(u: &Value) -> Usage {
     let n = |k: &str| u.get(k).and_then(Value::as_u64);
     let read = n("cacheReadInputTokens");
     let write = n("cacheWriteInputTokens");
-    Usage {
-        input_tokens: n("inputTokens")
+    let mut usage = Usage::new(
+        n("inputTokens")
             .unwrap_or(0)
             .saturating_add(read.unwrap_or(0))
             .saturating_add(write.unwrap_or(0)),
-        output_tokens: n("outputTokens").unwrap_or(0),
-        cached_input_tokens: read,
-        cache_creation_input_tokens: write,
-        reasoning_tokens: None,
-    }
+        n("outputTokens").unwrap_or(0),
+    );
+    usage.cached_input_tokens = read;
+    usage.cache_creation_input_tokens = write;
+    usage
 }
 
 /// The typed error of a stream exception (`throttlingException`, `modelStreamErrorException`,

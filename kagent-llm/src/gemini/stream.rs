@@ -495,19 +495,17 @@ pub(crate) fn set_json_path(root: &mut Value, path: &str, value: Value) {
 /// Cumulative usage: `thoughtsTokenCount` counts as output.
 pub(crate) fn to_usage(u: &UsageMetadata) -> Usage {
     let thoughts = u.thoughts_token_count;
-    Usage {
-        input_tokens: u
-            .prompt_token_count
+    let mut usage = Usage::new(
+        u.prompt_token_count
             .unwrap_or(0)
             .saturating_add(u.tool_use_prompt_token_count.unwrap_or(0)),
-        output_tokens: u
-            .candidates_token_count
+        u.candidates_token_count
             .unwrap_or(0)
             .saturating_add(thoughts.unwrap_or(0)),
-        cached_input_tokens: u.cached_content_token_count,
-        cache_creation_input_tokens: None,
-        reasoning_tokens: thoughts,
-    }
+    );
+    usage.cached_input_tokens = u.cached_content_token_count;
+    usage.reasoning_tokens = thoughts;
+    usage
 }
 
 /// Maps `finishReason`. `STOP` with function calls becomes a tool turn in the assembler.

@@ -84,15 +84,10 @@ pub(crate) fn build_body(
             Message::Assistant(a) => {
                 let mut obj = Map::new();
                 obj.insert("role".into(), "assistant".into());
-                let text = a.text_content();
-                obj.insert(
-                    "content".into(),
-                    if text.is_empty() && !a.tool_calls.is_empty() {
-                        Value::Null
-                    } else {
-                        Value::String(text)
-                    },
-                );
+                // Always a string, `""` next to tool calls: OpenAI accepts it, and servers
+                // that validate `content` as a string (llama-cpp-python: HTTP 500 "Input
+                // should be a valid string") reject the `null` the reference also allows.
+                obj.insert("content".into(), Value::String(a.text_content()));
                 if !a.tool_calls.is_empty() {
                     let calls: Vec<Value> = a
                         .tool_calls
@@ -139,6 +134,9 @@ pub(crate) fn build_body(
         };
         if let Some(c) = choice {
             body.insert("tool_choice".into(), c);
+        }
+        if let Some(p) = s.parallel_tool_calls {
+            body.insert("parallel_tool_calls".into(), p.into());
         }
     }
     if let Some(max) = sampling.max_output_tokens {
@@ -213,19 +211,16 @@ struct CompletionDetails {
 
 impl WireUsage {
     pub(crate) fn to_usage(&self) -> Usage {
-        Usage {
-            input_tokens: self.prompt_tokens,
-            output_tokens: self.completion_tokens,
-            cached_input_tokens: self
-                .prompt_tokens_details
-                .as_ref()
-                .and_then(|d| d.cached_tokens),
-            cache_creation_input_tokens: None,
-            reasoning_tokens: self
-                .completion_tokens_details
-                .as_ref()
-                .and_then(|d| d.reasoning_tokens),
-        }
+        let mut usage = Usage::new(self.prompt_tokens, self.completion_tokens);
+        usage.cached_input_tokens = self
+            .prompt_tokens_details
+            .as_ref()
+            .and_then(|d| d.cached_tokens);
+        usage.reasoning_tokens = self
+            .completion_tokens_details
+            .as_ref()
+            .and_then(|d| d.reasoning_tokens);
+        usage
     }
 }
 
@@ -477,6 +472,26 @@ struct CallAcc {
     args: String,
 }
 
+/// What a stream needs to count its tokens when the server reports no usage: the request
+/// body (for the prompt) and the answer's text so far.
+#[derive(Debug)]
+pub(crate) struct UsageEstimate {
+    model: String,
+    body: Value,
+    output: String,
+}
+
+impl UsageEstimate {
+    /// Counts for `model`'s answer to the request `body`.
+    pub(crate) fn new(model: &str, body: Value) -> Self {
+        UsageEstimate {
+            model: model.to_owned(),
+            body,
+            output: String::new(),
+        }
+    }
+}
+
 /// The Chat Completions stream state machine (see PROVIDER-WIRE.md §O).
 #[derive(Debug)]
 pub(crate) struct ChatStreamMachine {
@@ -486,6 +501,7 @@ pub(crate) struct ChatStreamMachine {
     calls_done: bool,
     usage: Option<Usage>,
     meta_sent: bool,
+    estimate: Option<UsageEstimate>,
 }
 
 impl ChatStreamMachine {
@@ -498,6 +514,19 @@ impl ChatStreamMachine {
             calls_done: false,
             usage: None,
             meta_sent: false,
+            estimate: None,
+        }
+    }
+
+    /// Counts the tokens locally, marked estimated, when the stream ends without usage.
+    pub(crate) fn with_estimate(mut self, estimate: UsageEstimate) -> Self {
+        self.estimate = Some(estimate);
+        self
+    }
+
+    fn note_output(&mut self, text: &str) {
+        if let Some(e) = &mut self.estimate {
+            e.output.push_str(text);
         }
     }
 
@@ -590,6 +619,10 @@ impl ChatStreamMachine {
         }
         self.calls_done = true;
         for (index, c) in self.calls.iter_mut().enumerate() {
+            if let Some(e) = &mut self.estimate {
+                e.output.push_str(&c.name);
+                e.output.push_str(&c.args);
+            }
             let call = finish_call(
                 std::mem::take(&mut c.id),
                 c.synthetic,
@@ -627,11 +660,13 @@ impl ChatStreamMachine {
             }
             if let Some(delta) = choice.delta {
                 if let Some(text) = delta.content.filter(|t| !t.is_empty()) {
+                    self.note_output(&text);
                     out.push_back(ChatEvent::TextDelta {
                         text: text.into_owned(),
                     });
                 }
                 if let Some(text) = delta.refusal.filter(|t| !t.is_empty()) {
+                    self.note_output(&text);
                     out.push_back(ChatEvent::TextDelta {
                         text: text.into_owned(),
                     });
@@ -641,6 +676,7 @@ impl ChatStreamMachine {
                     .or(delta.reasoning)
                     .filter(|t| !t.is_empty())
                 {
+                    self.note_output(&text);
                     out.push_back(ChatEvent::ReasoningDelta {
                         text: text.into_owned(),
                     });
@@ -659,7 +695,15 @@ impl ChatStreamMachine {
 
     fn on_done(&mut self, out: &mut VecDeque<ChatEvent>) {
         self.complete_calls(out);
-        if let Some(usage) = self.usage {
+        let usage = self.usage.or_else(|| {
+            self.estimate.take().map(|e| {
+                crate::estimate::usage(
+                    crate::estimate::chat_body_input(&e.model, &e.body),
+                    crate::estimate::count_text(&e.model, &e.output),
+                )
+            })
+        });
+        if let Some(usage) = usage {
             out.push_back(ChatEvent::Usage { usage });
         }
         let reason = finish_reason(

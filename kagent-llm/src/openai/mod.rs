@@ -12,6 +12,7 @@
 //!   request passes through, not in the shared body builders.
 
 pub(crate) mod chat;
+mod compat;
 pub(crate) mod responses;
 
 use std::fmt;
@@ -120,8 +121,11 @@ pub struct OpenAISettings {
     pub n: Option<u32>,
     /// Reasoning effort (`none`, `minimal`, `low`, `medium`, `high`).
     pub reasoning_effort: Option<String>,
-    /// Ask for usage in streams (`stream_options.include_usage`; default on).
+    /// Ask for usage in streams (`stream_options.include_usage`; default on). A server that
+    /// sends none anyway gets its tokens counted locally, marked estimated.
     pub stream_usage: bool,
+    /// `parallel_tool_calls` (sent only with tools; `None` leaves it to the server).
+    pub parallel_tool_calls: Option<bool>,
 }
 
 impl Default for OpenAISettings {
@@ -137,6 +141,7 @@ impl Default for OpenAISettings {
             n: None,
             reasoning_effort: None,
             stream_usage: true,
+            parallel_tool_calls: None,
         }
     }
 }
@@ -209,6 +214,14 @@ impl OpenAISettings {
     #[must_use]
     pub fn with_stream_usage(mut self, on: bool) -> Self {
         self.stream_usage = on;
+        self
+    }
+
+    /// Allows (`true`) or forbids (`false`) several tool calls in one answer
+    /// (`parallel_tool_calls`, sent with tools only).
+    #[must_use]
+    pub fn with_parallel_tool_calls(mut self, on: bool) -> Self {
+        self.parallel_tool_calls = Some(on);
         self
     }
 }
@@ -293,6 +306,8 @@ pub struct OpenAIProvider {
     credential: Credential,
     options: ProviderOptions,
     settings: OpenAISettings,
+    /// What this endpoint rejected, learned from its 400s (shared with clones).
+    adaptations: compat::Adaptations,
 }
 
 impl fmt::Debug for OpenAIProvider {
@@ -311,6 +326,7 @@ impl fmt::Debug for OpenAIProvider {
             .field("target", &target)
             .field("options", &self.options)
             .field("settings", &self.settings)
+            .field("adaptations", &self.adaptations.learned())
             .finish_non_exhaustive()
     }
 }
@@ -344,6 +360,7 @@ impl OpenAIProvider {
             credential,
             options,
             settings: OpenAISettings::default(),
+            adaptations: compat::Adaptations::default(),
         })
     }
 
@@ -400,6 +417,7 @@ impl OpenAIProvider {
             credential,
             options,
             settings: OpenAISettings::default(),
+            adaptations: compat::Adaptations::default(),
         })
     }
 
@@ -490,15 +508,69 @@ impl OpenAIProvider {
     }
 
     /// The request body. Every request passes here: endpoint-specific adaptations of the body
-    /// go after the shared builders, keyed on the target.
+    /// go after the shared builders, keyed on the target. Chat Completions bodies get the
+    /// adaptations this endpoint has asked for so far ([`compat`]).
     fn body(&self, request: &ChatRequest, stream: bool) -> Value {
         let (s, o) = (&self.settings, &self.options);
         match s.api_format {
             ApiFormat::ChatCompletions => {
-                chat::build_body(s, o, request, self.body_model(), stream)
+                let mut body = chat::build_body(s, o, request, self.body_model(), stream);
+                let applied = self.adaptations.apply(&mut body);
+                if !applied.is_empty() {
+                    tracing::debug!(
+                        provider = %self.provider(),
+                        adaptations = ?applied.iter().map(|a| a.describe()).collect::<Vec<_>>(),
+                        "request adapted to what this endpoint accepts"
+                    );
+                }
+                body
             }
             ApiFormat::Responses => responses::build_body(s, o, request, &self.info.model, stream),
         }
+    }
+
+    /// POSTs a body. A Chat Completions request the server rejects with a 400 naming a field
+    /// it carried is sent once more without that field, and the adaptation is remembered for
+    /// this endpoint ([`compat`]); `body` is left as it was last sent.
+    async fn send(&self, body: &mut Value) -> Result<reqwest::Response, ProviderError> {
+        let url = self.url(self.op());
+        let first = self.post(&url, body).await;
+        let err = match first {
+            Ok(r) => return Ok(r),
+            Err(e) => e,
+        };
+        if self.settings.api_format != ApiFormat::ChatCompletions {
+            return Err(err);
+        }
+        let fixes = self.adaptations.for_rejection(&err, body);
+        if fixes.is_empty() {
+            return Err(err);
+        }
+        self.adaptations.learn(&fixes);
+        for f in &fixes {
+            f.apply(body);
+        }
+        tracing::debug!(
+            provider = %self.provider(),
+            url = %url,
+            error = %err,
+            adaptations = ?fixes.iter().map(|a| a.describe()).collect::<Vec<_>>(),
+            "the server rejected part of the request: retrying once adapted, and adapting \
+             every later request to this endpoint"
+        );
+        self.post(&url, body).await
+    }
+
+    async fn post(&self, url: &str, body: &Value) -> Result<reqwest::Response, ProviderError> {
+        h::post_json(
+            &self.client,
+            self.provider(),
+            url,
+            self.request_headers()?,
+            body,
+            self.options.timeouts.request,
+        )
+        .await
     }
 
     fn op(&self) -> &'static str {
@@ -509,21 +581,22 @@ impl OpenAIProvider {
     }
 
     async fn chat_inner(&self, request: &ChatRequest) -> Result<ChatResponse, ProviderError> {
-        let body = self.body(request, false);
-        let resp = h::post_json(
-            &self.client,
-            self.provider(),
-            &self.url(self.op()),
-            self.request_headers()?,
-            &body,
-            self.options.timeouts.request,
-        )
-        .await?;
+        let mut body = self.body(request, false);
+        let resp = self.send(&mut body).await?;
         match self.settings.api_format {
             ApiFormat::ChatCompletions => {
                 let c: chat::Completion =
                     h::read_json(self.provider(), resp, self.options.timeouts.request).await?;
-                Ok(chat::parse_completion(c))
+                let mut response = chat::parse_completion(c);
+                if response.usage.is_none() {
+                    // The server reported none: count locally, marked estimated.
+                    let model = &self.info.model;
+                    response.usage = Some(crate::estimate::usage(
+                        crate::estimate::chat_body_input(model, &body),
+                        crate::estimate::output_of(model, &response.message),
+                    ));
+                }
+                Ok(response)
             }
             ApiFormat::Responses => {
                 let v: Value =
@@ -594,21 +667,8 @@ impl ModelProvider for OpenAIProvider {
 
     async fn chat_stream(&self, request: &ChatRequest) -> Result<ChatStream, ProviderError> {
         let span = telemetry::chat_span(&self.info, true);
-        let body = self.body(request, true);
-        let sent = async {
-            let headers = self.request_headers()?;
-            h::post_json(
-                &self.client,
-                self.provider(),
-                &self.url(self.op()),
-                headers,
-                &body,
-                self.options.timeouts.request,
-            )
-            .await
-        }
-        .instrument(span.clone())
-        .await;
+        let mut body = self.body(request, true);
+        let sent = self.send(&mut body).instrument(span.clone()).await;
         let resp = match sent {
             Ok(r) => r,
             Err(e) => {
@@ -621,7 +681,9 @@ impl ModelProvider for OpenAIProvider {
         let events = sse_events(provider, bytes);
         Ok(match self.settings.api_format {
             ApiFormat::ChatCompletions => {
-                drive(provider, events, ChatStreamMachine::new(provider), span)
+                let machine = ChatStreamMachine::new(provider)
+                    .with_estimate(chat::UsageEstimate::new(&self.info.model, body));
+                drive(provider, events, machine, span)
             }
             ApiFormat::Responses => drive(
                 provider,

@@ -130,13 +130,13 @@ pub(crate) fn build_body(
 fn usage_of(v: &Value) -> Option<Usage> {
     let u = v.get("usage").filter(|u| u.is_object())?;
     let n = |p: &str| u.pointer(p).and_then(Value::as_u64);
-    Some(Usage {
-        input_tokens: n("/input_tokens").unwrap_or(0),
-        output_tokens: n("/output_tokens").unwrap_or(0),
-        cached_input_tokens: n("/input_tokens_details/cached_tokens"),
-        cache_creation_input_tokens: None,
-        reasoning_tokens: n("/output_tokens_details/reasoning_tokens"),
-    })
+    let mut usage = Usage::new(
+        n("/input_tokens").unwrap_or(0),
+        n("/output_tokens").unwrap_or(0),
+    );
+    usage.cached_input_tokens = n("/input_tokens_details/cached_tokens");
+    usage.reasoning_tokens = n("/output_tokens_details/reasoning_tokens");
+    Some(usage)
 }
 
 fn str_of<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
