@@ -151,6 +151,24 @@ pub enum LoadReason {
         /// The names it offers.
         offered: Vec<String>,
     },
+    /// The server was to be served in-process, but kagent-rs has no in-process tool by some of
+    /// the names its `toolNames` lists.
+    #[error(
+        "{} not available in-process for MCP server {server}: kagent-rs has no tool by {} (in-process tools: {}); {hint}",
+        if tools.len() == 1 { "is" } else { "are" },
+        if tools.len() == 1 { "that name" } else { "those names" },
+        list(offered)
+    )]
+    NotInProcess {
+        /// The server the tools were to stand in for, `namespace/name`.
+        server: String,
+        /// The listed names kagent-rs does not have, sorted.
+        tools: Vec<String>,
+        /// The names kagent-rs serves in-process.
+        offered: Vec<String>,
+        /// How to get the tools instead (declare the server, drop the names).
+        hint: String,
+    },
     /// An MCP server could not be reached (connection, handshake or listing its tools).
     #[error("MCP server {server} at {url} could not be reached: {source}")]
     Unreachable {
@@ -236,6 +254,7 @@ impl LoadReason {
             LoadReason::SecretFileUnreadable { .. } => "SecretFileUnreadable",
             LoadReason::Unsupported { .. } => "Unsupported",
             LoadReason::UnknownTools { .. } => "UnknownTools",
+            LoadReason::NotInProcess { .. } => "ToolsNotAvailableInProcess",
             LoadReason::Unreachable { .. } => "MCPServerUnreachable",
             LoadReason::Cycle { .. } => "AgentToolCycle",
             LoadReason::Template { .. } => "TemplateError",

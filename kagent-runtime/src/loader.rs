@@ -882,10 +882,20 @@ impl AgentLoader {
             if !missing.is_empty() {
                 let mut missing = missing;
                 missing.sort();
-                st.errors.push(fail(LoadReason::UnknownTools {
-                    server: format!("{server} (served in-process by kagent-rs)"),
-                    missing,
+                let hint = if declared {
+                    format!(
+                        "stop serving {server} in-process to reach it over the network, or remove the names from toolNames"
+                    )
+                } else {
+                    format!(
+                        "declare RemoteMCPServer {server} with the URL of a server that offers them (and pass its file), or remove the names from toolNames"
+                    )
+                };
+                st.errors.push(fail(LoadReason::NotInProcess {
+                    server: server.to_owned(),
+                    tools: missing,
                     offered: all.names().map(str::to_owned).collect(),
+                    hint,
                 }));
                 return Err(());
             }
