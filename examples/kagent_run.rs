@@ -6,9 +6,16 @@
 //!     -f agent.yaml -f model.yaml [-f more.yaml|folder ...] [--namespace ns] "task"
 //! ```
 //!
+//! With no arguments it runs offline: kagent's pre-built `k8s-agent` (`agents/kagent/`, built
+//! into the binary) against the in-process fake API server with its broken-workloads scenario,
+//! the Kubernetes tools served in-process, and the model of its ModelConfig when
+//! `OPENAI_API_KEY` is set, otherwise a scripted demo model that calls two tools and says so.
+//!
 //! Options:
 //!
 //! - `-f PATH` (repeatable): files or folders of YAML; Secrets and ConfigMaps in them are used.
+//! - `--from-cluster`: read the Agent and everything it references from the cluster of
+//!   `KUBECONFIG` (needs `--agent`); Secrets come from the cluster, too.
 //! - `--namespace NS`: the namespace of objects that name none (default `default`).
 //! - `--agent NAME`: which Agent to run when the files declare several.
 //! - `--secret NAME/KEY=env:VAR`, `--secret NS/NAME/KEY=file:PATH` (repeatable): Secret keys for
@@ -44,7 +51,7 @@ use kagent_core::{
     spawn_run,
 };
 use kagent_runtime::{
-    AgentLoader, ApprovalMode, BuiltinTools, InProcess, LocalSecrets, ManifestSource,
+    AgentLoader, ApprovalMode, BuiltinTools, InProcess, KubeSource, LocalSecrets, ManifestSource,
     ResourceKind, ResourceSource,
 };
 use serde_json::Value;
@@ -63,13 +70,37 @@ struct Args {
     auto_answer: Option<bool>,
     json: bool,
     scripted: Option<PathBuf>,
+    from_cluster: bool,
+    demo: bool,
     task: Vec<String>,
 }
 
-const USAGE: &str = "usage: kagent-run -f agent.yaml -f model.yaml [-f ...] [--namespace NS] [--agent NAME] [--secret NAME/KEY=env:VAR|file:PATH] [--api-key-env VAR | --api-key-file PATH] [--builtin-tools] [--fake-cluster] [--kagent-approvals] [--approve | --reject] [--json] [--scripted FILE] \"task\"";
+/// kagent's chart output for the offline demo (kagent's own objects and its `k8s-agent`).
+const DEMO_FILES: [(&str, &str); 2] = [
+    (
+        "agents/kagent/kagent.yaml",
+        include_str!("../agents/kagent/kagent.yaml"),
+    ),
+    (
+        "agents/kagent/k8s-agent.yaml",
+        include_str!("../agents/kagent/k8s-agent.yaml"),
+    ),
+];
+const DEMO_TASK: &str = "Which pods in namespace shop are failing, and why?";
+
+const USAGE: &str = "usage: kagent-run (no arguments: offline demo) | kagent-run [--from-cluster] -f agent.yaml -f model.yaml [-f ...] [--namespace NS] [--agent NAME] [--secret NAME/KEY=env:VAR|file:PATH] [--api-key-env VAR | --api-key-file PATH] [--builtin-tools] [--fake-cluster] [--kagent-approvals] [--approve | --reject] [--json] [--scripted FILE] \"task\"";
 
 fn parse_args() -> Result<Args, String> {
     let mut a = Args::default();
+    if std::env::args().len() == 1 {
+        a.demo = true;
+        a.fake_cluster = true;
+        a.builtin_tools = true;
+        a.agent = Some("k8s-agent".into());
+        a.namespace = Some("kagent".into());
+        a.task.push(DEMO_TASK.into());
+        return Ok(a);
+    }
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
         let mut value = |name: &str| it.next().ok_or_else(|| format!("{name} needs a value"));
@@ -90,12 +121,20 @@ fn parse_args() -> Result<Args, String> {
             "--reject" => a.auto_answer = Some(false),
             "--json" => a.json = true,
             "--scripted" => a.scripted = Some(value(&arg)?.into()),
+            "--from-cluster" => a.from_cluster = true,
             "-h" | "--help" => return Err(String::new()),
             s if s.starts_with('-') && s.len() > 1 => return Err(format!("unknown option {s}")),
             _ => a.task.push(arg),
         }
     }
-    if a.files.is_empty() {
+    if a.from_cluster {
+        if !a.files.is_empty() {
+            return Err("--from-cluster reads everything from the cluster: drop -f".into());
+        }
+        if a.agent.is_none() {
+            return Err("--from-cluster needs --agent NAME (and --namespace NS)".into());
+        }
+    } else if a.files.is_empty() {
         return Err("no files: pass the Agent and its ModelConfig with -f".into());
     }
     if a.task.is_empty() {
@@ -139,9 +178,23 @@ fn conventional_key_var(provider: ApiProvider) -> Option<&'static str> {
 async fn run(args: Args) -> Result<i32> {
     let started = Instant::now();
     let default_ns = args.namespace.clone().unwrap_or_else(|| "default".into());
-    let source = ManifestSource::from_paths(&args.files, &default_ns)?;
+    if args.from_cluster {
+        return run_from_cluster(args, default_ns, started).await;
+    }
+    let source = if args.demo {
+        let mut source = ManifestSource::new(&default_ns);
+        for (origin, text) in DEMO_FILES {
+            source.add_yaml(text, origin)?;
+        }
+        source
+    } else {
+        ManifestSource::from_paths(&args.files, &default_ns)?
+    };
     for w in source.warnings() {
         eprintln!("warning: {w}");
+    }
+    for s in source.skipped() {
+        eprintln!("note: {s}");
     }
     // Which Agent.
     let agents = source.agents();
@@ -171,13 +224,62 @@ async fn run(args: Args) -> Result<i32> {
     for s in &args.secrets {
         secrets = secrets.parse_arg(s)?;
     }
+    let mut demo_model = None;
     if args.scripted.is_none() {
         secrets = model_key(&source, &namespace, &name, secrets, &args).await?;
+        if args.demo && std::env::var_os("OPENAI_API_KEY").is_none() {
+            eprintln!(
+                "offline demo: kagent's k8s-agent on the fake cluster (namespace shop) with a scripted demo model;\n  set OPENAI_API_KEY for the agent's real model, or run your own agent: kagent-run -f agent.yaml -f model.yaml \"task\""
+            );
+            demo_model = Some(demo_scripted());
+        }
     }
+    let loader = AgentLoader::new(source);
+    execute(args, loader, secrets, demo_model, namespace, name, started).await
+}
 
+/// Reads the Agent and everything it references from the cluster of `KUBECONFIG`.
+async fn run_from_cluster(args: Args, namespace: String, started: Instant) -> Result<i32> {
+    let client = kube::Client::try_default()
+        .await
+        .context("--from-cluster needs a cluster: set KUBECONFIG")?;
+    let name = args.agent.clone().unwrap_or_default();
+    let mut secrets = LocalSecrets::new();
+    for s in &args.secrets {
+        secrets = secrets.parse_arg(s)?;
+    }
+    let loader = AgentLoader::new(KubeSource::new(client).with_label("the cluster of KUBECONFIG"));
+    execute(args, loader, secrets, None, namespace, name, started).await
+}
+
+/// The offline demo's model: looks at the pods and events of `shop`, then says what it is.
+fn demo_scripted() -> ScriptedProvider {
+    ScriptedProvider::new()
+        .with_model("scripted-demo")
+        .tool_call(
+            "k8s_get_resources",
+            serde_json::json!({"resource_type": "pods", "namespace": "shop"}),
+        )
+        .tool_call(
+            "k8s_get_events",
+            serde_json::json!({"namespace": "shop"}),
+        )
+        .text("This answer is scripted (no model key was set): the two tool calls above ran against the fake cluster through kagent's k8s-agent as its Helm chart renders it (add --json to see their results). Set OPENAI_API_KEY to have the agent's model analyse them.")
+}
+
+async fn execute(
+    args: Args,
+    loader: AgentLoader,
+    secrets: LocalSecrets,
+    demo_model: Option<ScriptedProvider>,
+    namespace: String,
+    name: String,
+    started: Instant,
+) -> Result<i32> {
     // In-process tools, on the fake cluster or KUBECONFIG's.
     let mut _fake = None;
     let mut builtin = None;
+    let mut helm_kubeconfig = None;
     if args.builtin_tools {
         let client = if args.fake_cluster {
             let cluster = kagent_fake_apiserver::FakeCluster::start_with_scenario()
@@ -187,6 +289,11 @@ async fn run(args: Args) -> Result<i32> {
                 "fake cluster at {} with the broken-workloads scenario (namespace shop)",
                 cluster.url()
             );
+            // Helm's write tools run the helm binary, which needs a kubeconfig file.
+            let path =
+                std::env::temp_dir().join(format!("kagent-run-{}.kubeconfig", std::process::id()));
+            cluster.write_kubeconfig(&path)?;
+            helm_kubeconfig = Some(path);
             _fake = Some(cluster);
             client
         } else {
@@ -194,7 +301,15 @@ async fn run(args: Args) -> Result<i32> {
                 .await
                 .context("--builtin-tools needs a cluster: set KUBECONFIG, or use --fake-cluster")?
         };
-        builtin = Some(BuiltinTools::new(client));
+        let mut tools = BuiltinTools::new(client);
+        if let Some(path) = &helm_kubeconfig {
+            tools = tools.helm_kubeconfig(path);
+        } else if let Some(path) = std::env::var_os("KUBECONFIG")
+            && !path.to_string_lossy().contains(':')
+        {
+            tools = tools.helm_kubeconfig(PathBuf::from(path));
+        }
+        builtin = Some(tools);
     }
 
     let spinner = if args.json || !std::io::stderr().is_terminal() {
@@ -216,19 +331,22 @@ async fn run(args: Args) -> Result<i32> {
         auto: args.auto_answer,
         json: args.json,
     };
-    let mut loader = AgentLoader::new(source)
-        .secrets(secrets)
-        .approver(approver)
-        .approval_mode(if args.kagent_approvals {
-            ApprovalMode::Kagent
-        } else {
-            ApprovalMode::Safe
-        });
+    let mut loader =
+        loader
+            .secrets(secrets)
+            .approver(approver)
+            .approval_mode(if args.kagent_approvals {
+                ApprovalMode::Kagent
+            } else {
+                ApprovalMode::Safe
+            });
     if let Some(b) = builtin {
         loader = loader.builtin_tools(b).in_process(InProcess::builtin());
     }
     if let Some(path) = &args.scripted {
         loader = loader.model(Arc::new(scripted(path)?));
+    } else if let Some(model) = demo_model {
+        loader = loader.model(Arc::new(model));
     }
     spinner.set_message(format!("loading agent {namespace}/{name}"));
     let loaded = match loader.load(&namespace, &name).await {
@@ -245,6 +363,9 @@ async fn run(args: Args) -> Result<i32> {
             );
             for e in &errors.errors {
                 eprintln!("  - [{}] {e}", e.condition_reason());
+            }
+            if let Some(path) = &helm_kubeconfig {
+                let _ = std::fs::remove_file(path);
             }
             return Ok(2);
         }
@@ -285,6 +406,9 @@ async fn run(args: Args) -> Result<i32> {
         .await;
     spinner.finish_and_clear();
     loaded.close().await;
+    if let Some(path) = &helm_kubeconfig {
+        let _ = std::fs::remove_file(path);
+    }
     match result {
         Ok(output) => {
             if !json {
@@ -317,7 +441,11 @@ fn human_event(pb: &ProgressBar, event: &AgentEvent) {
         AgentEvent::ToolCallProposed { call } => {
             let args = call.arguments.to_json_string();
             let shown: String = args.chars().take(160).collect();
-            let more = if args.chars().count() > 160 { "…" } else { "" };
+            let more = if args.chars().count() > 160 {
+                "…"
+            } else {
+                ""
+            };
             pb.suspend(|| println!("→ {}({shown}{more})", call.name));
         }
         AgentEvent::ToolFinished {
@@ -429,7 +557,9 @@ fn scripted(path: &PathBuf) -> Result<ScriptedProvider> {
                 .with_context(|| format!("step {}: a tool call needs a name", i + 1))?;
             Ok((
                 name.to_owned(),
-                v.get("arguments").cloned().unwrap_or(Value::Object(Default::default())),
+                v.get("arguments")
+                    .cloned()
+                    .unwrap_or(Value::Object(Default::default())),
             ))
         };
         p = if let Some(t) = step.get("text").and_then(Value::as_str) {
@@ -467,7 +597,7 @@ impl Approver for TerminalApprover {
             .lock()
             .ok()
             .and_then(|p| p.get(&request.call.name).cloned());
-        let preview = match (tool, request.call.arguments.to_value()) {
+        let preview = match (tool, request.call.arguments.as_json().cloned()) {
             (Some(tool), Some(arguments)) => {
                 let ctx = ToolContext::detached(format!("{}-preview", request.call.id))
                     .with_dry_run(true);

@@ -33,7 +33,10 @@ fn main() -> anyhow::Result<()> {
         return child(PathBuf::from(kubeconfig));
     }
     // `cargo bench` passes `--bench`; a filter that excludes us means: do nothing.
-    if std::env::args().skip(1).any(|a| !a.starts_with('-') && !"declarative_start".contains(a.as_str())) {
+    if std::env::args()
+        .skip(1)
+        .any(|a| !a.starts_with('-') && !"declarative_start".contains(a.as_str()))
+    {
         return Ok(());
     }
     let runs: usize = std::env::var("DECLARATIVE_START_RUNS")
@@ -41,7 +44,10 @@ fn main() -> anyhow::Result<()> {
         .and_then(|v| v.parse().ok())
         .unwrap_or(30);
     let cluster = kagent_fake_apiserver::FakeCluster::start_with_scenario()?;
-    let kubeconfig = std::env::temp_dir().join(format!("declarative-start-{}.kubeconfig", std::process::id()));
+    let kubeconfig = std::env::temp_dir().join(format!(
+        "declarative-start-{}.kubeconfig",
+        std::process::id()
+    ));
     cluster.write_kubeconfig(&kubeconfig)?;
     let exe = std::env::current_exe()?;
     let mut times = Vec::with_capacity(runs);
@@ -52,12 +58,18 @@ fn main() -> anyhow::Result<()> {
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()?;
-        let stdout = child.stdout.take().ok_or_else(|| anyhow::anyhow!("no stdout"))?;
+        let stdout = child
+            .stdout
+            .take()
+            .ok_or_else(|| anyhow::anyhow!("no stdout"))?;
         let mut line = String::new();
         BufReader::new(stdout).read_line(&mut line)?;
         let elapsed = started.elapsed();
         let status = child.wait()?;
-        anyhow::ensure!(line.trim() == "first-request", "child said {line:?} ({status})");
+        anyhow::ensure!(
+            line.trim() == "first-request",
+            "child said {line:?} ({status})"
+        );
         if i > 0 {
             // The first run warms the page cache and is not counted.
             times.push(elapsed);
@@ -79,7 +91,9 @@ fn main() -> anyhow::Result<()> {
 }
 
 fn child(kubeconfig: PathBuf) -> anyhow::Result<()> {
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     rt.block_on(async move {
         let config = kube::Config::from_custom_kubeconfig(
             kube::config::Kubeconfig::read_from(&kubeconfig)?,
@@ -101,9 +115,12 @@ fn child(kubeconfig: PathBuf) -> anyhow::Result<()> {
             .load("kagent", "k8s-agent")
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
-        spawn_run(loaded.agent.clone(), RunRequest::new("What is failing in shop?"))
-            .for_each_event(|_| {})
-            .await?;
+        spawn_run(
+            loaded.agent.clone(),
+            RunRequest::new("What is failing in shop?"),
+        )
+        .for_each_event(|_| {})
+        .await?;
         anyhow::bail!("the model was never asked")
     })
 }

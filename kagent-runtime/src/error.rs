@@ -154,7 +154,8 @@ pub enum LoadReason {
     /// The server was to be served in-process, but kagent-rs has no in-process tool by some of
     /// the names its `toolNames` lists.
     #[error(
-        "{} not available in-process for MCP server {server}: kagent-rs has no tool by {} (in-process tools: {}); {hint}",
+        "{} {} not available in-process for MCP server {server}: kagent-rs has no tool by {} (in-process tools: {}); {hint}",
+        tools.join(", "),
         if tools.len() == 1 { "is" } else { "are" },
         if tools.len() == 1 { "that name" } else { "those names" },
         list(offered)

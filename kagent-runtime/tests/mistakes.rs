@@ -433,7 +433,10 @@ fn invalid_yaml_names_the_file_and_document() {
     let mut source = ManifestSource::new("ns");
     let err = source
         .add_yaml(
-            &format!("{}\n---\nkind: Agent\nmetadata: {{name: [unclosed\n", MODEL.trim()),
+            &format!(
+                "{}\n---\nkind: Agent\nmetadata: {{name: [unclosed\n",
+                MODEL.trim()
+            ),
             "broken.yaml",
         )
         .unwrap_err();
@@ -449,7 +452,10 @@ fn an_object_declared_twice_is_an_error() {
     source.add_yaml(MODEL, "a.yaml").unwrap();
     let err = source.add_yaml(MODEL, "b.yaml").unwrap_err();
     let shown = err.to_string();
-    assert!(shown.contains("a.yaml") && shown.contains("b.yaml"), "{shown}");
+    assert!(
+        shown.contains("a.yaml") && shown.contains("b.yaml"),
+        "{shown}"
+    );
 }
 
 #[tokio::test]
@@ -468,7 +474,11 @@ async fn loading_goes_on_past_a_failure_and_reports_them_all() {
     let reasons: Vec<_> = errors.iter().map(|e| e.condition_reason()).collect();
     assert_eq!(
         reasons,
-        ["ModelConfigNotFound", "RemoteMCPServerNotFound", "AgentNotFound"],
+        [
+            "ModelConfigNotFound",
+            "RemoteMCPServerNotFound",
+            "AgentNotFound"
+        ],
         "{errors}"
     );
 }

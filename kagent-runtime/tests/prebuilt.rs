@@ -40,7 +40,10 @@ fn the_folder_reads_with_rbac_skipped_and_no_warnings() {
     );
     let skipped = source.skipped().join("\n");
     for kind in ["ServiceAccount", "ClusterRole", "ClusterRoleBinding"] {
-        assert!(skipped.contains(kind), "{kind} not noted as skipped: {skipped}");
+        assert!(
+            skipped.contains(kind),
+            "{kind} not noted as skipped: {skipped}"
+        );
     }
     assert!(source.warnings().is_empty(), "{:?}", source.warnings());
 }
@@ -78,14 +81,20 @@ async fn every_prebuilt_agent_loads_and_runs_against_the_fake_cluster() {
             );
             assert!(loaded.origins.contains_key("k8s_get_resources"));
         }
-        let out = spawn_run(loaded.agent.clone(), RunRequest::new("What is failing in shop?"))
-            .for_each_event(|_| {})
-            .await
-            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let out = spawn_run(
+            loaded.agent.clone(),
+            RunRequest::new("What is failing in shop?"),
+        )
+        .for_each_event(|_| {})
+        .await
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(out.answer, format!("{name}: done"));
         let requests = model.requests();
         let system = requests[0].system.clone().unwrap_or_default();
-        assert!(!system.contains("{{"), "{name}: unrendered template: {system}");
+        assert!(
+            !system.contains("{{"),
+            "{name}: unrendered template: {system}"
+        );
         assert!(
             system.contains("Tool Usage Best Practices"),
             "{name}: builtin prompt not included"

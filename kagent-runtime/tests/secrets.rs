@@ -82,7 +82,11 @@ fn base64(s: &str) -> String {
     const ABC: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::new();
     for chunk in s.as_bytes().chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         for i in 0..4 {
             if i <= chunk.len() {
@@ -115,19 +119,25 @@ async fn no_secret_value_is_printed_anywhere() {
 
     // The header Secret is sent to a server that is not there: the error must not carry it.
     let mut source = ManifestSource::new("ns");
-    source.add_yaml(&yaml(true, &dead_url()), "canary.yaml").unwrap();
+    source
+        .add_yaml(&yaml(true, &dead_url()), "canary.yaml")
+        .unwrap();
     assert_clean("ManifestSource Debug", &format!("{source:?}"));
     let loader = AgentLoader::new(source);
     assert_clean("AgentLoader Debug", &format!("{loader:?}"));
     let errors = loader.load("ns", "a").await.unwrap_err();
-    assert_eq!(errors.first().unwrap().condition_reason(), "MCPServerUnreachable");
+    assert_eq!(
+        errors.first().unwrap().condition_reason(),
+        "MCPServerUnreachable"
+    );
     assert_clean("errors", &format!("{errors}\n{errors:?}"));
 
     // A wrong key name lists the keys the Secret has, never their values.
     let mut source = ManifestSource::new("ns");
     source
         .add_yaml(
-            &yaml(false, &dead_url()).replace("apiKeySecretKey: api-key", "apiKeySecretKey: apikey"),
+            &yaml(false, &dead_url())
+                .replace("apiKeySecretKey: api-key", "apiKeySecretKey: apikey"),
             "canary.yaml",
         )
         .unwrap();
@@ -137,7 +147,9 @@ async fn no_secret_value_is_printed_anywhere() {
 
     // A successful load: the provider holds the key; nothing printable shows it.
     let mut source = ManifestSource::new("ns");
-    source.add_yaml(&yaml(false, &dead_url()), "canary.yaml").unwrap();
+    source
+        .add_yaml(&yaml(false, &dead_url()), "canary.yaml")
+        .unwrap();
     let local = LocalSecrets::new().literal(None, "other", "k", CANARY_KEY);
     assert_clean("LocalSecrets Debug", &format!("{local:?}"));
     let loaded = AgentLoader::new(source)

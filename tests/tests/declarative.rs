@@ -75,13 +75,18 @@ async fn the_seed_from_the_cluster_names_the_tool_not_served_in_process() {
         }
         other => panic!("{other:?}"),
     }
-    assert!(e.to_string().contains("declare RemoteMCPServer kagent/prometheus-tool-server"));
+    assert!(
+        e.to_string()
+            .contains("declare RemoteMCPServer kagent/prometheus-tool-server")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_seed_agent_without_prometheus_runs_against_the_fake_cluster() {
     let agent = seed("agent-k8s-troubleshooter.yaml");
-    let cut = agent.find("      - type: McpServer\n        mcpServer:\n          name: prometheus-tool-server").unwrap();
+    let cut = agent
+        .find("      - type: McpServer\n        mcpServer:\n          name: prometheus-tool-server")
+        .unwrap();
     let cluster = cluster_with_seed(&agent[..cut]);
 
     // Without a model override the ModelConfig (lower-case provider, object apiKeySecretRef)
@@ -91,13 +96,23 @@ async fn the_seed_agent_without_prometheus_runs_against_the_fake_cluster() {
         .await
         .unwrap();
     assert_eq!(loaded.model, "anthropic/claude-sonnet-4-20250514");
-    assert!(loaded.warnings.iter().any(|w| w.contains("apiKeySecretRef")), "{:?}", loaded.warnings);
+    assert!(
+        loaded
+            .warnings
+            .iter()
+            .any(|w| w.contains("apiKeySecretRef")),
+        "{:?}",
+        loaded.warnings
+    );
     loaded.close().await;
 
     let model = Arc::new(
         ScriptedProvider::new()
             .with_model("scripted")
-            .tool_call("k8s_get_resources", json!({"resource_type": "pods", "namespace": "shop"}))
+            .tool_call(
+                "k8s_get_resources",
+                json!({"resource_type": "pods", "namespace": "shop"}),
+            )
             .tool_call("k8s_get_events", json!({"namespace": "shop"}))
             .text("checkout is crash-looping"),
     );
@@ -107,24 +122,45 @@ async fn the_seed_agent_without_prometheus_runs_against_the_fake_cluster() {
         .await
         .unwrap();
     let names: Vec<_> = loaded.origins.keys().cloned().collect();
-    assert_eq!(names, ["k8s_get_events", "k8s_get_pod_logs", "k8s_get_resources"]);
-    assert!(loaded.origins.values().all(|o| matches!(o, ToolOrigin::InProcess { declared: false, .. })));
+    assert_eq!(
+        names,
+        ["k8s_get_events", "k8s_get_pod_logs", "k8s_get_resources"]
+    );
+    assert!(loaded.origins.values().all(|o| matches!(
+        o,
+        ToolOrigin::InProcess {
+            declared: false,
+            ..
+        }
+    )));
     let mut finished = Vec::new();
-    let out = spawn_run(loaded.agent.clone(), RunRequest::new("Why is checkout failing?"))
-        .for_each_event(|e| {
-            if let AgentEvent::ToolFinished { tool, is_error, .. } = e {
-                finished.push((tool.clone(), is_error));
-            }
-        })
-        .await
-        .unwrap();
+    let out = spawn_run(
+        loaded.agent.clone(),
+        RunRequest::new("Why is checkout failing?"),
+    )
+    .for_each_event(|e| {
+        if let AgentEvent::ToolFinished { tool, is_error, .. } = e {
+            finished.push((tool.clone(), is_error));
+        }
+    })
+    .await
+    .unwrap();
     assert_eq!(out.answer, "checkout is crash-looping");
     assert_eq!(
         finished,
-        [("k8s_get_resources".to_owned(), false), ("k8s_get_events".to_owned(), false)]
+        [
+            ("k8s_get_resources".to_owned(), false),
+            ("k8s_get_events".to_owned(), false)
+        ]
     );
     let requests = model.requests();
-    assert!(requests[0].system.as_deref().unwrap_or_default().contains("Kubernetesの障害調査専門エージェント"));
+    assert!(
+        requests[0]
+            .system
+            .as_deref()
+            .unwrap_or_default()
+            .contains("Kubernetesの障害調査専門エージェント")
+    );
     assert_eq!(requests[0].tools.len(), 3);
     assert!(format!("{:?}", requests[1].messages).contains("checkout"));
     loaded.close().await;
@@ -141,13 +177,18 @@ fn components() -> PathBuf {
 /// over streamable HTTP, a real MCP server from the test components.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_declared_agent_answers_through_a_real_mcp_server() {
-    let js = components().join("node_modules/@modelcontextprotocol/server-everything/dist/index.js");
+    let js =
+        components().join("node_modules/@modelcontextprotocol/server-everything/dist/index.js");
     assert!(
         js.exists(),
         "server-everything is not installed at {}: run scripts/setup/mcp.sh",
         js.display()
     );
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let mut child = tokio::process::Command::new("node")
         .arg(&js)
         .arg("streamableHttp")
@@ -160,7 +201,10 @@ async fn a_declared_agent_answers_through_a_real_mcp_server() {
         .expect("node must be installed (apt-get install -y nodejs)");
     let mut up = false;
     for _ in 0..300 {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
             up = true;
             break;
         }
@@ -196,8 +240,11 @@ spec:
 
     // A toolNames entry the server does not offer names the server and what it offers.
     let mut bad = ManifestSource::new("kagent");
-    bad.add_yaml(&yaml.replace("toolNames: [echo]", "toolNames: [echo, no_such_tool]"), "bad.yaml")
-        .unwrap();
+    bad.add_yaml(
+        &yaml.replace("toolNames: [echo]", "toolNames: [echo, no_such_tool]"),
+        "bad.yaml",
+    )
+    .unwrap();
     let errors = AgentLoader::new(bad)
         .model(Arc::new(ScriptedProvider::new()))
         .load("kagent", "echoer")
@@ -205,8 +252,14 @@ spec:
         .unwrap_err();
     let e = errors.first().unwrap();
     assert_eq!(e.condition_reason(), "UnknownTools", "{errors}");
-    assert_eq!(e.path.to_string(), "spec.declarative.tools[0].mcpServer.toolNames");
-    assert!(e.to_string().contains("no_such_tool") && e.to_string().contains("get-sum"), "{e}");
+    assert_eq!(
+        e.path.to_string(),
+        "spec.declarative.tools[0].mcpServer.toolNames"
+    );
+    assert!(
+        e.to_string().contains("no_such_tool") && e.to_string().contains("get-sum"),
+        "{e}"
+    );
 
     let model = Arc::new(
         ScriptedProvider::new()
@@ -218,7 +271,10 @@ spec:
         .load("kagent", "echoer")
         .await
         .unwrap();
-    assert!(matches!(loaded.origins.get("echo"), Some(ToolOrigin::Remote { .. })));
+    assert!(matches!(
+        loaded.origins.get("echo"),
+        Some(ToolOrigin::Remote { .. })
+    ));
     let out = spawn_run(loaded.agent.clone(), RunRequest::new("say it"))
         .for_each_event(|_| {})
         .await
