@@ -117,18 +117,10 @@ fn claim_of(f: &Finding) -> Claim {
 
 /// The deterministic analyzers alone: `kagent_k8s::diagnose` on the scenario's namespace (or
 /// the whole cluster), every finding a claim.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct AnalyzersAgent {
     /// Options passed to `diagnose` (the namespace is the scenario's).
     pub options: DiagnoseOptions,
-}
-
-impl Default for AnalyzersAgent {
-    fn default() -> Self {
-        AnalyzersAgent {
-            options: DiagnoseOptions::default(),
-        }
-    }
 }
 
 #[async_trait::async_trait]

@@ -1,6 +1,12 @@
 //! The built-in suite is what the issue asks for: at least 40 scenarios over ten categories, a
 //! quarter of them needing two or more hops, a held-out set, and a cluster the fake API server
 //! accepts for every one of them.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::collections::BTreeSet;
 

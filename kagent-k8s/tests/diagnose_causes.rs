@@ -2,6 +2,12 @@
 //! init container, a failed Job's last attempt) goes into the root cause, and what it points at
 //! (the Service behind a cluster IP and port) is followed; logs that say nothing and logs that
 //! cannot be read leave the generic cause.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use kagent_fake_apiserver::FakeCluster;
 use kagent_k8s::{DiagnoseOptions, Diagnosis, ResourceCatalog, diagnose};
