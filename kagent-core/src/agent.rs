@@ -16,6 +16,7 @@ use crate::message::Usage;
 use crate::planner::{Planner, PlannerError, ReactPlanner};
 use crate::policy::{Approver, StandardPolicy, ToolPolicy};
 use crate::provider::{ModelProvider, ProviderError};
+use crate::redact::SecretValues;
 use crate::session::{InMemorySessionStore, SessionError, SessionStore};
 use crate::source::{AgentTools, ToolSource};
 use crate::tool::{
@@ -526,6 +527,7 @@ pub struct LlmAgent {
     pub(crate) sessions: Arc<dyn SessionStore>,
     pub(crate) limits: Limits,
     pub(crate) sampling: Sampling,
+    pub(crate) secrets: SecretValues,
 }
 
 impl std::fmt::Debug for LlmAgent {
@@ -539,6 +541,7 @@ impl std::fmt::Debug for LlmAgent {
             )
             .field("tools", &self.tools)
             .field("limits", &self.limits)
+            .field("secrets", &self.secrets)
             .finish_non_exhaustive()
     }
 }
@@ -559,6 +562,7 @@ impl LlmAgent {
             sessions: Arc::new(InMemorySessionStore::new()),
             limits: Limits::default(),
             sampling: Sampling::default(),
+            secrets: SecretValues::new(),
         }
     }
 
@@ -582,6 +586,12 @@ impl LlmAgent {
     /// The session store.
     pub fn sessions(&self) -> &Arc<dyn SessionStore> {
         &self.sessions
+    }
+
+    /// The secret values this agent redacts (shared: a value registered later is redacted
+    /// from then on).
+    pub fn secret_values(&self) -> &SecretValues {
+        &self.secrets
     }
 }
 
@@ -609,6 +619,7 @@ pub struct LlmAgentBuilder {
     sessions: Arc<dyn SessionStore>,
     limits: Limits,
     sampling: Sampling,
+    secrets: SecretValues,
 }
 
 impl std::fmt::Debug for LlmAgentBuilder {
@@ -696,6 +707,17 @@ impl LlmAgentBuilder {
         self.sampling = sampling;
         self
     }
+    /// Secret values the agent must never emit (API keys, header values, anything read from a
+    /// Secret). The engine replaces each, whatever its shape, with
+    /// [`REDACTED`](crate::audit::REDACTED) in tool output (before the model, the events and
+    /// the audit see it), tool-call arguments in events, the audit and approval requests,
+    /// error messages (events, logs and the returned [`AgentError::Provider`]), and model text
+    /// (streamed deltas, the final answer). The set is shared, not copied: values registered
+    /// on it later are redacted too. Calling this again replaces the set.
+    pub fn secret_values(mut self, secrets: SecretValues) -> Self {
+        self.secrets = secrets;
+        self
+    }
 
     /// Checks the configuration and builds the agent.
     pub fn build(self) -> Result<LlmAgent, BuildError> {
@@ -752,6 +774,7 @@ impl LlmAgentBuilder {
             sessions: self.sessions,
             limits: self.limits,
             sampling: self.sampling,
+            secrets: self.secrets,
         })
     }
 }

@@ -20,6 +20,7 @@ use crate::message::{
 use crate::planner::{Observation, PlanView, Step, ToolSelection};
 use crate::policy::{ApprovalDecision, ApprovalRequest, PolicyDecision};
 use crate::provider::ProviderError;
+use crate::redact::SecretValues;
 use crate::session::{Session, SessionError};
 use crate::stream::StreamAssembler;
 use crate::tool::{Tool, ToolContext, ToolEffect, ToolError, ToolOutput};
@@ -73,12 +74,9 @@ pub(crate) async fn run(
         }
     };
     if let Err(e) = &result {
-        tracing::warn!(run_id = %run_id, error = %e, "agent run failed");
-        events
-            .emit(AgentEvent::Failed {
-                error: e.to_string(),
-            })
-            .await;
+        let error = agent.secrets.redact(&e.to_string()).into_owned();
+        tracing::warn!(run_id = %run_id, %error, "agent run failed");
+        events.emit(AgentEvent::Failed { error }).await;
     }
     result
 }
@@ -120,13 +118,12 @@ impl Run<'_> {
             Some(s) => s,
             None => Session::new(self.session_id.clone(), agent.card.name.clone()),
         };
-        self.events
-            .emit(AgentEvent::RunStarted {
-                run_id: self.run_id.clone(),
-                session_id: self.session_id.clone(),
-                agent: agent.card.name.clone(),
-            })
-            .await;
+        self.emit(AgentEvent::RunStarted {
+            run_id: self.run_id.clone(),
+            session_id: self.session_id.clone(),
+            agent: agent.card.name.clone(),
+        })
+        .await;
 
         let mut transcript = session.messages.clone();
         transcript.push(Message::user(task));
@@ -179,7 +176,10 @@ impl Run<'_> {
                         top_p: agent.sampling.top_p,
                         stop: Vec::new(),
                     };
-                    let response = self.call_model(&request).await?;
+                    let mut response = self.call_model(&request).await?;
+                    // Model text that repeats a secret (the model was told it, or guessed it)
+                    // goes no further: not to the transcript, the planner or the answer.
+                    agent.secrets.redact_assistant_text(&mut response.message);
                     transcript.push(Message::Assistant(response.message.clone()));
                     plan.next(Observation::ModelResponse(&response))?
                 }
@@ -208,31 +208,38 @@ impl Run<'_> {
                     plan.next(Observation::ToolResults(&results))?
                 }
                 Step::AskHuman { question } => {
+                    let question = agent.secrets.redact(&question).into_owned();
                     push_answer(&mut transcript, &question);
                     self.save(&mut session, transcript).await?;
-                    self.events
-                        .emit(AgentEvent::InputRequired {
-                            question: question.clone(),
-                        })
-                        .await;
+                    self.emit(AgentEvent::InputRequired {
+                        question: question.clone(),
+                    })
+                    .await;
                     let outcome = RunOutcome::InputRequired {
                         question: question.clone(),
                     };
                     return Ok(self.output(question, outcome));
                 }
                 Step::Finish { answer } => {
+                    let answer = agent.secrets.redact(&answer).into_owned();
                     push_answer(&mut transcript, &answer);
                     self.save(&mut session, transcript).await?;
-                    self.events
-                        .emit(AgentEvent::Finished {
-                            answer: answer.clone(),
-                            usage: self.usage,
-                        })
-                        .await;
+                    self.emit(AgentEvent::Finished {
+                        answer: answer.clone(),
+                        usage: self.usage,
+                    })
+                    .await;
                     return Ok(self.output(answer, RunOutcome::Finished));
                 }
             };
         }
+    }
+
+    /// Sends an event with the agent's secret values redacted from it.
+    async fn emit(&self, event: AgentEvent) {
+        self.events
+            .emit(redact_event(&self.agent.secrets, event))
+            .await;
     }
 
     fn output(&self, answer: String, outcome: RunOutcome) -> RunOutput {
@@ -263,9 +270,7 @@ impl Run<'_> {
             && self.plan_revision != Some(view.revision)
         {
             self.plan_revision = Some(view.revision);
-            self.events
-                .emit(AgentEvent::PlanUpdated { plan: view })
-                .await;
+            self.emit(AgentEvent::PlanUpdated { plan: view }).await;
         }
     }
 
@@ -289,13 +294,12 @@ impl Run<'_> {
             .build();
         let mut attempt: u32 = 1;
         loop {
-            self.events
-                .emit(AgentEvent::ModelRequest {
-                    step: self.steps,
-                    messages: request.messages.len(),
-                    tools: request.tools.len(),
-                })
-                .await;
+            self.emit(AgentEvent::ModelRequest {
+                step: self.steps,
+                messages: request.messages.len(),
+                tools: request.tools.len(),
+            })
+            .await;
             let span = tracing::info_span!(
                 "chat",
                 "gen_ai.operation.name" = "chat",
@@ -325,6 +329,9 @@ impl Run<'_> {
                     return Ok(response);
                 }
                 Err(error) => {
+                    // A provider that echoes a secret (its key in an error body) must not
+                    // carry it into the events, the logs or the returned error.
+                    let error = agent.secrets.redact_provider_error(error);
                     let retryable = !delivered
                         && (error.is_retryable()
                             || matches!(error, ProviderError::TruncatedStream { .. }));
@@ -342,13 +349,12 @@ impl Run<'_> {
                         .min(limits.retry_max_delay);
                     attempt += 1;
                     tracing::info!(attempt, ?delay, %error, "retrying model call");
-                    self.events
-                        .emit(AgentEvent::Retrying {
-                            attempt,
-                            delay,
-                            error: error.to_string(),
-                        })
-                        .await;
+                    self.emit(AgentEvent::Retrying {
+                        attempt,
+                        delay,
+                        error: error.to_string(),
+                    })
+                    .await;
                     tokio::time::sleep(delay).await;
                 }
             }
@@ -369,6 +375,9 @@ impl Run<'_> {
         };
         let mut assembler = StreamAssembler::new();
         let mut delivered = false;
+        // A secret split across two deltas is still caught: the end of a delta that could
+        // start one is held back until the next delta shows whether it does.
+        let mut redactor = self.agent.secrets.stream();
         while let Some(event) = stream.next().await {
             match event {
                 Ok(event) => {
@@ -376,16 +385,28 @@ impl Run<'_> {
                         && !text.is_empty()
                     {
                         delivered = true;
-                        self.events
-                            .emit(AgentEvent::TextDelta { text: text.clone() })
-                            .await;
+                        let text = redactor.push(text);
+                        if !text.is_empty() {
+                            self.emit(AgentEvent::TextDelta { text }).await;
+                        }
                     }
                     assembler.push_owned(event);
                 }
-                Err(e) => return (Err(e), delivered),
+                Err(e) => {
+                    self.flush_text(&mut redactor).await;
+                    return (Err(e), delivered);
+                }
             }
         }
+        self.flush_text(&mut redactor).await;
         (assembler.finish(&provider_name), delivered)
+    }
+
+    async fn flush_text(&self, redactor: &mut crate::redact::StreamRedactor) {
+        let rest = redactor.finish();
+        if !rest.is_empty() {
+            self.emit(AgentEvent::TextDelta { text: rest }).await;
+        }
     }
 
     /// Adds a call's usage to the run's total and enforces the token budget. Estimated usage
@@ -394,12 +415,11 @@ impl Run<'_> {
     async fn account(&mut self, usage: Option<Usage>) -> Result<(), AgentError> {
         let Some(usage) = usage else { return Ok(()) };
         self.usage.accumulate(&usage);
-        self.events
-            .emit(AgentEvent::Usage {
-                usage,
-                total: self.usage,
-            })
-            .await;
+        self.emit(AgentEvent::Usage {
+            usage,
+            total: self.usage,
+        })
+        .await;
         if let Some(max) = self.agent.limits.max_tokens
             && self.usage.total() > max
         {
@@ -421,8 +441,7 @@ impl Run<'_> {
     /// change reaches the decision of the very next call.
     async fn run_tools(&mut self, calls: Vec<ToolCall>) -> Result<Vec<Handled>, AgentError> {
         for call in &calls {
-            self.events
-                .emit(AgentEvent::ToolCallProposed { call: call.clone() })
+            self.emit(AgentEvent::ToolCallProposed { call: call.clone() })
                 .await;
         }
         let mut tools = self.agent.tools.current().await;
@@ -610,13 +629,12 @@ impl Run<'_> {
                 }
             }
             PolicyDecision::Deny { reason } => {
-                self.events
-                    .emit(AgentEvent::ToolCallDenied {
-                        call_id: call.id.clone(),
-                        tool: call.name.clone(),
-                        reason: reason.clone(),
-                    })
-                    .await;
+                self.emit(AgentEvent::ToolCallDenied {
+                    call_id: call.id.clone(),
+                    tool: call.name.clone(),
+                    reason: reason.clone(),
+                })
+                .await;
                 let message =
                     format!("Error: the call was denied by policy: {reason}. Do not retry it.");
                 return self
@@ -632,21 +650,28 @@ impl Run<'_> {
             }
         };
 
-        self.events
-            .emit(AgentEvent::ToolStarted {
-                call_id: call.id.clone(),
-                tool: call.name.clone(),
-            })
-            .await;
+        self.emit(AgentEvent::ToolStarted {
+            call_id: call.id.clone(),
+            tool: call.name.clone(),
+        })
+        .await;
         let started = Instant::now();
         let outcome = self
             .execute_tool(&call, run_with.as_ref(), arguments, spec.idempotent)
             .await;
         *tool_output = true;
         let duration = started.elapsed();
+        let secrets = &self.agent.secrets;
         let (result, truncated) = match outcome {
-            Ok(output) => self.to_result(&call, output),
-            Err(e) => (error_result(&call, e.model_message()), false),
+            Ok(mut output) => {
+                // Before truncation, so a value is never cut in two.
+                secrets.redact_tool_output(&mut output);
+                self.to_result(&call, output)
+            }
+            Err(e) => (
+                error_result(&call, secrets.redact(&e.model_message()).into_owned()),
+                false,
+            ),
         };
         self.conclude(&call, effect, decision, result, duration, truncated)
             .await
@@ -680,13 +705,12 @@ impl Run<'_> {
         effect: ToolEffect,
         reason: String,
     ) -> ApprovalDecision {
-        self.events
-            .emit(AgentEvent::ApprovalRequested {
-                call: call.clone(),
-                effect,
-                reason: reason.clone(),
-            })
-            .await;
+        self.emit(AgentEvent::ApprovalRequested {
+            call: call.clone(),
+            effect,
+            reason: reason.clone(),
+        })
+        .await;
         let decision = match &self.agent.approver {
             None => ApprovalDecision::Rejected {
                 reason: "approval is required and no approver is configured".into(),
@@ -697,7 +721,7 @@ impl Run<'_> {
                         agent: self.agent.card.name.clone(),
                         session_id: self.session_id.clone(),
                         run_id: self.run_id.clone(),
-                        call: call.clone(),
+                        call: self.agent.secrets.redact_call(call),
                         effect,
                         reason,
                         preview: None,
@@ -705,12 +729,11 @@ impl Run<'_> {
                     .await
             }
         };
-        self.events
-            .emit(AgentEvent::ApprovalDecided {
-                call_id: call.id.clone(),
-                decision: decision.clone(),
-            })
-            .await;
+        self.emit(AgentEvent::ApprovalDecided {
+            call_id: call.id.clone(),
+            decision: decision.clone(),
+        })
+        .await;
         decision
     }
 
@@ -754,7 +777,8 @@ impl Run<'_> {
             };
             match result {
                 Err(e @ ToolError::Transport { .. }) => {
-                    tracing::warn!(tool = %call.name, error = %e, "tool transport fault");
+                    let error = self.agent.secrets.redact(&e.to_string()).into_owned();
+                    tracing::warn!(tool = %call.name, %error, "tool transport fault");
                     last = Some(e);
                 }
                 other => return other,
@@ -820,35 +844,38 @@ impl Run<'_> {
         duration: Duration,
         truncated: bool,
     ) -> Result<ToolResult, AgentError> {
+        let secrets = &self.agent.secrets;
+        // Every result the model reads, including the ones the engine wrote (they may quote
+        // the arguments).
+        let mut result = result;
+        secrets.redact_tool_result(&mut result);
         let ran = matches!(
             decision,
             AuditDecision::Allowed | AuditDecision::Approved { .. }
         );
-        self.events
-            .emit(AgentEvent::ToolFinished {
-                call_id: call.id.clone(),
-                tool: call.name.clone(),
-                duration,
-                is_error: result.is_error,
-                truncated,
-            })
-            .await;
+        self.emit(AgentEvent::ToolFinished {
+            call_id: call.id.clone(),
+            tool: call.name.clone(),
+            duration,
+            is_error: result.is_error,
+            truncated,
+        })
+        .await;
         if let Some(audit) = &self.agent.audit {
             let outcome = if !ran {
                 AuditOutcome::NotRun
             } else if result.is_error {
                 AuditOutcome::Failed {
-                    error: crate::audit::redact_str(&result.text()),
+                    error: secrets.redact_all(&result.text()),
                 }
             } else {
                 AuditOutcome::Succeeded
             };
             let arguments = match &call.arguments {
-                ToolArguments::Json(v) => redact_value(v),
-                ToolArguments::Malformed { raw, .. } => {
-                    Value::String(crate::audit::redact_str(raw))
-                }
+                ToolArguments::Json(v) => secrets.redact_value(&redact_value(v)),
+                ToolArguments::Malformed { raw, .. } => Value::String(secrets.redact_all(raw)),
             };
+            let decision = redact_decision(secrets, decision);
             audit
                 .record(&AuditRecord {
                     timestamp: jiff::Timestamp::now(),
@@ -866,6 +893,95 @@ impl Run<'_> {
                 .await?;
         }
         Ok(result)
+    }
+}
+
+/// The audit decision with secrets redacted from its free text.
+fn redact_decision(secrets: &SecretValues, decision: AuditDecision) -> AuditDecision {
+    match decision {
+        AuditDecision::Approved { by } => AuditDecision::Approved {
+            by: by.map(|b| secrets.redact_all(&b)),
+        },
+        AuditDecision::Rejected { reason } => AuditDecision::Rejected {
+            reason: secrets.redact_all(&reason),
+        },
+        AuditDecision::Denied { reason } => AuditDecision::Denied {
+            reason: secrets.redact_all(&reason),
+        },
+        AuditDecision::Invalid { reason } => AuditDecision::Invalid {
+            reason: secrets.redact_all(&reason),
+        },
+        other => other,
+    }
+}
+
+/// An event with the agent's secret values replaced in every free text and tool call it
+/// carries. Every variant is listed, so a new one has to be decided here.
+fn redact_event(secrets: &SecretValues, event: AgentEvent) -> AgentEvent {
+    if secrets.is_empty() {
+        return event;
+    }
+    let s = |text: String| secrets.redact(&text).into_owned();
+    match event {
+        e @ (AgentEvent::RunStarted { .. }
+        | AgentEvent::ModelRequest { .. }
+        | AgentEvent::ToolStarted { .. }
+        | AgentEvent::ToolFinished { .. }
+        | AgentEvent::Usage { .. }) => e,
+        AgentEvent::TextDelta { text } => AgentEvent::TextDelta { text: s(text) },
+        AgentEvent::PlanUpdated { mut plan } => {
+            for step in &mut plan.steps {
+                secrets.redact_string(&mut step.description);
+            }
+            AgentEvent::PlanUpdated { plan }
+        }
+        AgentEvent::ToolCallProposed { call } => AgentEvent::ToolCallProposed {
+            call: secrets.redact_call(&call),
+        },
+        AgentEvent::ToolCallDenied {
+            call_id,
+            tool,
+            reason,
+        } => AgentEvent::ToolCallDenied {
+            call_id,
+            tool,
+            reason: s(reason),
+        },
+        AgentEvent::ApprovalRequested {
+            call,
+            effect,
+            reason,
+        } => AgentEvent::ApprovalRequested {
+            call: secrets.redact_call(&call),
+            effect,
+            reason: s(reason),
+        },
+        AgentEvent::ApprovalDecided { call_id, decision } => AgentEvent::ApprovalDecided {
+            call_id,
+            decision: match decision {
+                ApprovalDecision::Approved { by } => ApprovalDecision::Approved { by: by.map(s) },
+                ApprovalDecision::Rejected { reason } => {
+                    ApprovalDecision::Rejected { reason: s(reason) }
+                }
+            },
+        },
+        AgentEvent::Retrying {
+            attempt,
+            delay,
+            error,
+        } => AgentEvent::Retrying {
+            attempt,
+            delay,
+            error: s(error),
+        },
+        AgentEvent::Finished { answer, usage } => AgentEvent::Finished {
+            answer: s(answer),
+            usage,
+        },
+        AgentEvent::InputRequired { question } => AgentEvent::InputRequired {
+            question: s(question),
+        },
+        AgentEvent::Failed { error } => AgentEvent::Failed { error: s(error) },
     }
 }
 

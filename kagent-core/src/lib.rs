@@ -13,6 +13,7 @@ pub mod message;
 pub mod planner;
 pub mod policy;
 pub mod provider;
+pub mod redact;
 pub mod session;
 pub mod source;
 pub mod stream;
@@ -50,6 +51,7 @@ pub use provider::{
     ApiErrorDetails, ApiErrorKind, Capabilities, ModelInfo, ModelProvider, ModelSummary,
     ProviderError, TimeoutPhase,
 };
+pub use redact::{SecretValues, StreamRedactor};
 pub use session::{InMemorySessionStore, Session, SessionError, SessionStore};
 pub use source::{Renamed, ToolSource, ToolSourceExt};
 pub use stream::{ChatEvent, ChatStream, StreamAssembler, collect_stream};

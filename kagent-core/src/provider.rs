@@ -406,7 +406,7 @@ impl std::fmt::Display for TimeoutPhase {
     }
 }
 
-type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 /// Why a model call failed.
 ///

@@ -10,7 +10,7 @@ use std::time::Duration;
 use futures::{StreamExt, TryStreamExt};
 use http::HeaderMap;
 use http::HeaderValue;
-use kagent_core::{ProviderError, TimeoutPhase};
+use kagent_core::{ProviderError, SecretValues, TimeoutPhase};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -42,12 +42,20 @@ pub(crate) fn bearer(provider: &str, token: &SecretString) -> Result<HeaderValue
 /// Sends a request and maps failures: connect/transport errors, a timeout until the response
 /// headers, and any non-2xx status (the body is read, up to 64 KiB, and classified by
 /// [`error::from_http_response`] whatever its content type).
+///
+/// The provider's own credentials never come back in the error: every sensitive header value
+/// the request carried (the API key, a bearer token, a credential-like default header) is
+/// replaced by `[REDACTED]` in the error body before it is read (a server that echoes the key
+/// it rejected, as some gateways do on 401, cannot put it into an error message).
 pub(crate) async fn send(
     provider: &str,
     request: reqwest::RequestBuilder,
     timeout: Option<Duration>,
 ) -> Result<reqwest::Response, ProviderError> {
-    let fut = request.send();
+    let (client, built) = request.build_split();
+    let request = built.map_err(|e| error::from_reqwest(provider, e, "building the request"))?;
+    let credentials = credential_values(request.headers());
+    let fut = client.execute(request);
     let result = match timeout {
         Some(t) => match tokio::time::timeout(t, fut).await {
             Ok(r) => r,
@@ -61,7 +69,22 @@ pub(crate) async fn send(
     if response.status().is_success() {
         return Ok(response);
     }
-    Err(error_from_response(provider, response).await)
+    Err(error_from_response(provider, response, &credentials).await)
+}
+
+/// The credentials a request carries: the value of every header marked sensitive, and of a
+/// `Scheme token` value (`Bearer ...`, `Basic ...`) the token alone. Values shorter than
+/// [`SecretValues::MIN_LEN`] are not secrets worth redacting and are skipped.
+pub(crate) fn credential_values(headers: &HeaderMap) -> SecretValues {
+    let values = SecretValues::new();
+    for value in headers.values().filter(|v| v.is_sensitive()) {
+        let Ok(text) = value.to_str() else { continue };
+        values.insert(text);
+        if let Some((_scheme, token)) = text.split_once(' ') {
+            values.insert(token);
+        }
+    }
+    values
 }
 
 fn map_send_error(provider: &str, e: reqwest::Error, timeout: Option<Duration>) -> ProviderError {
@@ -77,10 +100,13 @@ fn map_send_error(provider: &str, e: reqwest::Error, timeout: Option<Duration>) 
     error::from_reqwest(provider, e, "sending the request")
 }
 
-/// Reads (at most 64 KiB of) an error response's body and classifies it.
+/// Reads (at most 64 KiB of) an error response's body and classifies it, with `credentials`
+/// (the values the request sent, see [`credential_values`]) replaced by `[REDACTED]` in the
+/// body and in the error built from it.
 pub(crate) async fn error_from_response(
     provider: &str,
     response: reqwest::Response,
+    credentials: &SecretValues,
 ) -> ProviderError {
     let status = response.status();
     let headers = response.headers().clone();
@@ -99,7 +125,15 @@ pub(crate) async fn error_from_response(
             Err(_) => break,
         }
     }
-    error::from_http_response(provider, status, &headers, &body)
+    if credentials.is_empty() {
+        return error::from_http_response(provider, status, &headers, &body);
+    }
+    // The raw bytes first (a body that is not JSON becomes the message as it is), then the
+    // parsed error (a value the JSON escaped, such as `\/`, is caught once unescaped).
+    let text = String::from_utf8_lossy(&body);
+    let body = credentials.redact(&text);
+    let e = error::from_http_response(provider, status, &headers, body.as_bytes());
+    credentials.redact_provider_error(e)
 }
 
 /// POSTs a JSON body with extra headers (credentials, versions) and maps failures as

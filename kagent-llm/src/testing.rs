@@ -78,6 +78,7 @@ pub struct Reply {
     headers: Vec<(String, String)>,
     chunks: Vec<Bytes>,
     pause: Duration,
+    delay: Duration,
     framing: Framing,
     end: End,
 }
@@ -90,6 +91,7 @@ impl Reply {
             headers: Vec::new(),
             chunks: Vec::new(),
             pause: Duration::from_millis(1),
+            delay: Duration::ZERO,
             framing: Framing::Chunked,
             end: End::Complete,
         }
@@ -152,6 +154,13 @@ impl Reply {
     /// Pause after each chunk (default 1 ms) so chunks are read separately.
     pub fn pause(mut self, pause: Duration) -> Self {
         self.pause = pause;
+        self
+    }
+
+    /// Waits this long before sending anything, the status line included: a server that
+    /// does not answer within the client's request (first-byte) timeout.
+    pub fn delay(mut self, delay: Duration) -> Self {
+        self.delay = delay;
         self
     }
 
@@ -721,6 +730,9 @@ async fn read_request(sock: &mut TcpStream, buf: &mut Vec<u8>) -> Option<Recorde
 
 /// Writes the reply; `Ok(true)` when the connection may serve another request.
 async fn write_reply(sock: &mut TcpStream, reply: &Reply) -> std::io::Result<bool> {
+    if !reply.delay.is_zero() {
+        tokio::time::sleep(reply.delay).await;
+    }
     let reason = http::StatusCode::from_u16(reply.status)
         .ok()
         .and_then(|s| s.canonical_reason())

@@ -132,6 +132,15 @@ impl DirectHttp {
         }
         if !status.is_success() {
             let text = response.text().await.unwrap_or_default();
+            // The header values this connection sends never come back in an error, even from
+            // a server that echoes them (redacted before the excerpt, so none is cut in two).
+            let sent = kagent_core::SecretValues::new();
+            for value in self.headers.values() {
+                if let Ok(v) = value.to_str() {
+                    sent.insert(v);
+                }
+            }
+            let text = sent.redact(&text);
             return Outcome::Done(Err(self.transport(
                 format!(
                     "tools/call failed: HTTP {status}: {}",

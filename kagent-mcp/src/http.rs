@@ -1,6 +1,7 @@
 //! The HTTP side: building a `reqwest::Client` fit for MCP, TLS options, and the adapter that
 //! applies `sseReadTimeout` and `terminateOnClose` to rmcp's streamable HTTP transport.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -9,6 +10,7 @@ use std::time::Duration;
 
 use futures::Stream;
 use http::{HeaderName, HeaderValue};
+use kagent_core::SecretValues;
 use rmcp::model::ClientJsonRpcMessage;
 use rmcp::transport::common::client_side_sse::BoxedSseResponse;
 use rmcp::transport::streamable_http_client::{
@@ -62,6 +64,35 @@ pub(crate) struct StreamableClient {
 type Headers = HashMap<HeaderName, HeaderValue>;
 type HttpError = StreamableHttpError<reqwest::Error>;
 
+/// The header values a request carried: the bearer token and every configured header
+/// (`headers`, `headersFrom`), whose values kagent-mcp treats as secrets.
+fn sent_values(auth_header: Option<&String>, custom_headers: &Headers) -> SecretValues {
+    let values = SecretValues::new();
+    if let Some(token) = auth_header {
+        values.insert(token);
+    }
+    for value in custom_headers.values() {
+        if let Ok(text) = value.to_str() {
+            values.insert(text);
+        }
+    }
+    values
+}
+
+/// rmcp puts the body of an unexpected answer into its error (`HTTP 403: <body>`); a server
+/// that echoes the request's headers there must not get them into our errors and logs.
+fn redact_error(error: HttpError, sent: &SecretValues) -> HttpError {
+    match error {
+        StreamableHttpError::UnexpectedServerResponse(text) => {
+            StreamableHttpError::UnexpectedServerResponse(match sent.redact(&text) {
+                Cow::Borrowed(_) => text,
+                Cow::Owned(redacted) => Cow::Owned(redacted),
+            })
+        }
+        other => other,
+    }
+}
+
 impl StreamableClient {
     fn wrap_post(&self, response: StreamableHttpPostResponse) -> StreamableHttpPostResponse {
         match &response {
@@ -92,13 +123,15 @@ impl StreamableHttpClient for StreamableClient {
         auth_header: Option<String>,
         custom_headers: Headers,
     ) -> Result<StreamableHttpPostResponse, HttpError> {
+        let sent = sent_values(auth_header.as_ref(), &custom_headers);
         if let Some(id) = &session_id {
             self.session.set(id);
         }
         let response = self
             .inner
             .post_message(uri, message, session_id, auth_header, custom_headers)
-            .await?;
+            .await
+            .map_err(|e| redact_error(e, &sent))?;
         Ok(self.wrap_post(response))
     }
 
@@ -111,6 +144,7 @@ impl StreamableHttpClient for StreamableClient {
         custom_headers: Headers,
         max_sse_event_size: usize,
     ) -> Result<StreamableHttpPostResponse, HttpError> {
+        let sent = sent_values(auth_header.as_ref(), &custom_headers);
         if let Some(id) = &session_id {
             self.session.set(id);
         }
@@ -124,7 +158,8 @@ impl StreamableHttpClient for StreamableClient {
                 custom_headers,
                 max_sse_event_size,
             )
-            .await?;
+            .await
+            .map_err(|e| redact_error(e, &sent))?;
         Ok(self.wrap_post(response))
     }
 
@@ -137,6 +172,7 @@ impl StreamableHttpClient for StreamableClient {
         custom_headers: Headers,
         limits: StreamableHttpResponseLimits,
     ) -> Result<StreamableHttpPostResponse, HttpError> {
+        let sent = sent_values(auth_header.as_ref(), &custom_headers);
         if let Some(id) = &session_id {
             self.session.set(id);
         }
@@ -150,7 +186,8 @@ impl StreamableHttpClient for StreamableClient {
                 custom_headers,
                 limits,
             )
-            .await?;
+            .await
+            .map_err(|e| redact_error(e, &sent))?;
         Ok(self.wrap_post(response))
     }
 
@@ -161,6 +198,7 @@ impl StreamableHttpClient for StreamableClient {
         auth_header: Option<String>,
         custom_headers: Headers,
     ) -> Result<(), HttpError> {
+        let sent = sent_values(auth_header.as_ref(), &custom_headers);
         if !self.terminate_on_close {
             tracing::debug!("terminateOnClose is false: leaving the server session open");
             return Ok(());
@@ -168,6 +206,7 @@ impl StreamableHttpClient for StreamableClient {
         self.inner
             .delete_session(uri, session_id, auth_header, custom_headers)
             .await
+            .map_err(|e| redact_error(e, &sent))
     }
 
     async fn get_stream(
@@ -178,10 +217,12 @@ impl StreamableHttpClient for StreamableClient {
         auth_header: Option<String>,
         custom_headers: Headers,
     ) -> Result<BoxedSseResponse, HttpError> {
+        let sent = sent_values(auth_header.as_ref(), &custom_headers);
         let stream = self
             .inner
             .get_stream(uri, session_id, last_event_id, auth_header, custom_headers)
-            .await?;
+            .await
+            .map_err(|e| redact_error(e, &sent))?;
         Ok(Box::pin(IdleTimeout::new(stream, self.sse_read_timeout)))
     }
 
@@ -194,6 +235,7 @@ impl StreamableHttpClient for StreamableClient {
         custom_headers: Headers,
         max_sse_event_size: usize,
     ) -> Result<BoxedSseResponse, HttpError> {
+        let sent = sent_values(auth_header.as_ref(), &custom_headers);
         let stream = self
             .inner
             .get_stream_with_max_sse_event_size(
@@ -204,7 +246,8 @@ impl StreamableHttpClient for StreamableClient {
                 custom_headers,
                 max_sse_event_size,
             )
-            .await?;
+            .await
+            .map_err(|e| redact_error(e, &sent))?;
         Ok(Box::pin(IdleTimeout::new(stream, self.sse_read_timeout)))
     }
 }

@@ -13,8 +13,8 @@ use kagent_api::model_config::ModelConfig;
 use kagent_api::remote_mcp_server::RemoteMCPServer;
 use kagent_api::{Agent, DecodeError, FieldPath, KagentKind, ObjectRef};
 use kagent_core::{
-    Approver, AuditSink, BuildError, Limits, LlmAgent, ModelProvider, Rule, StandardPolicy, Tool,
-    ToolSource, ToolSourceExt, Toolset, agent_as_tool,
+    Approver, AuditSink, BuildError, Limits, LlmAgent, ModelProvider, Rule, SecretValues,
+    StandardPolicy, Tool, ToolSource, ToolSourceExt, Toolset, agent_as_tool,
 };
 use kagent_mcp::{McpClient, McpError, McpToolset, TlsOptions};
 use tokio::sync::OnceCell;
@@ -242,6 +242,7 @@ impl AgentLoader {
             resolver: Resolver {
                 source,
                 secrets: LocalSecrets::new(),
+                seen: SecretValues::new(),
             },
             builtin: None,
             in_process: InProcess::none(),
@@ -258,6 +259,19 @@ impl AgentLoader {
     #[must_use]
     pub fn secrets(mut self, secrets: LocalSecrets) -> Self {
         self.resolver.secrets = secrets;
+        self
+    }
+
+    /// The set every Secret value the loader resolves is registered in (default: a new, empty
+    /// one). Every agent it builds redacts these values from its events, audit records, errors,
+    /// tool output and answers (see [`LlmAgentBuilder::secret_values`]); pass a set you also use
+    /// elsewhere (a log writer, another agent) to share it. Values resolved later (a
+    /// `headersFrom` Secret read again at an MCP reconnect) are added to the same set.
+    ///
+    /// [`LlmAgentBuilder::secret_values`]: kagent_core::LlmAgentBuilder::secret_values
+    #[must_use]
+    pub fn secret_values(mut self, values: SecretValues) -> Self {
+        self.resolver.seen = values;
         self
     }
 
@@ -592,7 +606,8 @@ impl AgentLoader {
         let mut builder = LlmAgent::builder(name)
             .description(agent.spec.description.clone().unwrap_or_default())
             .provider(provider)
-            .policy(policy);
+            .policy(policy)
+            .secret_values(self.resolver.seen.clone());
         if let Some(system) = system {
             builder = builder.system_prompt(system);
         }

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use kagent_api::common::{ValueSource, ValueSourceType};
+use kagent_core::SecretValues;
 use secrecy::SecretString;
 
 use crate::error::LoadReason;
@@ -14,10 +15,26 @@ use crate::source::ResourceSource;
 pub(crate) struct Resolver {
     pub(crate) source: Arc<dyn ResourceSource>,
     pub(crate) secrets: LocalSecrets,
+    /// Every Secret value resolved so far (API keys, `headersFrom` values, TLS material, at
+    /// load and at every MCP reconnect), redacted by the agents built from it.
+    pub(crate) seen: SecretValues,
 }
 
 impl Resolver {
+    /// A Secret key's value (a local mapping first, then the source), registered in
+    /// [`Resolver::seen`].
     pub(crate) async fn secret_key(
+        &self,
+        namespace: &str,
+        name: &str,
+        key: &str,
+    ) -> Result<SecretString, LoadReason> {
+        let value = self.read_secret_key(namespace, name, key).await?;
+        self.seen.insert_secret(&value);
+        Ok(value)
+    }
+
+    async fn read_secret_key(
         &self,
         namespace: &str,
         name: &str,
