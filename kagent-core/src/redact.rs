@@ -1,6 +1,6 @@
 //! Known-value redaction: [`SecretValues`], the secrets an agent knows it holds (API keys,
 //! header values, anything resolved from a Kubernetes Secret), replaced by
-//! [`REDACTED`](crate::audit::REDACTED) wherever the engine emits text.
+//! [`REDACTED`] wherever the engine emits text.
 //!
 //! The pattern-based redaction of [`audit`](crate::audit) catches values that *look* like keys
 //! (`sk-...`, JWTs, bearer tokens); it cannot catch a secret of any other shape. A value
