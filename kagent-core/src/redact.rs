@@ -314,12 +314,16 @@ impl SecretValues {
             ProviderError::TruncatedStream {
                 provider,
                 reason,
-                partial,
-            } => ProviderError::TruncatedStream {
-                provider: s(provider),
-                reason: s(reason),
-                partial,
-            },
+                mut partial,
+            } => {
+                // The text streamed before the break is in the error's `Debug`.
+                self.redact_assistant_text(&mut partial.message);
+                ProviderError::TruncatedStream {
+                    provider: s(provider),
+                    reason: s(reason),
+                    partial,
+                }
+            }
             ProviderError::Decode {
                 provider,
                 message,
@@ -539,6 +543,9 @@ mod tests {
                 ..
             }
         ));
+        let partial = crate::message::ChatResponse::text(format!("so far {CANARY}"));
+        let e = s.redact_provider_error(ProviderError::truncated("p", "no [DONE]", partial));
+        assert!(!format!("{e:?}").contains(CANARY), "{e:?}");
         let inner = std::io::Error::other(format!("key {CANARY}"));
         let e = ProviderError::transport("p", "broke", Some(Box::new(inner)));
         let e = s.redact_provider_error(e);

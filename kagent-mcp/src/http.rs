@@ -326,6 +326,28 @@ mod tests {
         assert!(!dbg.contains("secret"), "{dbg}");
     }
 
+    #[test]
+    fn errors_that_quote_an_answer_lose_the_headers_sent() {
+        let mut custom = Headers::new();
+        custom.insert(
+            HeaderName::from_static("x-api-key"),
+            HeaderValue::from_static("custom-header-secret-1"),
+        );
+        let token = "Bearer bearer-token-secret-2".to_owned();
+        let sent = sent_values(Some(&token), &custom);
+        let quoted = HttpError::UnexpectedServerResponse(Cow::Owned(
+            "HTTP 403: token bearer-token-secret-2, key custom-header-secret-1".into(),
+        ));
+        let text = redact_error(quoted, &sent).to_string();
+        assert_eq!(
+            text,
+            "unexpected server response: HTTP 403: token [REDACTED], key [REDACTED]"
+        );
+        // Other errors pass unchanged.
+        let other = redact_error(HttpError::UnexpectedEndOfStream, &sent);
+        assert!(matches!(other, HttpError::UnexpectedEndOfStream));
+    }
+
     #[tokio::test(start_paused = true)]
     async fn idle_streams_end_with_an_error() {
         let (tx, rx) = futures::channel::mpsc::unbounded::<Result<u32, SseError>>();
