@@ -17,7 +17,9 @@ use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
 use futures::Stream;
-use kagent_core::{ChatEvent, ChatResponse, ChatStream, ProviderError, StreamAssembler};
+use kagent_core::{
+    ChatEvent, ChatResponse, ChatStream, ProviderError, SecretValues, StreamAssembler,
+};
 
 /// What a frame means for the rest of the input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,6 +61,8 @@ struct Driven<I, M> {
     asm: StreamAssembler,
     failure: Option<Failure>,
     span: tracing::Span,
+    /// What the request sent that an error event must not quote.
+    credentials: SecretValues,
 }
 
 /// How a stream ends once the queued events are delivered.
@@ -78,6 +82,7 @@ pub(crate) fn drive<I, M>(
     input: Input<I>,
     machine: M,
     span: tracing::Span,
+    credentials: SecretValues,
 ) -> ChatStream
 where
     I: Send + 'static,
@@ -91,6 +96,7 @@ where
         asm: StreamAssembler::new(),
         failure: None,
         span,
+        credentials,
     })
 }
 
@@ -116,6 +122,9 @@ where
                         ProviderError::truncated(st.provider.clone(), reason, st.asm.snapshot())
                     }
                 };
+                // An error event that quotes the request's credentials (a gateway echoing the
+                // key) loses them before it is logged or returned.
+                let err = st.credentials.redact_provider_error(err);
                 crate::telemetry::record_error(&st.span, &err);
                 return Poll::Ready(Some(Err(err)));
             }
@@ -249,7 +258,7 @@ mod tests {
 
     async fn run(frames: Vec<&'static str>, m: Toy) -> (String, Option<ProviderError>) {
         let input = Box::pin(futures::stream::iter(frames.into_iter().map(Ok)));
-        let mut s = drive("toy", input, m, tracing::Span::none());
+        let mut s = drive("toy", input, m, tracing::Span::none(), SecretValues::new());
         let mut text = String::new();
         while let Some(item) = s.next().await {
             match item {

@@ -65,11 +65,23 @@ pub(crate) async fn send(
         },
         None => fut.await,
     };
-    let response = result.map_err(|e| map_send_error(provider, e, timeout))?;
+    let mut response = result.map_err(|e| map_send_error(provider, e, timeout))?;
     if response.status().is_success() {
+        // For the stream's in-band errors (see [`credentials_of`]).
+        response.extensions_mut().insert(credentials);
         return Ok(response);
     }
     Err(error_from_response(provider, response, &credentials).await)
+}
+
+/// The credentials [`send`] found in the request a successful response answers, for the
+/// stream driver to redact from in-band error events; empty for a response from elsewhere.
+pub(crate) fn credentials_of(response: &reqwest::Response) -> SecretValues {
+    response
+        .extensions()
+        .get::<SecretValues>()
+        .cloned()
+        .unwrap_or_default()
 }
 
 /// The credentials a request carries: the value of every header marked sensitive, and of a

@@ -444,6 +444,7 @@ where
         ndjson_lines(provider, bytes),
         OllamaStreamMachine::new(provider),
         tracing::Span::none(),
+        kagent_core::SecretValues::new(),
     )
 }
 
@@ -546,12 +547,14 @@ impl ModelProvider for OllamaProvider {
             }
         };
         let provider = self.provider();
+        let credentials = h::credentials_of(&resp);
         let bytes = h::byte_stream(provider, resp, self.options.timeouts.stream_idle);
         Ok(drive(
             provider,
             ndjson_lines(provider, bytes),
             OllamaStreamMachine::new(provider),
             span,
+            credentials,
         ))
     }
 

@@ -160,3 +160,29 @@ async fn other_text_in_an_error_body_is_kept() {
     let e = p.chat(&ask()).await.unwrap_err();
     assert_eq!(e.details().unwrap().message, "model gpt-4o does not exist");
 }
+
+#[tokio::test]
+async fn an_error_event_inside_a_stream_never_carries_the_key() {
+    // A 200 stream whose error event quotes the key (and the gateway header).
+    let event = json!({"error": {"message": format!("key {KEY} revoked via {GATEWAY}"),
+        "type": "invalid_request_error", "code": "invalid_api_key"}});
+    let server = WireServer::start(vec![
+        Scenario::post("/v1/chat/completions").reply(Reply::sse([format!("data: {event}\n\n")])),
+    ])
+    .await;
+    let p = openai(&server);
+    let mut stream = p.chat_stream(&ask()).await.unwrap();
+    let e = loop {
+        match futures::StreamExt::next(&mut stream).await {
+            Some(Err(e)) => break e,
+            Some(Ok(_)) => continue,
+            None => panic!("the stream ended without the error"),
+        }
+    };
+    assert_clean(&e);
+    assert_eq!(
+        e.details().unwrap().message,
+        "key [REDACTED] revoked via [REDACTED]"
+    );
+    server.verify_all_used();
+}

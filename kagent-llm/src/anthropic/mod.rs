@@ -328,6 +328,7 @@ impl ModelProvider for AnthropicProvider {
         .await
         .map_err(crate::vertex::google_rate_limit)
         .inspect_err(|e| record_error(&span, e))?;
+        let credentials = h::credentials_of(&response);
         let bytes = h::byte_stream(&provider, response, self.options.timeouts.stream_idle);
         let events = crate::framing::sse_events(&provider, bytes);
         Ok(drive(
@@ -335,6 +336,7 @@ impl ModelProvider for AnthropicProvider {
             events,
             AnthropicStreamState::new(provider.clone()),
             span,
+            credentials,
         ))
     }
 

@@ -321,6 +321,7 @@ impl ModelProvider for BedrockProvider {
             .await
             .inspect_err(|e| record_error(&span, e))?;
         let provider = self.info.provider.clone();
+        let credentials = h::credentials_of(&response);
         let bytes = h::byte_stream(&provider, response, self.options.timeouts.stream_idle);
         let messages = stream::messages(&provider, bytes);
         Ok(drive(
@@ -328,6 +329,7 @@ impl ModelProvider for BedrockProvider {
             messages,
             BedrockStreamState::new(provider.clone()),
             span,
+            credentials,
         ))
     }
 

@@ -363,9 +363,16 @@ impl ModelProvider for GeminiProvider {
         .await
         .map_err(crate::vertex::google_rate_limit)
         .inspect_err(|e| record_error(&span, e))?;
+        let credentials = h::credentials_of(&response);
         let bytes = h::byte_stream(&provider, response, self.options.timeouts.stream_idle);
         let events = crate::framing::sse_events(&provider, bytes);
-        Ok(drive(&provider, events, self.new_state(), span))
+        Ok(drive(
+            &provider,
+            events,
+            self.new_state(),
+            span,
+            credentials,
+        ))
     }
 
     /// `GET /v1beta/models`, following pages (AI Studio only).

@@ -631,6 +631,7 @@ where
         sse_events(provider, bytes),
         ChatStreamMachine::new(provider),
         tracing::Span::none(),
+        kagent_core::SecretValues::new(),
     )
 }
 
@@ -646,6 +647,7 @@ where
         sse_events(provider, bytes),
         ResponsesStreamMachine::new(provider),
         tracing::Span::none(),
+        kagent_core::SecretValues::new(),
     )
 }
 
@@ -677,19 +679,21 @@ impl ModelProvider for OpenAIProvider {
             }
         };
         let provider = self.provider();
+        let credentials = h::credentials_of(&resp);
         let bytes = h::byte_stream(provider, resp, self.options.timeouts.stream_idle);
         let events = sse_events(provider, bytes);
         Ok(match self.settings.api_format {
             ApiFormat::ChatCompletions => {
                 let machine = ChatStreamMachine::new(provider)
                     .with_estimate(chat::UsageEstimate::new(&self.info.model, body));
-                drive(provider, events, machine, span)
+                drive(provider, events, machine, span, credentials)
             }
             ApiFormat::Responses => drive(
                 provider,
                 events,
                 ResponsesStreamMachine::new(provider),
                 span,
+                credentials,
             ),
         })
     }
