@@ -25,6 +25,9 @@
 //!   (`ANTHROPIC_API_KEY`, `OPENAI_API_KEY`, `GEMINI_API_KEY`, `AZURE_OPENAI_API_KEY`).
 //! - `--builtin-tools`: serve `kagent-tool-server` and undeclared RemoteMCPServers in-process
 //!   with this workspace's tools of the same names (Kubernetes tools on `KUBECONFIG`'s cluster).
+//! - `--prometheus-url URL` (or `PROMETHEUS_URL`): the Prometheus the in-process Prometheus tools
+//!   query (`prometheus_query` and kagent's `prometheus_*_tool` names); `PROMETHEUS_BEARER_TOKEN`
+//!   is sent as its bearer token. Without a URL those tools are not served in-process.
 //! - `--fake-cluster`: aim the in-process Kubernetes tools at the in-process fake API server
 //!   loaded with its broken-workloads scenario (namespace `shop`); implies `--builtin-tools`.
 //! - `--kagent-approvals`: kagent's approval semantics (only `requireApproval` tools ask);
@@ -65,6 +68,7 @@ struct Args {
     api_key_env: Option<String>,
     api_key_file: Option<PathBuf>,
     builtin_tools: bool,
+    prometheus_url: Option<String>,
     fake_cluster: bool,
     kagent_approvals: bool,
     auto_answer: Option<bool>,
@@ -88,7 +92,7 @@ const DEMO_FILES: [(&str, &str); 2] = [
 ];
 const DEMO_TASK: &str = "Which pods in namespace shop are failing, and why?";
 
-const USAGE: &str = "usage: kagent-run (no arguments: offline demo) | kagent-run [--from-cluster] -f agent.yaml -f model.yaml [-f ...] [--namespace NS] [--agent NAME] [--secret NAME/KEY=env:VAR|file:PATH] [--api-key-env VAR | --api-key-file PATH] [--builtin-tools] [--fake-cluster] [--kagent-approvals] [--approve | --reject] [--json] [--scripted FILE] \"task\"";
+const USAGE: &str = "usage: kagent-run (no arguments: offline demo) | kagent-run [--from-cluster] -f agent.yaml -f model.yaml [-f ...] [--namespace NS] [--agent NAME] [--secret NAME/KEY=env:VAR|file:PATH] [--api-key-env VAR | --api-key-file PATH] [--builtin-tools] [--prometheus-url URL] [--fake-cluster] [--kagent-approvals] [--approve | --reject] [--json] [--scripted FILE] \"task\"";
 
 fn parse_args() -> Result<Args, String> {
     let mut a = Args::default();
@@ -112,6 +116,7 @@ fn parse_args() -> Result<Args, String> {
             "--api-key-env" => a.api_key_env = Some(value(&arg)?),
             "--api-key-file" => a.api_key_file = Some(value(&arg)?.into()),
             "--builtin-tools" => a.builtin_tools = true,
+            "--prometheus-url" => a.prometheus_url = Some(value(&arg)?),
             "--fake-cluster" => {
                 a.fake_cluster = true;
                 a.builtin_tools = true;
@@ -308,6 +313,19 @@ async fn execute(
             && !path.to_string_lossy().contains(':')
         {
             tools = tools.helm_kubeconfig(PathBuf::from(path));
+        }
+        let prometheus_url = args
+            .prometheus_url
+            .clone()
+            .or_else(|| std::env::var("PROMETHEUS_URL").ok())
+            .filter(|u| !u.is_empty());
+        if let Some(url) = prometheus_url {
+            tools = tools.prometheus_url(url);
+            if let Ok(token) = std::env::var("PROMETHEUS_BEARER_TOKEN")
+                && !token.is_empty()
+            {
+                tools = tools.prometheus_bearer_token(token);
+            }
         }
         builtin = Some(tools);
     }

@@ -151,20 +151,25 @@ pub enum LoadReason {
         /// The names it offers.
         offered: Vec<String>,
     },
-    /// The server was to be served in-process, but kagent-rs has no in-process tool by some of
-    /// the names its `toolNames` lists.
+    /// The server was to be served in-process, but some of the names its `toolNames` lists are
+    /// not registered in-process: kagent-rs has no tool by that name, or has one that this
+    /// [`BuiltinTools`](crate::BuiltinTools) configuration leaves out (no Prometheus URL, ...).
     #[error(
-        "{} {} not available in-process for MCP server {server}: kagent-rs has no tool by {} (in-process tools: {}); {hint}",
+        "{} {} not available in-process for MCP server {server}: {}; {hint}",
         tools.join(", "),
         if tools.len() == 1 { "is" } else { "are" },
-        if tools.len() == 1 { "that name" } else { "those names" },
-        list(offered)
+        not_in_process_detail(unknown, needs, offered)
     )]
     NotInProcess {
         /// The server the tools were to stand in for, `namespace/name`.
         server: String,
-        /// The listed names kagent-rs does not have, sorted.
+        /// The listed names that are not registered in-process, sorted.
         tools: Vec<String>,
+        /// Those of `tools` kagent-rs has no tool by at all.
+        unknown: Vec<String>,
+        /// For each of `tools` that kagent-rs has but this configuration leaves out, what to
+        /// configure (`prometheus_query needs a Prometheus URL (...)`).
+        needs: Vec<String>,
         /// The names kagent-rs serves in-process.
         offered: Vec<String>,
         /// How to get the tools instead (declare the server, drop the names).
@@ -223,6 +228,25 @@ pub enum LoadReason {
         #[source]
         source: SourceError,
     },
+}
+
+/// The middle of [`LoadReason::NotInProcess`]'s message: what to configure, and which names
+/// kagent-rs does not have at all.
+fn not_in_process_detail(unknown: &[String], needs: &[String], offered: &[String]) -> String {
+    let mut parts: Vec<String> = needs.to_vec();
+    if !unknown.is_empty() {
+        parts.push(format!(
+            "kagent-rs has no tool by {} {} (in-process tools: {})",
+            if unknown.len() == 1 {
+                "the name"
+            } else {
+                "the names"
+            },
+            unknown.join(", "),
+            list(offered)
+        ));
+    }
+    parts.join("; ")
 }
 
 fn list(items: &[String]) -> String {

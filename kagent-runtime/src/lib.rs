@@ -10,7 +10,7 @@ mod resolve;
 mod secrets;
 mod source;
 
-pub use builtin::{BuiltinTools, InProcess, KAGENT_TOOL_SERVER};
+pub use builtin::{BuiltinTools, BuiltinToolsError, InProcess, KAGENT_TOOL_SERVER};
 pub use error::{LoadError, LoadErrors, LoadReason, SourceError};
 pub use loader::{AgentLoader, ApprovalMode, LoadedAgent, ToolOrigin, agent_tool_name};
 pub use model::{IgnoredField, ModelConversion, ResolvedModelSecrets};

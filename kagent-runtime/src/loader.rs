@@ -897,18 +897,32 @@ impl AgentLoader {
             if !missing.is_empty() {
                 let mut missing = missing;
                 missing.sort();
+                let why = |n: &String| self.builtin.as_ref().and_then(|b| b.unavailable_reason(n));
+                let needs: Vec<String> = missing.iter().filter_map(why).collect();
+                let unknown: Vec<String> = missing
+                    .iter()
+                    .filter(|n| why(n).is_none())
+                    .cloned()
+                    .collect();
+                let configure = if needs.is_empty() {
+                    ""
+                } else {
+                    "configure what the in-process tools need (above), "
+                };
                 let hint = if declared {
                     format!(
-                        "stop serving {server} in-process to reach it over the network, or remove the names from toolNames"
+                        "{configure}stop serving {server} in-process to reach it over the network, or remove the names from toolNames"
                     )
                 } else {
                     format!(
-                        "declare RemoteMCPServer {server} with the URL of a server that offers them (and pass its file), or remove the names from toolNames"
+                        "{configure}declare RemoteMCPServer {server} with the URL of a server that offers them (and pass its file), or remove the names from toolNames"
                     )
                 };
                 st.errors.push(fail(LoadReason::NotInProcess {
                     server: server.to_owned(),
                     tools: missing,
+                    unknown,
+                    needs,
                     offered: all.names().map(str::to_owned).collect(),
                     hint,
                 }));
