@@ -92,3 +92,68 @@ fn troubleshoot_runs_offline() {
     assert!(out.contains("# Troubleshooting report:"), "{out}");
     assert!(out.contains("CrashLoopBackOff"), "{out}");
 }
+
+/// kagent-run on the article's seed Agent (it lists `prometheus_query` from an undeclared
+/// `prometheus-tool-server`) with the fake cluster and a scripted model.
+fn kagent_run_seed(extra: &[&str], prometheus_env: Option<&str>) -> std::process::Output {
+    let seed = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../kagent-api/tests/fixtures/seed");
+    let dir = std::env::temp_dir().join(format!("kagent-run-seed-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let script = dir.join(format!("script-{}.yaml", extra.len()));
+    std::fs::write(&script, "- text: checked\n").unwrap();
+    let mut cmd = Command::new(example("kagent_run"));
+    cmd.arg("-f")
+        .arg(seed.join("agent-k8s-troubleshooter.yaml"))
+        .arg("-f")
+        .arg(seed.join("modelconfig-anthropic-claude.yaml"))
+        .args(["--namespace", "kagent", "--fake-cluster", "--scripted"])
+        .arg(&script)
+        .args(extra)
+        .arg("Is checkout up?")
+        .env_remove("KUBECONFIG")
+        .env_remove("PROMETHEUS_URL")
+        .env_remove("PROMETHEUS_BEARER_TOKEN")
+        .stdin(std::process::Stdio::null());
+    if let Some(url) = prometheus_env {
+        cmd.env("PROMETHEUS_URL", url);
+    }
+    cmd.output().unwrap()
+}
+
+#[test]
+fn kagent_run_serves_the_seeds_prometheus_query_with_a_prometheus_url() {
+    for (extra, env) in [
+        (&["--prometheus-url", "http://127.0.0.1:9090"][..], None),
+        (&[][..], Some("http://127.0.0.1:9090")),
+    ] {
+        let out = kagent_run_seed(extra, env);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{stdout}\n{stderr}");
+        let line = stdout
+            .lines()
+            .find(|l| l.trim_start().starts_with("prometheus_query "))
+            .unwrap_or_else(|| panic!("prometheus_query not loaded: {stdout}"));
+        assert!(
+            line.contains("in-process, for undeclared kagent/prometheus-tool-server"),
+            "{line}"
+        );
+        assert!(stdout.contains("checked"), "{stdout}");
+    }
+
+    // Without a URL the load fails and says what to configure.
+    let out = kagent_run_seed(&[], None);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("prometheus_query needs a Prometheus URL"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("--prometheus-url or PROMETHEUS_URL"),
+        "{stderr}"
+    );
+    let _ = std::fs::remove_dir_all(
+        std::env::temp_dir().join(format!("kagent-run-seed-{}", std::process::id())),
+    );
+}

@@ -338,3 +338,50 @@ async fn http_serves_the_tools_behind_the_bearer_token() {
     // rmcp's client reports the server's 401 as "Auth required".
     assert!(text.to_lowercase().contains("auth required"), "{text}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http_families_are_served_when_their_url_is_given() {
+    // Nothing listens on port 9 (discard): the tools are served, and a call reports the
+    // unreachable backend to the model instead of failing the protocol.
+    let tools = stdio_tools(&[
+        "--prometheus-url",
+        "http://127.0.0.1:9",
+        "--alertmanager-url",
+        "http://127.0.0.1:9",
+        "--grafana-url",
+        "http://127.0.0.1:9",
+        "--grafana-token",
+        "glsa_test",
+    ])
+    .await;
+    let set = tools.toolset();
+    for name in [
+        "prometheus_query",
+        "prometheus_query_tool",
+        "prometheus_query_range_tool",
+        "alertmanager_list_alerts",
+        "alertmanager_create_silence",
+        "search_dashboards",
+    ] {
+        assert!(set.contains(name), "{name} not served");
+    }
+    let out = tools
+        .client()
+        .call_tool(
+            "prometheus_query",
+            Some(
+                serde_json::json!({"query": "up"})
+                    .as_object()
+                    .unwrap()
+                    .clone(),
+            ),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(out.is_error, Some(true), "{out:?}");
+    let text = format!("{:?}", out.content);
+    assert!(text.contains("Prometheus"), "{text}");
+    assert!(text.contains("127.0.0.1:9"), "{text}");
+    tools.client().close().await;
+}
