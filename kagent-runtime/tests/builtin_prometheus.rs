@@ -1,7 +1,8 @@
 //! The article's seed agent lists `prometheus_query` from a `prometheus-tool-server` it does not
 //! declare. With a Prometheus URL configured, `BuiltinTools` serves it in-process (kagent-tools'
-//! Prometheus family, the `prometheus_query` alias) and a call reaches the configured server;
-//! without one, the error says which configuration is missing.
+//! Prometheus family, the `prometheus_query` alias) and a call reaches the real Prometheus
+//! (`scripts/setup/prometheus.sh`, started by kagent-tools' `testing` harness); without one, the
+//! error says which configuration is missing.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -11,6 +12,7 @@
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use kagent_core::testing::ScriptedProvider;
 use kagent_core::{RunRequest, ToolEffect, spawn_run};
@@ -18,6 +20,9 @@ use kagent_fake_apiserver::FakeCluster;
 use kagent_runtime::{
     AgentLoader, BuiltinTools, InProcess, LoadReason, ManifestSource, ToolOrigin,
 };
+use kagent_tools::PrometheusTools;
+use kagent_tools::prometheus::client::QueryResult;
+use kagent_tools::testing::{PromStack, StackOptions};
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -35,9 +40,9 @@ fn seed_source() -> Arc<ManifestSource> {
     )
 }
 
-/// A one-route stand-in for Prometheus's HTTP API: answers every request with a documented
-/// instant-query vector and records each request's head (request line and headers).
-async fn fake_prometheus() -> (String, Arc<Mutex<Vec<String>>>) {
+/// A listener that records each request's head (request line and headers) and answers with
+/// an empty Prometheus vector: it checks what the tools send, not what Prometheus answers.
+async fn recording_listener() -> (String, Arc<Mutex<Vec<String>>>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let seen = Arc::new(Mutex::new(Vec::new()));
@@ -57,7 +62,7 @@ async fn fake_prometheus() -> (String, Arc<Mutex<Vec<String>>>) {
                 log.lock()
                     .unwrap()
                     .push(String::from_utf8_lossy(&buf).into_owned());
-                let body = r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{"__name__":"up","job":"checkout","instance":"10.0.0.7:8080"},"value":[1733400000,"0"]}]}}"#;
+                let body = r#"{"status":"success","data":{"resultType":"vector","result":[]}}"#;
                 let reply = format!(
                     "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
                     body.len()
@@ -69,22 +74,51 @@ async fn fake_prometheus() -> (String, Arc<Mutex<Vec<String>>>) {
     (url, seen)
 }
 
+/// Waits until the real Prometheus has scraped the harness's metrics endpoint.
+async fn wait_for_scrape(url: &str) {
+    let client = PrometheusTools::builder(url).build_client().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Ok(r) = client
+            .query("kagent_test_cpu_usage_seconds_total", None)
+            .await
+            && let QueryResult::Vector(v) = &r.data
+            && !v.is_empty()
+        {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "Prometheus scraped nothing in 60 s"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_seed_agent_gets_prometheus_query_in_process_with_a_prometheus_url() {
+async fn the_seed_agent_queries_the_real_prometheus_in_process_with_a_prometheus_url() {
+    let mut opts = StackOptions::default();
+    opts.pods = 3;
+    opts.alertmanager = false;
+    let stack = PromStack::start(opts).unwrap_or_else(|e| panic!("{e}"));
+    let url = stack.prometheus_url();
+    wait_for_scrape(&url).await;
+
     let cluster = FakeCluster::start_with_scenario().unwrap();
-    let (url, seen) = fake_prometheus().await;
     let model = Arc::new(
         ScriptedProvider::new()
             .with_model("scripted")
-            .tool_call("prometheus_query", json!({"query": "up{job=\"checkout\"}"}))
-            .text("checkout is down"),
+            .tool_call(
+                "prometheus_query",
+                json!({"query": "sum by (pod) (kagent_test_cpu_usage_seconds_total)"}),
+            )
+            .text("three pods report CPU"),
     );
     let loaded = AgentLoader::from_arc(seed_source())
         .builtin_tools(
             BuiltinTools::new(cluster.client().unwrap())
                 .default_namespace("shop")
-                .prometheus_url(&url)
-                .prometheus_bearer_token("prom-token"),
+                .prometheus_url(&url),
         )
         .in_process(InProcess::builtin())
         .model(model.clone())
@@ -118,21 +152,43 @@ async fn the_seed_agent_gets_prometheus_query_in_process_with_a_prometheus_url()
         ToolEffect::ReadOnly
     );
 
-    let out = spawn_run(loaded.agent.clone(), RunRequest::new("Is checkout up?"))
+    let out = spawn_run(loaded.agent.clone(), RunRequest::new("Which pods use CPU?"))
         .for_each_event(|_| {})
         .await
         .unwrap();
-    assert_eq!(out.answer, "checkout is down");
-    // The call went to the configured server with the configured token ...
+    assert_eq!(out.answer, "three pods report CPU");
+    // Prometheus's answer, rendered as a table for the model, came back to the model: one
+    // row per pod of the harness's metrics endpoint.
+    let second = format!("{:?}", model.requests()[1].messages);
+    assert!(second.contains("vector: 3 series"), "{second}");
+    for pod in ["web-0", "web-1", "web-2"] {
+        assert!(second.contains(pod), "{pod} missing: {second}");
+    }
+    loaded.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_configured_bearer_token_is_sent() {
+    let cluster = FakeCluster::start_with_scenario().unwrap();
+    let (url, seen) = recording_listener().await;
+    let tools = BuiltinTools::new(cluster.client().unwrap())
+        .prometheus_bearer_token("prom-token")
+        .prometheus_url(&url)
+        .toolset(None)
+        .unwrap();
+    tools
+        .call(
+            "prometheus_query",
+            json!({"query": "up"}),
+            kagent_core::ToolContext::detached("t"),
+        )
+        .await
+        .unwrap();
     let requests = seen.lock().unwrap().clone();
     assert_eq!(requests.len(), 1, "{requests:?}");
     let head = requests[0].to_ascii_lowercase();
     assert!(head.contains("/api/v1/query"), "{head}");
     assert!(head.contains("authorization: bearer prom-token"), "{head}");
-    // ... and its answer, rendered for the model, came back to the model.
-    let second = format!("{:?}", model.requests()[1].messages);
-    assert!(second.contains("10.0.0.7:8080"), "{second}");
-    loaded.close().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
