@@ -97,9 +97,11 @@ async fn wait_for_scrape(url: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_seed_agent_queries_the_real_prometheus_in_process_with_a_prometheus_url() {
-    let mut opts = StackOptions::default();
-    opts.pods = 3;
-    opts.alertmanager = false;
+    let opts = StackOptions {
+        pods: 3,
+        alertmanager: false,
+        ..StackOptions::default()
+    };
     let stack = PromStack::start(opts).unwrap_or_else(|e| panic!("{e}"));
     let url = stack.prometheus_url();
     wait_for_scrape(&url).await;
