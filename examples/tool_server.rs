@@ -30,7 +30,9 @@
 //! - `--tools a,b,c`: only these tools; a name that is not served is an error listing the
 //!   valid names (or saying what configures it).
 //! - `--namespace NS`: the namespace tools use when a call names none.
-//! - `--fake-cluster`: the in-process fake API server with its scenario (namespace `shop`).
+//! - `--fake-cluster`: the in-process fake API server with its broken-workloads scenario
+//!   (namespace `shop`), plus the Istio, Argo Rollouts and Cilium CRDs and kagent-tools' test
+//!   meshes, rollouts and network policies, so every Kubernetes-backed family has data.
 //! - `--prometheus-url URL` (`PROMETHEUS_URL`), `--prometheus-token` (`PROMETHEUS_BEARER_TOKEN`).
 //! - `--alertmanager-url URL` (`ALERTMANAGER_URL`), `--alertmanager-token`
 //!   (`ALERTMANAGER_BEARER_TOKEN`).
@@ -87,7 +89,7 @@ struct Args {
     /// The namespace used when a call names none (default: the kube client's).
     #[arg(long)]
     namespace: Option<String>,
-    /// Use the in-process fake API server with its broken-workloads scenario.
+    /// Use the in-process fake API server with its scenario, Istio meshes, rollouts and policies.
     #[arg(long)]
     fake_cluster: bool,
     /// Prometheus base URL (enables the Prometheus tools).
@@ -118,6 +120,36 @@ fn given(value: &Option<String>) -> Option<&str> {
     value.as_deref().map(str::trim).filter(|v| !v.is_empty())
 }
 
+/// What `--fake-cluster` loads on top of the broken-workloads scenario, so every
+/// Kubernetes-backed family has something to read: the Istio, Argo Rollouts and Cilium CRDs and
+/// kagent-tools' test meshes, rollouts and policies.
+const FAKE_EXTRAS: [(&str, &str); 6] = [
+    (
+        "istio-crds.yaml",
+        include_str!("../kagent-tools/tests/fixtures/istio-crds.yaml"),
+    ),
+    (
+        "argo-rollouts-crds.yaml",
+        include_str!("../kagent-tools/tests/fixtures/argo-rollouts-crds.yaml"),
+    ),
+    (
+        "cilium-crds.yaml",
+        include_str!("../kagent-tools/tests/fixtures/cilium-crds.yaml"),
+    ),
+    (
+        "mesh-broken.yaml",
+        include_str!("../kagent-tools/tests/fixtures/mesh-broken.yaml"),
+    ),
+    (
+        "argo-rollouts.yaml",
+        include_str!("../kagent-tools/tests/fixtures/argo-rollouts.yaml"),
+    ),
+    (
+        "netpol.yaml",
+        include_str!("../kagent-tools/tests/fixtures/netpol.yaml"),
+    ),
+];
+
 /// Keeps the fake cluster (and its kubeconfig file) alive while serving.
 struct FakeGuard {
     _cluster: kagent_fake_apiserver::FakeCluster,
@@ -136,6 +168,11 @@ async fn assemble(args: &Args) -> Result<(BuiltinTools, Option<FakeGuard>)> {
     let client = if args.fake_cluster {
         let cluster = kagent_fake_apiserver::FakeCluster::start_with_scenario()
             .context("starting the fake API server")?;
+        for (name, yaml) in FAKE_EXTRAS {
+            cluster
+                .load_yaml(yaml)
+                .with_context(|| format!("loading {name} into the fake cluster"))?;
+        }
         let client = cluster.client()?;
         let kubeconfig = std::env::temp_dir().join(format!(
             "kagent-tool-server-{}.kubeconfig",
@@ -143,7 +180,7 @@ async fn assemble(args: &Args) -> Result<(BuiltinTools, Option<FakeGuard>)> {
         ));
         cluster.write_kubeconfig(&kubeconfig)?;
         eprintln!(
-            "kubernetes: fake cluster at {} with the broken-workloads scenario (namespace shop)",
+            "kubernetes: fake cluster at {} with the broken-workloads scenario (namespace shop), Istio meshes, Argo Rollouts and network policies",
             cluster.url()
         );
         fake = Some(FakeGuard {

@@ -24,7 +24,10 @@ use kagent_mcp::{
 
 const EXAMPLE: &str = "kagent_tool_server";
 
-/// The example binary (built here when the test runner did not build examples first).
+/// The example binary. `cargo test -p kagent-examples` builds the package's examples first;
+/// `cargo test --test tool_server` does not, and then runs whatever binary is there (built here
+/// only when there is none): rebuild it with `cargo build -p kagent-examples --example
+/// kagent_tool_server` after changing the example.
 fn example() -> PathBuf {
     let exe = std::env::current_exe().unwrap();
     let profile_dir = exe.parent().unwrap().parent().unwrap();
@@ -158,6 +161,35 @@ async fn stdio_serves_every_kube_family_and_a_read_only_call_returns_cluster_con
     // The scenario's failing pods, from the fake API server through kube and MCP.
     assert!(text.contains("checkout"), "{text}");
     assert!(text.contains("CrashLoopBackOff"), "{text}");
+
+    // One read-only tool of each other family answers over MCP with what --fake-cluster
+    // loaded (kagent-tools' test rollouts and meshes on top of the scenario).
+    for (name, args, expect) in [
+        (
+            "helm_list_releases",
+            serde_json::json!({"all_namespaces": true}),
+            "No Helm releases",
+        ),
+        (
+            "argo_rollouts_list",
+            serde_json::json!({"namespace": "shop"}),
+            "RolloutAborted",
+        ),
+        (
+            "istio_analyze_cluster_configuration",
+            serde_json::json!({"namespace": "store"}),
+            "VirtualService",
+        ),
+    ] {
+        let out = tools
+            .client()
+            .call_tool(name, Some(args.as_object().unwrap().clone()), None)
+            .await
+            .unwrap();
+        let text = format!("{:?}", out.content);
+        assert_ne!(out.is_error, Some(true), "{name}: {text}");
+        assert!(text.contains(expect), "{name}: {text}");
+    }
 
     // A read-only call through the kagent Tool wrapper, too.
     let netpol = set
