@@ -243,7 +243,7 @@ impl MeshSnapshot {
         }
         if snap.istio.is_empty() {
             return Err(IstioError::NotInstalled {
-                what: "no Istio kind".to_owned(),
+                what: "the Istio API (every kind)".to_owned(),
             });
         }
         if !missing.is_empty() {
