@@ -28,8 +28,12 @@
 //! - `--prometheus-url URL` (or `PROMETHEUS_URL`): the Prometheus the in-process Prometheus tools
 //!   query (`prometheus_query` and kagent's `prometheus_*_tool` names); `PROMETHEUS_BEARER_TOKEN`
 //!   is sent as its bearer token. Without a URL those tools are not served in-process.
+//! - `--alertmanager-url URL` (or `ALERTMANAGER_URL`, with `ALERTMANAGER_BEARER_TOKEN`) and
+//!   `--grafana-url URL` (or `GRAFANA_URL`, with `GRAFANA_SERVICE_ACCOUNT_TOKEN`): the same for
+//!   the in-process Alertmanager and Grafana tools.
 //! - `--fake-cluster`: aim the in-process Kubernetes tools at the in-process fake API server
-//!   loaded with its broken-workloads scenario (namespace `shop`); implies `--builtin-tools`.
+//!   loaded with its broken-workloads scenario (namespace `shop`), the Istio, Argo Rollouts and
+//!   Cilium CRDs and kagent-tools' test meshes, rollouts and policies; implies `--builtin-tools`.
 //! - `--kagent-approvals`: kagent's approval semantics (only `requireApproval` tools ask);
 //!   default: every mutating tool asks, too.
 //! - `--approve` / `--reject`: answer every approval without asking (non-interactive use).
@@ -59,6 +63,9 @@ use kagent_runtime::{
 };
 use serde_json::Value;
 
+#[path = "support/fake_cluster.rs"]
+mod fake_cluster;
+
 #[derive(Default)]
 struct Args {
     files: Vec<PathBuf>,
@@ -69,6 +76,8 @@ struct Args {
     api_key_file: Option<PathBuf>,
     builtin_tools: bool,
     prometheus_url: Option<String>,
+    alertmanager_url: Option<String>,
+    grafana_url: Option<String>,
     fake_cluster: bool,
     kagent_approvals: bool,
     auto_answer: Option<bool>,
@@ -92,7 +101,7 @@ const DEMO_FILES: [(&str, &str); 2] = [
 ];
 const DEMO_TASK: &str = "Which pods in namespace shop are failing, and why?";
 
-const USAGE: &str = "usage: kagent-run (no arguments: offline demo) | kagent-run [--from-cluster] -f agent.yaml -f model.yaml [-f ...] [--namespace NS] [--agent NAME] [--secret NAME/KEY=env:VAR|file:PATH] [--api-key-env VAR | --api-key-file PATH] [--builtin-tools] [--prometheus-url URL] [--fake-cluster] [--kagent-approvals] [--approve | --reject] [--json] [--scripted FILE] \"task\"";
+const USAGE: &str = "usage: kagent-run (no arguments: offline demo) | kagent-run [--from-cluster] -f agent.yaml -f model.yaml [-f ...] [--namespace NS] [--agent NAME] [--secret NAME/KEY=env:VAR|file:PATH] [--api-key-env VAR | --api-key-file PATH] [--builtin-tools] [--prometheus-url URL] [--alertmanager-url URL] [--grafana-url URL] [--fake-cluster] [--kagent-approvals] [--approve | --reject] [--json] [--scripted FILE] \"task\"";
 
 fn parse_args() -> Result<Args, String> {
     let mut a = Args::default();
@@ -117,6 +126,8 @@ fn parse_args() -> Result<Args, String> {
             "--api-key-file" => a.api_key_file = Some(value(&arg)?.into()),
             "--builtin-tools" => a.builtin_tools = true,
             "--prometheus-url" => a.prometheus_url = Some(value(&arg)?),
+            "--alertmanager-url" => a.alertmanager_url = Some(value(&arg)?),
+            "--grafana-url" => a.grafana_url = Some(value(&arg)?),
             "--fake-cluster" => {
                 a.fake_cluster = true;
                 a.builtin_tools = true;
@@ -287,12 +298,12 @@ async fn execute(
     let mut helm_kubeconfig = None;
     if args.builtin_tools {
         let client = if args.fake_cluster {
-            let cluster = kagent_fake_apiserver::FakeCluster::start_with_scenario()
-                .context("starting the fake API server")?;
+            let cluster = fake_cluster::start()?;
             let client = cluster.client()?;
             eprintln!(
-                "fake cluster at {} with the broken-workloads scenario (namespace shop)",
-                cluster.url()
+                "fake cluster at {} with {}",
+                cluster.url(),
+                fake_cluster::CONTENTS
             );
             // Helm's write tools run the helm binary, which needs a kubeconfig file.
             let path =
@@ -314,17 +325,22 @@ async fn execute(
         {
             tools = tools.helm_kubeconfig(PathBuf::from(path));
         }
-        let prometheus_url = args
-            .prometheus_url
-            .clone()
-            .or_else(|| std::env::var("PROMETHEUS_URL").ok())
-            .filter(|u| !u.is_empty());
-        if let Some(url) = prometheus_url {
+        if let Some(url) = setting(&args.prometheus_url, "PROMETHEUS_URL") {
             tools = tools.prometheus_url(url);
-            if let Ok(token) = std::env::var("PROMETHEUS_BEARER_TOKEN")
-                && !token.is_empty()
-            {
+            if let Some(token) = setting(&None, "PROMETHEUS_BEARER_TOKEN") {
                 tools = tools.prometheus_bearer_token(token);
+            }
+        }
+        if let Some(url) = setting(&args.alertmanager_url, "ALERTMANAGER_URL") {
+            tools = tools.alertmanager_url(url);
+            if let Some(token) = setting(&None, "ALERTMANAGER_BEARER_TOKEN") {
+                tools = tools.alertmanager_bearer_token(token);
+            }
+        }
+        if let Some(url) = setting(&args.grafana_url, "GRAFANA_URL") {
+            tools = tools.grafana_url(url);
+            if let Some(token) = setting(&None, "GRAFANA_SERVICE_ACCOUNT_TOKEN") {
+                tools = tools.grafana_token(token);
             }
         }
         builtin = Some(tools);
@@ -446,6 +462,14 @@ async fn execute(
             Ok(1)
         }
     }
+}
+
+/// A flag's value, else the environment variable's; empty counts as unset.
+fn setting(flag: &Option<String>, var: &str) -> Option<String> {
+    flag.clone()
+        .or_else(|| std::env::var(var).ok())
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
 }
 
 fn human_event(pb: &ProgressBar, event: &AgentEvent) {

@@ -56,6 +56,9 @@ use kagent_core::Toolset;
 use kagent_mcp::{HttpServeOptions, ToolsetServer, serve_http};
 use kagent_runtime::BuiltinTools;
 
+#[path = "support/fake_cluster.rs"]
+mod fake_cluster;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Transport {
     /// MCP over the process's stdin and stdout.
@@ -120,36 +123,6 @@ fn given(value: &Option<String>) -> Option<&str> {
     value.as_deref().map(str::trim).filter(|v| !v.is_empty())
 }
 
-/// What `--fake-cluster` loads on top of the broken-workloads scenario, so every
-/// Kubernetes-backed family has something to read: the Istio, Argo Rollouts and Cilium CRDs and
-/// kagent-tools' test meshes, rollouts and policies.
-const FAKE_EXTRAS: [(&str, &str); 6] = [
-    (
-        "istio-crds.yaml",
-        include_str!("../kagent-tools/tests/fixtures/istio-crds.yaml"),
-    ),
-    (
-        "argo-rollouts-crds.yaml",
-        include_str!("../kagent-tools/tests/fixtures/argo-rollouts-crds.yaml"),
-    ),
-    (
-        "cilium-crds.yaml",
-        include_str!("../kagent-tools/tests/fixtures/cilium-crds.yaml"),
-    ),
-    (
-        "mesh-broken.yaml",
-        include_str!("../kagent-tools/tests/fixtures/mesh-broken.yaml"),
-    ),
-    (
-        "argo-rollouts.yaml",
-        include_str!("../kagent-tools/tests/fixtures/argo-rollouts.yaml"),
-    ),
-    (
-        "netpol.yaml",
-        include_str!("../kagent-tools/tests/fixtures/netpol.yaml"),
-    ),
-];
-
 /// Keeps the fake cluster (and its kubeconfig file) alive while serving.
 struct FakeGuard {
     _cluster: kagent_fake_apiserver::FakeCluster,
@@ -166,13 +139,7 @@ impl Drop for FakeGuard {
 async fn assemble(args: &Args) -> Result<(BuiltinTools, Option<FakeGuard>)> {
     let mut fake = None;
     let client = if args.fake_cluster {
-        let cluster = kagent_fake_apiserver::FakeCluster::start_with_scenario()
-            .context("starting the fake API server")?;
-        for (name, yaml) in FAKE_EXTRAS {
-            cluster
-                .load_yaml(yaml)
-                .with_context(|| format!("loading {name} into the fake cluster"))?;
-        }
+        let cluster = fake_cluster::start()?;
         let client = cluster.client()?;
         let kubeconfig = std::env::temp_dir().join(format!(
             "kagent-tool-server-{}.kubeconfig",
@@ -180,8 +147,9 @@ async fn assemble(args: &Args) -> Result<(BuiltinTools, Option<FakeGuard>)> {
         ));
         cluster.write_kubeconfig(&kubeconfig)?;
         eprintln!(
-            "kubernetes: fake cluster at {} with the broken-workloads scenario (namespace shop), Istio meshes, Argo Rollouts and network policies",
-            cluster.url()
+            "kubernetes: fake cluster at {} with {}",
+            cluster.url(),
+            fake_cluster::CONTENTS
         );
         fake = Some(FakeGuard {
             _cluster: cluster,

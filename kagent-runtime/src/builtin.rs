@@ -349,10 +349,10 @@ impl BuiltinTools {
                 "a Prometheus URL (BuiltinTools::prometheus_url; kagent-run --prometheus-url or PROMETHEUS_URL)"
             }
             Family::Alertmanager if !configured(&self.alertmanager) => {
-                "an Alertmanager URL (BuiltinTools::alertmanager_url)"
+                "an Alertmanager URL (BuiltinTools::alertmanager_url; kagent-run --alertmanager-url or ALERTMANAGER_URL)"
             }
             Family::Grafana if !configured(&self.grafana) => {
-                "a Grafana URL (BuiltinTools::grafana_url)"
+                "a Grafana URL (BuiltinTools::grafana_url; kagent-run --grafana-url or GRAFANA_URL)"
             }
             Family::Helm if !effect.is_read_only() && self.helm_kubeconfig.is_none() => {
                 "a kubeconfig file for the helm binary (BuiltinTools::helm_kubeconfig)"
