@@ -11,8 +11,11 @@ use serde_json::Value;
 use crate::tool::ToolSpec;
 
 /// Who wrote a message.
+///
+/// One role per kind of [`Message`]; `Message` may gain kinds, so this may gain roles.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Role {
     /// The human or calling system.
     User,
@@ -111,7 +114,19 @@ impl ContentPart {
 }
 
 /// Model reasoning ("thinking") that some providers require to be replayed verbatim.
+///
+/// Built with [`Reasoning::new`] (or `Reasoning::default()` for a block with no text) and the
+/// `with_*` methods:
+///
+/// ```
+/// use kagent_core::Reasoning;
+/// let thought = Reasoning::new("check the selector").with_signature("sig");
+/// let hidden = Reasoning::default().with_redacted("opaque-bytes");
+/// assert_eq!(thought.signature.as_deref(), Some("sig"));
+/// assert!(hidden.text.is_empty());
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Reasoning {
     /// Human-readable reasoning text or summary (may be empty when redacted).
     #[serde(default, skip_serializing_if = "String::is_empty")]
@@ -128,8 +143,52 @@ pub struct Reasoning {
     pub provider_data: Option<Value>,
 }
 
+impl Reasoning {
+    /// Reasoning with this text and nothing else set.
+    pub fn new(text: impl Into<String>) -> Self {
+        Reasoning {
+            text: text.into(),
+            ..Default::default()
+        }
+    }
+
+    /// Sets the integrity signature.
+    #[must_use]
+    pub fn with_signature(mut self, signature: impl Into<String>) -> Self {
+        self.signature = Some(signature.into());
+        self
+    }
+
+    /// Sets the encrypted or redacted reasoning payload.
+    #[must_use]
+    pub fn with_redacted(mut self, redacted: impl Into<String>) -> Self {
+        self.redacted = Some(redacted.into());
+        self
+    }
+
+    /// Sets the provider data to replay unchanged.
+    #[must_use]
+    pub fn with_provider_data(mut self, provider_data: Value) -> Self {
+        self.provider_data = Some(provider_data);
+        self
+    }
+}
+
 /// A model turn.
+///
+/// Built with [`AssistantMessage::text`] or `AssistantMessage::default()` and the `with_*`
+/// methods:
+///
+/// ```
+/// use kagent_core::{AssistantMessage, Reasoning, ToolCall};
+/// use serde_json::json;
+/// let turn = AssistantMessage::text("Looking at the pods.")
+///     .with_reasoning(vec![Reasoning::new("list pods first")])
+///     .with_tool_calls(vec![ToolCall::new("c1", "k8s_get", json!({"kind": "Pod"}))]);
+/// assert_eq!(turn.tool_calls.len(), 1);
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct AssistantMessage {
     /// Text parts in order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -149,6 +208,27 @@ impl AssistantMessage {
             content: vec![ContentPart::text(text)],
             ..Default::default()
         }
+    }
+
+    /// Sets the content parts (replacing any).
+    #[must_use]
+    pub fn with_content(mut self, content: Vec<ContentPart>) -> Self {
+        self.content = content;
+        self
+    }
+
+    /// Sets the reasoning blocks (replacing any).
+    #[must_use]
+    pub fn with_reasoning(mut self, reasoning: Vec<Reasoning>) -> Self {
+        self.reasoning = reasoning;
+        self
+    }
+
+    /// Sets the tool calls (replacing any).
+    #[must_use]
+    pub fn with_tool_calls(mut self, tool_calls: Vec<ToolCall>) -> Self {
+        self.tool_calls = tool_calls;
+        self
     }
 
     /// All text parts joined.
@@ -258,7 +338,10 @@ impl From<Value> for ToolArguments {
 }
 
 /// A tool call requested by the model.
+///
+/// Built with [`ToolCall::new`] and [`ToolCall::with_provider_data`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ToolCall {
     /// The call id, echoed in the [`ToolResult`]. Providers that send none get a synthetic id.
     pub id: String,
@@ -273,14 +356,26 @@ pub struct ToolCall {
 }
 
 impl ToolCall {
-    /// A call with parsed JSON arguments.
-    pub fn new(id: impl Into<String>, name: impl Into<String>, arguments: Value) -> Self {
+    /// A call with these arguments: a JSON [`Value`], or [`ToolArguments`] (e.g. from
+    /// [`ToolArguments::parse`], which keeps malformed text).
+    pub fn new(
+        id: impl Into<String>,
+        name: impl Into<String>,
+        arguments: impl Into<ToolArguments>,
+    ) -> Self {
         ToolCall {
             id: id.into(),
             name: name.into(),
-            arguments: ToolArguments::Json(arguments),
+            arguments: arguments.into(),
             provider_data: None,
         }
+    }
+
+    /// Sets the provider data to replay with this call.
+    #[must_use]
+    pub fn with_provider_data(mut self, provider_data: Value) -> Self {
+        self.provider_data = Some(provider_data);
+        self
     }
 }
 
@@ -332,7 +427,11 @@ impl ToolContent {
 }
 
 /// The result of a tool call, as the model will see it.
+///
+/// Built with [`ToolResult::ok`], [`ToolResult::error`] or [`ToolResult::new`] and the `with_*`
+/// methods.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ToolResult {
     /// The id of the call this answers.
     pub call_id: String,
@@ -354,19 +453,42 @@ impl ToolResult {
         render_tool_content(&self.content)
     }
 
+    /// A successful result made of these parts, without structured output.
+    pub fn new(
+        call_id: impl Into<String>,
+        name: impl Into<String>,
+        content: Vec<ToolContent>,
+    ) -> Self {
+        ToolResult {
+            call_id: call_id.into(),
+            name: name.into(),
+            content,
+            structured: None,
+            is_error: false,
+        }
+    }
+
+    /// Sets the structured output.
+    #[must_use]
+    pub fn with_structured(mut self, structured: Value) -> Self {
+        self.structured = Some(structured);
+        self
+    }
+
+    /// Marks the result as a failure (`true`) or a success (`false`).
+    #[must_use]
+    pub fn with_is_error(mut self, is_error: bool) -> Self {
+        self.is_error = is_error;
+        self
+    }
+
     /// A successful result with one text part.
     pub fn ok(
         call_id: impl Into<String>,
         name: impl Into<String>,
         text: impl Into<String>,
     ) -> Self {
-        ToolResult {
-            call_id: call_id.into(),
-            name: name.into(),
-            content: vec![ToolContent::text(text)],
-            structured: None,
-            is_error: false,
-        }
+        ToolResult::new(call_id, name, vec![ToolContent::text(text)])
     }
 
     /// A failed result with one text part.
@@ -547,8 +669,13 @@ pub enum FinishReason {
 }
 
 /// How the model may use tools in this request.
+///
+/// More choices may be added (providers offer more, such as "one of these tools"). A
+/// [`ModelProvider`](crate::ModelProvider) that meets a choice it does not know treats it as
+/// [`ToolChoice::Auto`]: the model decides among the tools in the request.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum ToolChoice {
     /// The model decides.
     #[default]
@@ -562,7 +689,21 @@ pub enum ToolChoice {
 }
 
 /// One chat request in the provider-neutral model.
+///
+/// Built with [`ChatRequest::new`] and the `with_*` methods:
+///
+/// ```
+/// use kagent_core::{ChatRequest, Message, ToolChoice};
+/// let req = ChatRequest::new(vec![Message::user("Why is web crashing?")])
+///     .with_system("You are a Kubernetes troubleshooter.")
+///     .with_tool_choice(ToolChoice::None)
+///     .with_max_tokens(1024)
+///     .with_temperature(0.2)
+///     .with_stop(["</answer>"]);
+/// assert_eq!(req.stop, ["</answer>"]);
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ChatRequest {
     /// The system prompt.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -597,10 +738,72 @@ impl ChatRequest {
             ..Default::default()
         }
     }
+
+    /// Sets the system prompt.
+    #[must_use]
+    pub fn with_system(mut self, system: impl Into<String>) -> Self {
+        self.system = Some(system.into());
+        self
+    }
+
+    /// Sets the tools the model may call (replacing any).
+    #[must_use]
+    pub fn with_tools(mut self, tools: impl IntoIterator<Item = ToolSpec>) -> Self {
+        self.tools = tools.into_iter().collect();
+        self
+    }
+
+    /// Sets how the model may use the tools.
+    #[must_use]
+    pub fn with_tool_choice(mut self, tool_choice: ToolChoice) -> Self {
+        self.tool_choice = tool_choice;
+        self
+    }
+
+    /// Sets the output token limit.
+    #[must_use]
+    pub fn with_max_tokens(mut self, max_tokens: u32) -> Self {
+        self.max_tokens = Some(max_tokens);
+        self
+    }
+
+    /// Sets the sampling temperature.
+    #[must_use]
+    pub fn with_temperature(mut self, temperature: f32) -> Self {
+        self.temperature = Some(temperature);
+        self
+    }
+
+    /// Sets nucleus sampling.
+    #[must_use]
+    pub fn with_top_p(mut self, top_p: f32) -> Self {
+        self.top_p = Some(top_p);
+        self
+    }
+
+    /// Sets the stop sequences (replacing any).
+    #[must_use]
+    pub fn with_stop(mut self, stop: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.stop = stop.into_iter().map(Into::into).collect();
+        self
+    }
 }
 
 /// A complete model turn.
+///
+/// Built with [`ChatResponse::new`] or [`ChatResponse::text`] and the `with_*` methods:
+///
+/// ```
+/// use kagent_core::{AssistantMessage, ChatResponse, FinishReason, Usage};
+/// let resp = ChatResponse::new(AssistantMessage::text("done"), FinishReason::Stop)
+///     .with_raw_finish_reason("end_turn")
+///     .with_usage(Usage::new(120, 8))
+///     .with_model("claude-sonnet-4-5")
+///     .with_id("msg_01");
+/// assert_eq!(resp.usage.map(|u| u.total()), Some(128));
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ChatResponse {
     /// What the model said and which tools it called.
     pub message: AssistantMessage,
@@ -622,16 +825,49 @@ pub struct ChatResponse {
 }
 
 impl ChatResponse {
-    /// A response with only text and a `Stop` finish.
-    pub fn text(text: impl Into<String>) -> Self {
+    /// A response with this message and finish reason, and nothing else set.
+    pub fn new(message: AssistantMessage, finish_reason: FinishReason) -> Self {
         ChatResponse {
-            message: AssistantMessage::text(text),
-            finish_reason: FinishReason::Stop,
+            message,
+            finish_reason,
             raw_finish_reason: None,
             usage: None,
             model: None,
             id: None,
         }
+    }
+
+    /// A response with only text and a `Stop` finish.
+    pub fn text(text: impl Into<String>) -> Self {
+        ChatResponse::new(AssistantMessage::text(text), FinishReason::Stop)
+    }
+
+    /// Sets the provider's own finish reason string.
+    #[must_use]
+    pub fn with_raw_finish_reason(mut self, raw_finish_reason: impl Into<String>) -> Self {
+        self.raw_finish_reason = Some(raw_finish_reason.into());
+        self
+    }
+
+    /// Sets the token usage.
+    #[must_use]
+    pub fn with_usage(mut self, usage: Usage) -> Self {
+        self.usage = Some(usage);
+        self
+    }
+
+    /// Sets the model that answered.
+    #[must_use]
+    pub fn with_model(mut self, model: impl Into<String>) -> Self {
+        self.model = Some(model.into());
+        self
+    }
+
+    /// Sets the provider's response id.
+    #[must_use]
+    pub fn with_id(mut self, id: impl Into<String>) -> Self {
+        self.id = Some(id.into());
+        self
     }
 }
 
@@ -708,6 +944,110 @@ mod tests {
         let old: Usage =
             serde_json::from_value(json!({"input_tokens": 1, "output_tokens": 2})).unwrap();
         assert!(!old.estimated);
+    }
+
+    /// Every field of the `#[non_exhaustive]` structs can be set from outside the crate, and
+    /// each `with_*` sets its own field.
+    #[test]
+    fn constructors_set_every_field() {
+        let spec = ToolSpec::new("get_pods", "List pods.", crate::ToolEffect::ReadOnly).unwrap();
+        let req = ChatRequest::new(vec![Message::user("hi")])
+            .with_system("sys")
+            .with_tools(vec![spec.clone()])
+            .with_tool_choice(ToolChoice::Required)
+            .with_max_tokens(64)
+            .with_temperature(0.5)
+            .with_top_p(0.9)
+            .with_stop(["END", "STOP"]);
+        assert_eq!(
+            req,
+            ChatRequest {
+                system: Some("sys".into()),
+                messages: vec![Message::user("hi")],
+                tools: vec![spec],
+                tool_choice: ToolChoice::Required,
+                max_tokens: Some(64),
+                temperature: Some(0.5),
+                top_p: Some(0.9),
+                stop: vec!["END".into(), "STOP".into()],
+            }
+        );
+
+        let reasoning = Reasoning::new("think")
+            .with_signature("sig")
+            .with_redacted("enc")
+            .with_provider_data(json!({"k": 1}));
+        assert_eq!(
+            reasoning,
+            Reasoning {
+                text: "think".into(),
+                signature: Some("sig".into()),
+                redacted: Some("enc".into()),
+                provider_data: Some(json!({"k": 1})),
+            }
+        );
+
+        let call = ToolCall::new("c1", "t", ToolArguments::parse("{oops"))
+            .with_provider_data(json!({"synthetic_id": true}));
+        assert!(matches!(call.arguments, ToolArguments::Malformed { .. }));
+        assert_eq!(call.provider_data, Some(json!({"synthetic_id": true})));
+        assert_eq!(
+            ToolCall::new("c2", "t", json!({"a": 1})).arguments,
+            ToolArguments::Json(json!({"a": 1}))
+        );
+
+        let message = AssistantMessage::default()
+            .with_content(vec![ContentPart::text("a"), ContentPart::text("b")])
+            .with_reasoning(vec![reasoning.clone()])
+            .with_tool_calls(vec![call.clone()]);
+        assert_eq!(
+            message,
+            AssistantMessage {
+                content: vec![ContentPart::text("a"), ContentPart::text("b")],
+                reasoning: vec![reasoning],
+                tool_calls: vec![call],
+            }
+        );
+
+        let resp = ChatResponse::new(message.clone(), FinishReason::ToolCalls)
+            .with_raw_finish_reason("tool_use")
+            .with_usage(Usage::new(3, 4))
+            .with_model("m")
+            .with_id("r1");
+        assert_eq!(
+            resp,
+            ChatResponse {
+                message,
+                finish_reason: FinishReason::ToolCalls,
+                raw_finish_reason: Some("tool_use".into()),
+                usage: Some(Usage::new(3, 4)),
+                model: Some("m".into()),
+                id: Some("r1".into()),
+            }
+        );
+        assert_eq!(
+            ChatResponse::text("x"),
+            ChatResponse::new(AssistantMessage::text("x"), FinishReason::Stop)
+        );
+
+        let result = ToolResult::new("c1", "t", vec![ToolContent::text("out")])
+            .with_structured(json!({"n": 1}))
+            .with_is_error(true);
+        assert_eq!(
+            result,
+            ToolResult {
+                call_id: "c1".into(),
+                name: "t".into(),
+                content: vec![ToolContent::text("out")],
+                structured: Some(json!({"n": 1})),
+                is_error: true,
+            }
+        );
+        assert_eq!(
+            ToolResult::ok("c1", "t", "out"),
+            ToolResult::new("c1", "t", vec![ToolContent::text("out")])
+        );
+        assert!(ToolResult::error("c1", "t", "out").is_error);
     }
 
     #[test]

@@ -382,10 +382,8 @@ async fn tool_call_and_token_limits_stop_a_run() {
         "the over-budget batch must not run"
     );
 
-    let provider = ScriptedProvider::new().response(ChatResponse {
-        usage: Some(Usage::new(900, 200)),
-        ..ChatResponse::text("expensive")
-    });
+    let provider = ScriptedProvider::new()
+        .response(ChatResponse::text("expensive").with_usage(Usage::new(900, 200)));
     let limits = Limits::default().with_max_tokens(Some(1000));
     let agent = agent_with(provider, Toolset::new())
         .limits(limits)
@@ -408,19 +406,13 @@ async fn token_budget_counts_estimated_usage_and_events_mark_it() {
     // stays under the budget, the second goes over it.
     let (tool, runs) = counting("probe", ToolEffect::ReadOnly, "ok");
     let mut call = ChatResponse::text("");
-    call.message = AssistantMessage {
-        content: vec![],
-        reasoning: vec![],
-        tool_calls: vec![ToolCall::new("c1", "probe", json!({}))],
-    };
+    call.message =
+        AssistantMessage::default().with_tool_calls(vec![ToolCall::new("c1", "probe", json!({}))]);
     call.finish_reason = FinishReason::ToolCalls;
     call.usage = Some(Usage::new(400, 100).with_estimated(true));
     let provider = ScriptedProvider::new()
         .response(call)
-        .response(ChatResponse {
-            usage: Some(Usage::new(450, 80).with_estimated(true)),
-            ..ChatResponse::text("done")
-        });
+        .response(ChatResponse::text("done").with_usage(Usage::new(450, 80).with_estimated(true)));
     let agent = agent_with(provider, Toolset::new().with(tool).unwrap())
         .limits(Limits::default().with_max_tokens(Some(1000)))
         .build()

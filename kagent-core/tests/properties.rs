@@ -196,7 +196,7 @@ proptest! {
             content.push(ToolContent::text(t.clone()));
             content.push(ToolContent::Image { media_type: "image/png".into(), data: "AA==".into() });
         }
-        let result = ToolResult { content, ..ToolResult::ok("c", "t", "") };
+        let result = ToolResult::new("c", "t", content);
         let framed = frame(&result);
         let images = framed.content.iter().filter(|c| matches!(c, ToolContent::Image { .. })).count();
         prop_assert_eq!(images, texts.len());

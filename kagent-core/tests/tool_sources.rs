@@ -100,10 +100,7 @@ impl ToolSource for Swappable {
 
 fn calls_response(calls: Vec<ToolCall>) -> ChatResponse {
     let mut response = ChatResponse::text("");
-    response.message = AssistantMessage {
-        tool_calls: calls,
-        ..Default::default()
-    };
+    response.message = AssistantMessage::default().with_tool_calls(calls);
     response.finish_reason = FinishReason::ToolCalls;
     response
 }

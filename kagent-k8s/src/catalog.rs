@@ -19,7 +19,30 @@ use tokio::sync::RwLock;
 use crate::error::{K8sError, Result};
 
 /// One resource kind the cluster serves.
+///
+/// Discovery fills it in; to build one yourself (for [`ResourceCatalog::with_resources`]) use
+/// [`ResourceInfo::new`] and the `with_*` methods:
+///
+/// ```
+/// use kagent_k8s::ResourceInfo;
+/// use kube::core::ApiResource;
+/// let ar = ApiResource {
+///     group: "example.com".into(),
+///     version: "v1".into(),
+///     api_version: "example.com/v1".into(),
+///     kind: "Widget".into(),
+///     plural: "widgets".into(),
+/// };
+/// let widgets = ResourceInfo::new(ar, true)
+///     .with_short_names(["wd"])
+///     .with_verbs(["get", "list", "watch"])
+///     .with_subresources(["status"]);
+/// assert_eq!(widgets.singular, "widget");
+/// assert_eq!(widgets.qualified_name(), "widgets.example.com");
+/// assert!(widgets.supports("list") && !widgets.supports("delete"));
+/// ```
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct ResourceInfo {
     /// Group, version, kind and plural.
     pub resource: ApiResource,
@@ -38,6 +61,62 @@ pub struct ResourceInfo {
 }
 
 impl ResourceInfo {
+    /// A resource kind (namespaced or not) whose singular name is its lowercased kind, with no
+    /// short names, verbs, categories or subresources; set those with the `with_*` methods.
+    pub fn new(resource: ApiResource, namespaced: bool) -> Self {
+        let singular = resource.kind.to_ascii_lowercase();
+        ResourceInfo {
+            resource,
+            namespaced,
+            singular,
+            short_names: Vec::new(),
+            verbs: Vec::new(),
+            categories: Vec::new(),
+            subresources: Vec::new(),
+        }
+    }
+
+    /// Sets the singular name.
+    #[must_use]
+    pub fn with_singular(mut self, singular: impl Into<String>) -> Self {
+        self.singular = singular.into();
+        self
+    }
+
+    /// Sets the short names (replacing any).
+    #[must_use]
+    pub fn with_short_names(mut self, names: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.short_names = names.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Sets the verbs the server supports (replacing any).
+    #[must_use]
+    pub fn with_verbs(mut self, verbs: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.verbs = verbs.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Sets the categories (replacing any).
+    #[must_use]
+    pub fn with_categories(
+        mut self,
+        categories: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.categories = categories.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Sets the subresources (replacing any).
+    #[must_use]
+    pub fn with_subresources(
+        mut self,
+        subresources: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.subresources = subresources.into_iter().map(Into::into).collect();
+        self
+    }
+
     /// `plural` for the core group, `plural.group` otherwise (what RBAC and kubectl print).
     pub fn qualified_name(&self) -> String {
         if self.resource.group.is_empty() {
@@ -612,6 +691,39 @@ mod tests {
         assert!(resolve_in(&all, "").is_none());
         assert!(resolve_in(&all, "frobnicators").is_none());
         assert!(resolve_in(&all, "deployments.batch").is_none());
+    }
+
+    /// A resource built with the public constructors resolves like a discovered one.
+    #[test]
+    fn hand_built_resources_resolve() {
+        let widgets = ResourceInfo::new(
+            ApiResource {
+                group: "example.com".into(),
+                version: "v1alpha1".into(),
+                api_version: "example.com/v1alpha1".into(),
+                kind: "Widget".into(),
+                plural: "widgets".into(),
+            },
+            false,
+        )
+        .with_short_names(["wd"])
+        .with_verbs(["get", "list"])
+        .with_categories(["all"])
+        .with_subresources(["status"]);
+        assert_eq!(widgets.singular, "widget");
+        assert!(!widgets.namespaced);
+        assert!(widgets.has_subresource("status") && !widgets.has_subresource("scale"));
+        assert_eq!(widgets.categories, ["all"]);
+        let mut all = builtin_resources();
+        all.push(widgets.clone());
+        for typed in ["wd", "widget", "Widget", "widgets.example.com"] {
+            assert_eq!(resolve_in(&all, typed).as_ref(), Some(&widgets), "{typed}");
+        }
+        let renamed = widgets.with_singular("gizmo");
+        assert_eq!(
+            resolve_in(&[renamed], "gizmo").map(|r| r.singular),
+            Some("gizmo".into())
+        );
     }
 
     #[test]

@@ -326,12 +326,9 @@ fn to_call(tc: WireToolCall) -> ToolCall {
         Some(Value::String(s)) => ToolArguments::parse(&s),
         Some(v) => ToolArguments::Json(v),
     };
-    ToolCall {
-        id: id.unwrap_or_else(synthetic_call_id),
-        name,
-        arguments,
-        provider_data: synthetic.then(|| json!({"synthetic_id": true})),
-    }
+    let mut call = ToolCall::new(id.unwrap_or_else(synthetic_call_id), name, arguments);
+    call.provider_data = synthetic.then(|| json!({"synthetic_id": true}));
+    call
 }
 
 fn usage_of(c: &WireChunk<'_>) -> Option<Usage> {
@@ -467,10 +464,7 @@ fn parse_response(provider: &str, v: Value) -> Result<ChatResponse, ProviderErro
             msg.content.push(ContentPart::text(t.into_owned()));
         }
         if let Some(t) = m.thinking.filter(|t| !t.is_empty()) {
-            msg.reasoning.push(Reasoning {
-                text: t.into_owned(),
-                ..Default::default()
-            });
+            msg.reasoning.push(Reasoning::new(t.into_owned()));
         }
         msg.tool_calls = m
             .tool_calls
@@ -483,14 +477,12 @@ fn parse_response(provider: &str, v: Value) -> Result<ChatResponse, ProviderErro
         .done_reason
         .filter(|r| !r.is_empty())
         .map(std::borrow::Cow::into_owned);
-    Ok(ChatResponse {
-        finish_reason: finish_reason(raw.as_deref(), !msg.tool_calls.is_empty(), map_finish),
-        message: msg,
-        raw_finish_reason: raw,
-        usage,
-        model: chunk.model.map(std::borrow::Cow::into_owned),
-        id: None,
-    })
+    let finish = finish_reason(raw.as_deref(), !msg.tool_calls.is_empty(), map_finish);
+    let mut response = ChatResponse::new(msg, finish);
+    response.raw_finish_reason = raw;
+    response.usage = usage;
+    response.model = chunk.model.map(std::borrow::Cow::into_owned);
+    Ok(response)
 }
 
 #[async_trait]

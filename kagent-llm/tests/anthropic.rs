@@ -576,14 +576,16 @@ async fn a_10_request_system_top_level_results_first_merged() {
     let mut req = ChatRequest::new(vec![
         Message::user("check a and b"),
         Message::user("quickly"),
-        Message::Assistant(AssistantMessage {
-            content: vec![kagent_core::ContentPart::text("Looking.")],
-            reasoning: vec![Reasoning {
-                text: "unsigned reasoning from another provider".into(),
-                ..Default::default()
-            }],
-            tool_calls: vec![ToolCall::new("t1", "get", json!({"n": "a"})), malformed],
-        }),
+        Message::Assistant(
+            AssistantMessage::text("Looking.")
+                .with_reasoning(vec![Reasoning::new(
+                    "unsigned reasoning from another provider",
+                )])
+                .with_tool_calls(vec![
+                    ToolCall::new("t1", "get", json!({"n": "a"})),
+                    malformed,
+                ]),
+        ),
         Message::Tool(ToolResult::ok("t1", "get", "ok")),
         Message::user("also this"),
         Message::Tool(ToolResult::error("t2", "get", "not found")),

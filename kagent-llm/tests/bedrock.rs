@@ -230,18 +230,14 @@ async fn bedrock_converse_request_and_response_mapping() {
     ok.structured = Some(json!({"pods": ["a"]}));
     let mut req = ChatRequest::new(vec![
         ChatMessage::user("list pods"),
-        ChatMessage::Assistant(AssistantMessage {
-            content: vec![kagent_core::ContentPart::text("Listing.")],
-            reasoning: vec![Reasoning {
-                text: "need tool".into(),
-                signature: Some("SIG".into()),
-                ..Default::default()
-            }],
-            tool_calls: vec![
-                ToolCall::new("tooluse_1", "get_pods", json!({"ns": "default"})),
-                ToolCall::new("tooluse_2", "get_pods", json!({"ns": "kube-system"})),
-            ],
-        }),
+        ChatMessage::Assistant(
+            AssistantMessage::text("Listing.")
+                .with_reasoning(vec![Reasoning::new("need tool").with_signature("SIG")])
+                .with_tool_calls(vec![
+                    ToolCall::new("tooluse_1", "get_pods", json!({"ns": "default"})),
+                    ToolCall::new("tooluse_2", "get_pods", json!({"ns": "kube-system"})),
+                ]),
+        ),
         ChatMessage::Tool(ok),
         ChatMessage::Tool(ToolResult::error("tooluse_2", "get_pods", "forbidden")),
     ]);

@@ -521,11 +521,13 @@ async fn g_8_request_system_instruction_roles_object_responses_and_schemas() {
     result.structured = Some(json!(["a", "b"]));
     let mut req = ChatRequest::new(vec![
         Message::user("q"),
-        Message::Assistant(AssistantMessage {
-            content: vec![kagent_core::ContentPart::text("calling")],
-            tool_calls: vec![ToolCall::new("c1", "get_pods", json!({}))],
-            ..Default::default()
-        }),
+        Message::Assistant(
+            AssistantMessage::text("calling").with_tool_calls(vec![ToolCall::new(
+                "c1",
+                "get_pods",
+                json!({}),
+            )]),
+        ),
         Message::Tool(result),
     ]);
     req.system = Some("Be brief.".into());

@@ -201,18 +201,15 @@ async fn l_6_in_band_error_line_and_404_model_not_found() {
 async fn l_7_request_tool_name_call_id_object_arguments_thinking_and_options() {
     let mut req = request();
     req.system = Some("Be brief.".into());
-    req.messages.push(Message::Assistant(AssistantMessage {
-        content: vec![],
-        reasoning: vec![Reasoning {
-            text: "Need the weather.".into(),
-            ..Default::default()
-        }],
-        tool_calls: vec![ToolCall::new(
-            "call_1",
-            "get_weather",
-            json!({"location":"Paris"}),
-        )],
-    }));
+    req.messages.push(Message::Assistant(
+        AssistantMessage::default()
+            .with_reasoning(vec![Reasoning::new("Need the weather.")])
+            .with_tool_calls(vec![ToolCall::new(
+                "call_1",
+                "get_weather",
+                json!({"location":"Paris"}),
+            )]),
+    ));
     req.messages.push(Message::Tool(ToolResult::ok(
         "call_1",
         "get_weather",

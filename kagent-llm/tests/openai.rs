@@ -506,15 +506,13 @@ async fn o_13_mid_stream_error_object_is_typed_with_message_type_code() {
 fn conversation() -> ChatRequest {
     let mut req = request();
     req.system = Some("You are an SRE.".into());
-    req.messages.push(Message::Assistant(AssistantMessage {
-        content: vec![],
-        reasoning: vec![],
-        tool_calls: vec![ToolCall::new(
+    req.messages.push(Message::Assistant(
+        AssistantMessage::default().with_tool_calls(vec![ToolCall::new(
             "call_1",
             "get_weather",
             json!({"location":"Paris"}),
-        )],
-    }));
+        )]),
+    ));
     req.messages.push(Message::Tool(ToolResult::ok(
         "call_1",
         "get_weather",

@@ -50,15 +50,13 @@ fn rejected(message: &str) -> Reply {
 fn after_tool_call() -> ChatRequest {
     let mut req = request();
     req.system = Some("You are an SRE.".into());
-    req.messages.push(Message::Assistant(AssistantMessage {
-        content: vec![],
-        reasoning: vec![],
-        tool_calls: vec![ToolCall::new(
+    req.messages.push(Message::Assistant(
+        AssistantMessage::default().with_tool_calls(vec![ToolCall::new(
             "call_1",
             "get_weather",
             json!({"location": "Paris"}),
-        )],
-    }));
+        )]),
+    ));
     req.messages.push(Message::Tool(ToolResult::ok(
         "call_1",
         "get_weather",

@@ -209,19 +209,17 @@ async fn r_5_follow_up_carries_function_call_output_and_reasoning_items() {
         "encrypted_content":"gAAAAB..."});
     let mut req = request();
     req.system = Some("Be brief.".into());
-    req.messages.push(Message::Assistant(AssistantMessage {
-        content: vec![],
-        reasoning: vec![Reasoning {
-            text: "Need weather.".into(),
-            provider_data: Some(reasoning_item.clone()),
-            ..Default::default()
-        }],
-        tool_calls: vec![ToolCall::new(
-            "call_A",
-            "get_weather",
-            json!({"location":"Paris"}),
-        )],
-    }));
+    req.messages.push(Message::Assistant(
+        AssistantMessage::default()
+            .with_reasoning(vec![
+                Reasoning::new("Need weather.").with_provider_data(reasoning_item.clone()),
+            ])
+            .with_tool_calls(vec![ToolCall::new(
+                "call_A",
+                "get_weather",
+                json!({"location":"Paris"}),
+            )]),
+    ));
     req.messages.push(Message::Tool(ToolResult::ok(
         "call_A",
         "get_weather",

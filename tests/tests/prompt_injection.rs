@@ -33,9 +33,9 @@ use kagent_core::framing::unframe;
 use kagent_core::testing::{ScriptedProvider, tool_result_count};
 use kagent_core::{
     AgentEvent, ApprovalDecision, ApprovalRequest, Approver, AssistantMessage, AuditDecision,
-    ChatRequest, ChatResponse, ContentPart, FinishReason, IntoTool, LlmAgent, MemoryAuditSink,
-    Message, RunRequest, StandardPolicy, Tool, ToolCall, ToolContext, ToolEffect, ToolError,
-    ToolOutput, ToolSource, ToolSpec, Toolset, TypedTool, agent_as_tool, async_trait, spawn_run,
+    ChatRequest, ChatResponse, FinishReason, IntoTool, LlmAgent, MemoryAuditSink, Message,
+    RunRequest, StandardPolicy, Tool, ToolCall, ToolContext, ToolEffect, ToolError, ToolOutput,
+    ToolSource, ToolSpec, Toolset, TypedTool, agent_as_tool, async_trait, spawn_run,
 };
 use kagent_fake_apiserver::FakeCluster;
 use kagent_k8s::K8sTools;
@@ -421,18 +421,14 @@ fn obedient_model(read: (String, Value), asks: Asks, attacker_url: String) -> Sc
         let Some((name, args)) = call else {
             return Ok(ChatResponse::text(text));
         };
-        Ok(ChatResponse {
-            message: AssistantMessage {
-                content: vec![ContentPart::text(text)],
-                tool_calls: vec![ToolCall::new(format!("call_{done}"), name, args)],
-                ..Default::default()
-            },
-            finish_reason: FinishReason::ToolCalls,
-            raw_finish_reason: None,
-            usage: None,
-            model: None,
-            id: None,
-        })
+        Ok(ChatResponse::new(
+            AssistantMessage::text(text).with_tool_calls(vec![ToolCall::new(
+                format!("call_{done}"),
+                name,
+                args,
+            )]),
+            FinishReason::ToolCalls,
+        ))
     })
 }
 

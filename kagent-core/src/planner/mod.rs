@@ -127,13 +127,21 @@ pub struct PlanStepView {
     pub status: PlanStepStatus,
 }
 
-/// A plan as users see it.
+/// A plan as users see it. Built with [`PlanView::new`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct PlanView {
     /// Increases with every change.
     pub revision: u32,
     /// The steps.
     pub steps: Vec<PlanStepView>,
+}
+
+impl PlanView {
+    /// Revision `revision` of a plan with these steps.
+    pub fn new(revision: u32, steps: Vec<PlanStepView>) -> Self {
+        PlanView { revision, steps }
+    }
 }
 
 /// Errors of a planner.

@@ -45,6 +45,8 @@ pub(crate) fn build_request(
             ToolChoice::None => json!({"type": "none"}),
             ToolChoice::Required => json!({"type": "any"}),
             ToolChoice::Tool(name) => json!({"type": "tool", "name": name}),
+            // A choice this provider does not know: the model decides (see `ToolChoice`).
+            _ => json!({"type": "auto"}),
         })
     };
     MessagesRequest {
@@ -203,13 +205,10 @@ mod tests {
     fn parallel_results_are_one_user_message_with_results_first() {
         let msgs = vec![
             Message::user("hi"),
-            Message::Assistant(AssistantMessage {
-                tool_calls: vec![
-                    ToolCall::new("a", "t", json!({"x": 1})),
-                    ToolCall::new("b", "t", json!({})),
-                ],
-                ..Default::default()
-            }),
+            Message::Assistant(AssistantMessage::default().with_tool_calls(vec![
+                ToolCall::new("a", "t", json!({"x": 1})),
+                ToolCall::new("b", "t", json!({})),
+            ])),
             Message::Tool(ToolResult::ok("a", "t", "one")),
             Message::Tool(ToolResult::error("b", "t", "boom")),
             Message::user("and?"),
@@ -225,24 +224,13 @@ mod tests {
 
     #[test]
     fn thinking_replayed_and_unsigned_reasoning_dropped() {
-        let msgs = vec![Message::Assistant(AssistantMessage {
-            reasoning: vec![
-                Reasoning {
-                    text: "hmm".into(),
-                    signature: Some("SIG".into()),
-                    ..Default::default()
-                },
-                Reasoning {
-                    redacted: Some("ENC".into()),
-                    ..Default::default()
-                },
-                Reasoning {
-                    text: "from another provider".into(),
-                    ..Default::default()
-                },
-            ],
-            ..Default::default()
-        })];
+        let msgs = vec![Message::Assistant(
+            AssistantMessage::default().with_reasoning(vec![
+                Reasoning::new("hmm").with_signature("SIG"),
+                Reasoning::default().with_redacted("ENC"),
+                Reasoning::new("from another provider"),
+            ]),
+        )];
         let out = build_messages(&msgs);
         assert_eq!(
             out[0].content,

@@ -309,26 +309,18 @@ fn close_block(block: Block, cut_off: Option<&str>) -> Vec<ChatEvent> {
             };
             vec![ChatEvent::ToolCallDone {
                 index: position,
-                call: ToolCall {
-                    id,
-                    name,
-                    arguments,
-                    provider_data: None,
-                },
+                call: ToolCall::new(id, name, arguments),
             }]
         }
         Block::Thinking { text, signature } => vec![ChatEvent::ReasoningDone {
-            reasoning: Reasoning {
-                text,
-                signature: (!signature.is_empty()).then_some(signature),
-                ..Default::default()
+            reasoning: {
+                let mut r = Reasoning::new(text);
+                r.signature = (!signature.is_empty()).then_some(signature);
+                r
             },
         }],
         Block::Redacted { data } => vec![ChatEvent::ReasoningDone {
-            reasoning: Reasoning {
-                redacted: Some(data),
-                ..Default::default()
-            },
+            reasoning: Reasoning::default().with_redacted(data),
         }],
         Block::Text | Block::Ignored => Vec::new(),
     }
@@ -355,28 +347,26 @@ pub(crate) fn response_from_wire(resp: MessagesResponse) -> ChatResponse {
     for block in resp.content {
         match block {
             ContentBlock::Text { text: t } => text.push_str(&t),
-            ContentBlock::ToolUse { id, name, input } => tool_calls.push(ToolCall {
+            ContentBlock::ToolUse { id, name, input } => tool_calls.push(ToolCall::new(
                 id,
                 name,
-                arguments: ToolArguments::Json(if input.is_null() {
+                if input.is_null() {
                     serde_json::json!({})
                 } else {
                     input
-                }),
-                provider_data: None,
-            }),
+                },
+            )),
             ContentBlock::Thinking {
                 thinking,
                 signature,
-            } => reasoning.push(Reasoning {
-                text: thinking,
-                signature: (!signature.is_empty()).then_some(signature),
-                ..Default::default()
-            }),
-            ContentBlock::RedactedThinking { data } => reasoning.push(Reasoning {
-                redacted: Some(data),
-                ..Default::default()
-            }),
+            } => {
+                let mut r = Reasoning::new(thinking);
+                r.signature = (!signature.is_empty()).then_some(signature);
+                reasoning.push(r);
+            }
+            ContentBlock::RedactedThinking { data } => {
+                reasoning.push(Reasoning::default().with_redacted(data));
+            }
             ContentBlock::Other => {}
         }
     }
@@ -384,22 +374,21 @@ pub(crate) fn response_from_wire(resp: MessagesResponse) -> ChatResponse {
     if !tool_calls.is_empty() {
         finish = FinishReason::ToolCalls;
     }
-    ChatResponse {
-        message: kagent_core::AssistantMessage {
-            content: if text.is_empty() {
-                Vec::new()
-            } else {
-                vec![ContentPart::text(text)]
-            },
-            reasoning,
-            tool_calls,
-        },
-        finish_reason: finish,
-        raw_finish_reason: resp.stop_reason,
-        usage: resp.usage.as_ref().map(to_usage),
-        model: resp.model,
-        id: resp.id,
-    }
+    let content = if text.is_empty() {
+        Vec::new()
+    } else {
+        vec![ContentPart::text(text)]
+    };
+    let message = kagent_core::AssistantMessage::default()
+        .with_content(content)
+        .with_reasoning(reasoning)
+        .with_tool_calls(tool_calls);
+    let mut response = ChatResponse::new(message, finish);
+    response.raw_finish_reason = resp.stop_reason;
+    response.usage = resp.usage.as_ref().map(to_usage);
+    response.model = resp.model;
+    response.id = resp.id;
+    response
 }
 
 #[cfg(test)]

@@ -76,6 +76,8 @@ pub(crate) fn build_request(
             ToolChoice::Required => Some(json!({"any": {}})),
             ToolChoice::Tool(name) => Some(json!({"tool": {"name": name}})),
             ToolChoice::None => None,
+            // A choice this provider does not know: the model decides (see `ToolChoice`).
+            _ => Some(json!({"auto": {}})),
         };
         if let Some(c) = choice {
             config.insert("toolChoice".into(), c);

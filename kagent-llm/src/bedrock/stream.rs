@@ -326,26 +326,18 @@ fn close(block: Block, cut_off: Option<&str>) -> Vec<ChatEvent> {
             };
             vec![ChatEvent::ToolCallDone {
                 index: position,
-                call: ToolCall {
-                    id,
-                    name,
-                    arguments,
-                    provider_data: None,
-                },
+                call: ToolCall::new(id, name, arguments),
             }]
         }
         Block::Reasoning { text, signature } => vec![ChatEvent::ReasoningDone {
-            reasoning: Reasoning {
-                text,
-                signature: (!signature.is_empty()).then_some(signature),
-                ..Default::default()
+            reasoning: {
+                let mut r = Reasoning::new(text);
+                r.signature = (!signature.is_empty()).then_some(signature);
+                r
             },
         }],
         Block::Redacted { data } => vec![ChatEvent::ReasoningDone {
-            reasoning: Reasoning {
-                redacted: Some(data),
-                ..Default::default()
-            },
+            reasoning: Reasoning::default().with_redacted(data),
         }],
         Block::Text => Vec::new(),
     }
@@ -430,30 +422,24 @@ pub(crate) fn response_from_wire(v: &Value) -> ChatResponse {
             if let Some(t) = b.get("text").and_then(Value::as_str) {
                 text.push_str(t);
             } else if let Some(tu) = b.get("toolUse") {
-                tool_calls.push(ToolCall {
-                    id: str_at(tu, "toolUseId"),
-                    name: str_at(tu, "name"),
-                    arguments: ToolArguments::Json(match tu.get("input") {
+                tool_calls.push(ToolCall::new(
+                    str_at(tu, "toolUseId"),
+                    str_at(tu, "name"),
+                    match tu.get("input") {
                         Some(Value::Null) | None => serde_json::json!({}),
                         Some(i) => i.clone(),
-                    }),
-                    provider_data: None,
-                });
+                    },
+                ));
             } else if let Some(rc) = b.get("reasoningContent") {
                 if let Some(rt) = rc.get("reasoningText") {
-                    reasoning.push(Reasoning {
-                        text: str_at(rt, "text"),
-                        signature: rt
-                            .get("signature")
-                            .and_then(Value::as_str)
-                            .map(str::to_owned),
-                        ..Default::default()
-                    });
+                    let mut r = Reasoning::new(str_at(rt, "text"));
+                    r.signature = rt
+                        .get("signature")
+                        .and_then(Value::as_str)
+                        .map(str::to_owned);
+                    reasoning.push(r);
                 } else if let Some(data) = rc.get("redactedContent").and_then(Value::as_str) {
-                    reasoning.push(Reasoning {
-                        redacted: Some(data.to_owned()),
-                        ..Default::default()
-                    });
+                    reasoning.push(Reasoning::default().with_redacted(data));
                 }
             }
         }
@@ -466,22 +452,19 @@ pub(crate) fn response_from_wire(v: &Value) -> ChatResponse {
     if !tool_calls.is_empty() {
         finish = FinishReason::ToolCalls;
     }
-    ChatResponse {
-        message: AssistantMessage {
-            content: if text.is_empty() {
-                Vec::new()
-            } else {
-                vec![ContentPart::text(text)]
-            },
-            reasoning,
-            tool_calls,
-        },
-        finish_reason: finish,
-        raw_finish_reason: raw,
-        usage: v.get("usage").map(usage),
-        model: None,
-        id: None,
-    }
+    let content = if text.is_empty() {
+        Vec::new()
+    } else {
+        vec![ContentPart::text(text)]
+    };
+    let message = AssistantMessage::default()
+        .with_content(content)
+        .with_reasoning(reasoning)
+        .with_tool_calls(tool_calls);
+    let mut response = ChatResponse::new(message, finish);
+    response.raw_finish_reason = raw;
+    response.usage = v.get("usage").map(usage);
+    response
 }
 
 #[cfg(test)]

@@ -64,6 +64,8 @@ pub(crate) fn build_request(
             ToolChoice::Tool(name) => {
                 json!({"functionCallingConfig": {"mode": "ANY", "allowedFunctionNames": [name]}})
             }
+            // A choice this provider does not know: the model decides (see `ToolChoice`).
+            _ => json!({"functionCallingConfig": {"mode": "AUTO"}}),
         })
     };
     let generation_config = GenerationConfig {

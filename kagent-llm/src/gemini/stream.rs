@@ -199,18 +199,21 @@ impl GeminiStreamState {
             });
             out.push_back(ChatEvent::ToolCallDone {
                 index: position,
-                call: ToolCall {
-                    id,
-                    name,
-                    arguments: ToolArguments::Json(match fc.args {
-                        Some(Value::Null) | None => json!({}),
-                        Some(v) => v,
-                    }),
-                    provider_data: ReplayData {
+                call: {
+                    let mut call = ToolCall::new(
+                        id,
+                        name,
+                        match fc.args {
+                            Some(Value::Null) | None => json!({}),
+                            Some(v) => v,
+                        },
+                    );
+                    call.provider_data = ReplayData {
                         synthetic_id: synthetic,
                         thought_signature: signature,
                     }
-                    .to_value(),
+                    .to_value();
+                    call
                 },
             });
             return;
@@ -259,15 +262,14 @@ impl GeminiStreamState {
         {
             out.push_back(ChatEvent::ToolCallDone {
                 index: p.position,
-                call: ToolCall {
-                    id: p.id,
-                    name: p.name,
-                    arguments: ToolArguments::Json(p.args),
-                    provider_data: ReplayData {
+                call: {
+                    let mut call = ToolCall::new(p.id, p.name, p.args);
+                    call.provider_data = ReplayData {
                         synthetic_id: p.synthetic,
                         thought_signature: p.signature,
                     }
-                    .to_value(),
+                    .to_value();
+                    call
                 },
             });
         }
@@ -301,15 +303,14 @@ impl GeminiStreamState {
             if let Some(p) = self.pending.take() {
                 out.push_back(ChatEvent::ToolCallDone {
                     index: p.position,
-                    call: ToolCall {
-                        id: p.id,
-                        name: p.name,
-                        arguments: ToolArguments::Malformed {
+                    call: ToolCall::new(
+                        p.id,
+                        p.name,
+                        ToolArguments::Malformed {
                             raw: p.args.to_string(),
                             error: "streamed arguments never completed".into(),
                         },
-                        provider_data: None,
-                    },
+                    ),
                 });
             }
             return Ok(End::Truncated(if self.chunks == 0 {
@@ -321,35 +322,31 @@ impl GeminiStreamState {
         if let Some(p) = self.pending.take() {
             out.push_back(ChatEvent::ToolCallDone {
                 index: p.position,
-                call: ToolCall {
-                    id: p.id,
-                    name: p.name,
-                    arguments: ToolArguments::Malformed {
+                call: ToolCall::new(
+                    p.id,
+                    p.name,
+                    ToolArguments::Malformed {
                         raw: p.args.to_string(),
                         error: format!("streamed arguments cut off ({raw})"),
                     },
-                    provider_data: None,
-                },
+                ),
             });
         }
         if !self.thought_text.is_empty() || self.thought_signature.is_some() {
             out.push_back(ChatEvent::ReasoningDone {
-                reasoning: Reasoning {
-                    text: std::mem::take(&mut self.thought_text),
-                    signature: self.thought_signature.take(),
-                    redacted: None,
-                    provider_data: Some(json!({"gemini": {"kind": "thought"}})),
+                reasoning: {
+                    let mut r = Reasoning::new(std::mem::take(&mut self.thought_text))
+                        .with_provider_data(json!({"gemini": {"kind": "thought"}}));
+                    r.signature = self.thought_signature.take();
+                    r
                 },
             });
         }
         if let Some(sig) = self.text_signature.take() {
             out.push_back(ChatEvent::ReasoningDone {
-                reasoning: Reasoning {
-                    text: String::new(),
-                    signature: Some(sig),
-                    redacted: None,
-                    provider_data: Some(json!({"gemini": {"kind": "text_signature"}})),
-                },
+                reasoning: Reasoning::default()
+                    .with_signature(sig)
+                    .with_provider_data(json!({"gemini": {"kind": "text_signature"}})),
             });
         }
         out.push_back(ChatEvent::Finish {

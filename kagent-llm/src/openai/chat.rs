@@ -131,6 +131,8 @@ pub(crate) fn build_body(
             ToolChoice::None => Some(json!("none")),
             ToolChoice::Required => Some(json!("required")),
             ToolChoice::Tool(name) => Some(json!({"type": "function", "function": {"name": name}})),
+            // A choice this provider does not know: the model decides (see `ToolChoice`).
+            _ => None,
         };
         if let Some(c) = choice {
             body.insert("tool_choice".into(), c);
@@ -401,12 +403,9 @@ fn arguments_text(v: Option<Value>) -> Option<String> {
 }
 
 fn finish_call(id: String, synthetic: bool, name: String, args: &str) -> ToolCall {
-    ToolCall {
-        id,
-        name,
-        arguments: ToolArguments::parse(args),
-        provider_data: synthetic.then(|| json!({"synthetic_id": true})),
-    }
+    let mut call = ToolCall::new(id, name, ToolArguments::parse(args));
+    call.provider_data = synthetic.then(|| json!({"synthetic_id": true}));
+    call
 }
 
 /// Parses a non-streamed completion.
@@ -430,10 +429,7 @@ pub(crate) fn parse_completion(c: Completion) -> ChatResponse {
             .or(m.reasoning)
             .filter(|r| !r.is_empty())
         {
-            msg.reasoning.push(Reasoning {
-                text: r,
-                ..Default::default()
-            });
+            msg.reasoning.push(Reasoning::new(r));
         }
         for call in m.tool_calls.unwrap_or_default() {
             let (name, args) = match call.function {
@@ -451,14 +447,12 @@ pub(crate) fn parse_completion(c: Completion) -> ChatResponse {
         }
     }
     let reason = finish_reason(raw.as_deref(), !msg.tool_calls.is_empty(), map_finish);
-    ChatResponse {
-        message: msg,
-        finish_reason: reason,
-        raw_finish_reason: raw,
-        usage: c.usage.map(|u| u.to_usage()),
-        model: c.model,
-        id: c.id.filter(|i| !i.is_empty()),
-    }
+    let mut response = ChatResponse::new(msg, reason);
+    response.raw_finish_reason = raw;
+    response.usage = c.usage.map(|u| u.to_usage());
+    response.model = c.model;
+    response.id = c.id.filter(|i| !i.is_empty());
+    response
 }
 
 // ---------------------------------------------------------------- stream machine

@@ -94,6 +94,8 @@ pub(crate) fn build_body(
             ToolChoice::None => Some(json!("none")),
             ToolChoice::Required => Some(json!("required")),
             ToolChoice::Tool(name) => Some(json!({"type": "function", "name": name})),
+            // A choice this provider does not know: the model decides (see `ToolChoice`).
+            _ => None,
         };
         if let Some(c) = choice {
             body.insert("tool_choice".into(), c);
@@ -157,12 +159,9 @@ fn reasoning_of(item: &Value) -> Reasoning {
             }
         }
     }
-    Reasoning {
-        text,
-        signature: None,
-        redacted: str_of(item, "encrypted_content").map(str::to_owned),
-        provider_data: Some(item.clone()),
-    }
+    let mut reasoning = Reasoning::new(text).with_provider_data(item.clone());
+    reasoning.redacted = str_of(item, "encrypted_content").map(str::to_owned);
+    reasoning
 }
 
 fn call_of(item: &Value, args_override: Option<&str>) -> ToolCall {
@@ -174,12 +173,10 @@ fn call_of(item: &Value, args_override: Option<&str>) -> ToolCall {
     let args = args_override
         .or_else(|| str_of(item, "arguments"))
         .unwrap_or("");
-    ToolCall {
-        id: call_id,
-        name: str_of(item, "name").unwrap_or_default().to_owned(),
-        arguments: ToolArguments::parse(args),
-        provider_data: str_of(item, "id").map(|id| json!({"item_id": id})),
-    }
+    let name = str_of(item, "name").unwrap_or_default().to_owned();
+    let mut call = ToolCall::new(call_id, name, ToolArguments::parse(args));
+    call.provider_data = str_of(item, "id").map(|id| json!({"item_id": id}));
+    call
 }
 
 fn finish_of(response: &Value, has_calls: bool) -> (FinishReason, Option<String>) {
@@ -239,14 +236,12 @@ pub(crate) fn parse_response(provider: &str, v: &Value) -> Result<ChatResponse, 
         msg.content.push(ContentPart::text(text));
     }
     let (reason, raw) = finish_of(v, !msg.tool_calls.is_empty());
-    Ok(ChatResponse {
-        message: msg,
-        finish_reason: reason,
-        raw_finish_reason: raw,
-        usage: usage_of(v),
-        model: str_of(v, "model").map(str::to_owned),
-        id: str_of(v, "id").map(str::to_owned),
-    })
+    let mut response = ChatResponse::new(msg, reason);
+    response.raw_finish_reason = raw;
+    response.usage = usage_of(v);
+    response.model = str_of(v, "model").map(str::to_owned);
+    response.id = str_of(v, "id").map(str::to_owned);
+    Ok(response)
 }
 
 #[derive(Debug)]
@@ -335,12 +330,12 @@ impl ResponsesStreamMachine {
                 c.args = a.to_owned();
             }
         }
-        let call = ToolCall {
-            id: c.call_id.clone(),
-            name: c.name.clone(),
-            arguments: ToolArguments::parse(&c.args),
-            provider_data: (!c.item_id.is_empty()).then(|| json!({"item_id": c.item_id})),
-        };
+        let mut call = ToolCall::new(
+            c.call_id.clone(),
+            c.name.clone(),
+            ToolArguments::parse(&c.args),
+        );
+        call.provider_data = (!c.item_id.is_empty()).then(|| json!({"item_id": c.item_id}));
         out.push_back(ChatEvent::ToolCallDone {
             index: c.position,
             call,
