@@ -7,26 +7,8 @@ use std::process::Command;
 
 use serde_json::Value;
 
-/// An example binary. `cargo test` builds the package's examples before its tests; under a
-/// runner that does not (`cargo nextest`, `cargo test --test run_examples`), it is built here.
-fn example(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let profile_dir = exe.parent().unwrap().parent().unwrap();
-    let bin = profile_dir.join("examples").join(name);
-    if !bin.exists() {
-        let status = Command::new(env!("CARGO"))
-            .args(["build", "-p", "kagent-examples", "--example", name])
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .status();
-        eprintln!("built the {name} example: {status:?}");
-    }
-    assert!(
-        bin.exists(),
-        "example binary missing at {}: run `cargo build -p kagent-examples --example {name}`",
-        bin.display()
-    );
-    bin
-}
+mod support;
+use support::example;
 
 /// Runs an example offline (model and cluster variables removed) and returns its stdout.
 fn run_offline(name: &str) -> String {

@@ -22,29 +22,13 @@ use kagent_mcp::{
     http_client,
 };
 
+mod support;
+
 const EXAMPLE: &str = "kagent_tool_server";
 
-/// The example binary. `cargo test -p kagent-examples` builds the package's examples first;
-/// `cargo test --test tool_server` does not, and then runs whatever binary is there (built here
-/// only when there is none): rebuild it with `cargo build -p kagent-examples --example
-/// kagent_tool_server` after changing the example.
+/// The example binary.
 fn example() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let profile_dir = exe.parent().unwrap().parent().unwrap();
-    let bin = profile_dir.join("examples").join(EXAMPLE);
-    if !bin.exists() {
-        let status = Command::new(env!("CARGO"))
-            .args(["build", "-p", "kagent-examples", "--example", EXAMPLE])
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .status();
-        eprintln!("built the {EXAMPLE} example: {status:?}");
-    }
-    assert!(
-        bin.exists(),
-        "example binary missing at {}: run `cargo build -p kagent-examples --example {EXAMPLE}`",
-        bin.display()
-    );
-    bin
+    support::example(EXAMPLE)
 }
 
 /// Environment variables the example reads, removed so the host's settings do not leak in.
